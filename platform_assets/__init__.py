@@ -1,0 +1,1 @@
+"""A Dagster code location that is a small, complete AWS data platform."""

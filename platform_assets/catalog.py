@@ -1,0 +1,292 @@
+"""The source catalog: the YAML file declaring every source, and the loader that validates it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import string
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pyarrow as pa
+import yaml
+from croniter import croniter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from platform_assets.errors import ConfigurationError
+from platform_assets.partitions import Granularity, Period, period_start, periods_between
+from platform_assets.schemas import IDENTIFIER, PARTITION_COLUMN, parse_type, schema_from_mapping
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+
+
+class CatalogError(ConfigurationError):
+    """The catalog file cannot be used; the message names the file, the source and the key."""
+
+
+def _storable_type(name: str) -> str:
+    parse_type(name)
+    return name
+
+
+ColumnType = Annotated[str, AfterValidator(_storable_type)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FilesRead(_Strict):
+    """Files dropped by an upstream system: a path template per day, optionally a glob."""
+
+    kind: Literal["files"]
+    path: str = Field(description="Relative to PLATFORM_HOME, or absolute; {dt:%Y-%m-%d} fields.")
+    format: Literal["csv", "jsonl", "parquet"]
+    date_column: str | None = Field(
+        default=None, description="Keep only rows whose date in this column is in the partition."
+    )
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+
+    @field_validator("path")
+    @classmethod
+    def _template_uses_only_dt(cls, value: str) -> str:
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        except ValueError as error:
+            raise ValueError(f"malformed template: {error}") from None
+        unknown = sorted({name for name in fields if name != "dt"})
+        if unknown:
+            raise ValueError(f"unknown template field(s) {unknown}; only {{dt:<strftime>}} exists")
+        return value
+
+    def paths_for(self, period: Period) -> list[str]:
+        """The distinct path patterns (possibly globs) that hold the period's rows, in order."""
+        patterns = (self.path.format(dt=day) for day in period.days())
+        return list(dict.fromkeys(patterns))
+
+
+ReadSpec = Annotated[FilesRead, Field(discriminator="kind")]
+
+
+class Partitioning(_Strict):
+    granularity: Granularity
+    start: dt.date
+    end: dt.date | None = Field(default=None, description="Exclusive: the first day not covered.")
+
+    @model_validator(mode="after")
+    def _aligned(self) -> Partitioning:
+        if period_start(self.granularity, self.start) != self.start:
+            first = "a Monday" if self.granularity is Granularity.WEEKLY else "the 1st of a month"
+            raise ValueError(f"start {self.start} of a {self.granularity} source must be {first}")
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+
+class Schedule(_Strict):
+    cron: str = Field(description="Five-field cron expression, evaluated in UTC.")
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a five-field cron expression")
+        return value
+
+
+class Source(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    read: ReadSpec
+    partitioning: Partitioning
+    schedule: Schedule | None = None
+    table: str | None = Field(default=None, pattern=NAME_PATTERN)
+    key: tuple[str, ...] = ()
+    columns: dict[str, ColumnType] | None = Field(
+        default=None, description="Declared schema; omitted, it is inferred once, then frozen."
+    )
+    empty_ok: bool = False
+
+    @field_validator("columns")
+    @classmethod
+    def _valid_columns(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("declare at least one column, or omit 'columns' to infer them")
+        for name in value:
+            if not IDENTIFIER.match(name):
+                raise ValueError(f"column name {name!r} must be lower-case letters, digits and _")
+            if name == PARTITION_COLUMN:
+                raise ValueError(f"{PARTITION_COLUMN!r} is reserved for the partition column")
+        return value
+
+    @model_validator(mode="after")
+    def _key_in_columns(self) -> Source:
+        if self.columns is not None:
+            unknown = [column for column in self.key if column not in self.columns]
+            if unknown:
+                raise ValueError(f"key column(s) {', '.join(unknown)} not among 'columns'")
+        return self
+
+    @property
+    def table_name(self) -> str:
+        return self.table or self.name
+
+    @property
+    def declared_schema(self) -> pa.Schema | None:
+        return None if self.columns is None else schema_from_mapping(self.columns)
+
+    @property
+    def last_day(self) -> dt.date | None:
+        return None if self.partitioning.end is None else self.partitioning.end - dt.timedelta(1)
+
+    def period(self, key: str) -> Period:
+        """The period a partition key names; ValueError if it is not one of this source's."""
+        return self.periods(key, key)[0]
+
+    def periods(self, first_key: str, last_key: str) -> list[Period]:
+        """The periods from `first_key` through `last_key`, validated against the partitioning."""
+        first, last = _parse_key(first_key), _parse_key(last_key)
+        granularity = self.partitioning.granularity
+        for day in (first, last):
+            if period_start(granularity, day) != day:
+                raise ValueError(
+                    f"{day} does not start a {granularity} period of source {self.name}"
+                    f" (that period starts {period_start(granularity, day)})"
+                )
+        if last < first:
+            raise ValueError(f"the range ends ({last}) before it starts ({first})")
+        if first < self.partitioning.start or (self.last_day and last > self.last_day):
+            span = first_key if first == last else f"{first_key}..{last_key}"
+            raise ValueError(
+                f"{span} is outside source {self.name}'s partitions"
+                f" ({self.partitioning.start} to {self.last_day or 'today'})"
+            )
+        return periods_between(granularity, first, last)
+
+
+def _parse_key(key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(key)
+    except ValueError as error:
+        raise ValueError(f"{key!r} is not a date YYYY-MM-DD ({error})") from None
+
+
+class Catalog(_Strict):
+    sources: tuple[Source, ...]
+
+    @field_validator("sources")
+    @classmethod
+    def _unique(cls, value: tuple[Source, ...]) -> tuple[Source, ...]:
+        for attribute in ("name", "table_name"):
+            seen: set[str] = set()
+            for source in value:
+                name = getattr(source, attribute)
+                if name in seen:
+                    label = "source name" if attribute == "name" else "table"
+                    raise ValueError(f"duplicate {label} {name!r}")
+                seen.add(name)
+        return value
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(source.name for source in self.sources)
+        raise KeyError(f"unknown source {name!r} (known: {known})")
+
+
+class _CatalogLoader(yaml.SafeLoader):
+    """Safe YAML with no implicit timestamps (pydantic parses dates) and no duplicate keys."""
+
+
+_CatalogLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_mapping(loader: _CatalogLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_CatalogLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_catalog(path: Path) -> Catalog:
+    """Read and validate the catalog; each problem is a CatalogError naming file, source, key."""
+    try:
+        raw = yaml.load(path.read_text(), Loader=_CatalogLoader)
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot read the catalog ({error.strerror})") from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise CatalogError(f"{path}: not valid YAML at {where}: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise CatalogError(f"{path}: not valid YAML: {error}") from None
+    try:
+        return Catalog.model_validate(raw)
+    except ValidationError as error:
+        # unknown keys first: a misspelt key also shows up as a missing one
+        details = sorted(error.errors(), key=lambda detail: detail["type"] != "extra_forbidden")
+        raise CatalogError("; ".join(_describe(path, raw, detail) for detail in details)) from None
+
+
+def _describe(path: Path, raw: Any, detail: Any) -> str:
+    location = list(detail["loc"])
+    where = str(path)
+    if location[:1] == ["sources"] and len(location) > 1 and isinstance(location[1], int):
+        index = location[1]
+        name = _source_name(raw, index)
+        where += f": source {name!r}" if name else f": source #{index + 1}"
+        location = location[2:]
+    # pydantic names the union member it tried after its parent ('read', 'files', ...): drop it
+    location = [
+        part for i, part in enumerate(location) if not (i > 0 and location[i - 1] == "read")
+    ]
+    key = ".".join(str(part) for part in location)
+    message = detail["msg"].removeprefix("Value error, ")
+    if detail["type"] == "extra_forbidden":
+        message = f"unknown key{_suggestion(detail)}"
+    elif detail["type"] == "missing":
+        message = "missing required key"
+    elif detail["type"] == "union_tag_invalid":
+        message = (
+            f"unknown kind {detail['ctx']['tag']!r} (expected {detail['ctx']['expected_tags']})"
+        )
+    elif "input" in detail and detail["type"] not in ("value_error", "model_type", "dict_type"):
+        message += f" (got {detail['input']!r})"
+    return f"{where}: key {key!r}: {message}" if key else f"{where}: {message}"
+
+
+def _source_name(raw: Any, index: int) -> str | None:
+    try:
+        name = raw["sources"][index]["name"]
+    except (TypeError, KeyError, IndexError):
+        return None
+    return name if isinstance(name, str) else None
+
+
+def _suggestion(detail: Any) -> str:
+    misspelt = str(detail["loc"][-1])
+    candidates = [*Source.model_fields, *FilesRead.model_fields, *Partitioning.model_fields]
+    close = difflib.get_close_matches(misspelt, candidates, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

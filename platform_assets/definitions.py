@@ -1,0 +1,18 @@
+"""The code location: Dagster definitions generated from the catalog that settings point at."""
+
+import dagster as dg
+
+from platform_assets.orchestration.assets import PIPES_CLIENT, source_assets
+from platform_assets.orchestration.schedules import source_job, source_schedule
+from platform_assets.settings import PROJECT_DIRECTORY, load_settings
+
+settings = load_settings()
+sources = settings.catalog.sources
+jobs = {source.name: source_job(source) for source in sources}
+
+defs = dg.Definitions(
+    assets=[source_assets(source, settings) for source in sources],
+    jobs=list(jobs.values()),
+    schedules=[source_schedule(source, jobs[source.name]) for source in sources if source.schedule],
+    resources={PIPES_CLIENT: dg.PipesSubprocessClient(cwd=str(PROJECT_DIRECTORY))},
+)

@@ -1,0 +1,17 @@
+"""The catalog's partitioning as Dagster partitions (keys are the periods' first days)."""
+
+import dagster as dg
+
+from platform_assets.catalog import Source
+from platform_assets.partitions import Granularity
+
+
+def partitions_def(source: Source) -> dg.TimeWindowPartitionsDefinition:
+    partitioning = source.partitioning
+    start = partitioning.start.isoformat()
+    end = partitioning.end.isoformat() if partitioning.end else None
+    if partitioning.granularity is Granularity.DAILY:
+        return dg.DailyPartitionsDefinition(start_date=start, end_date=end)
+    if partitioning.granularity is Granularity.WEEKLY:
+        return dg.WeeklyPartitionsDefinition(start_date=start, end_date=end, day_offset=1)
+    return dg.MonthlyPartitionsDefinition(start_date=start, end_date=end)

@@ -1,0 +1,43 @@
+"""Per source with a cron: a job over its two assets, and a schedule for the last ended period."""
+
+import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,  # define_asset_job's return type; dagster does not export it
+)
+
+from platform_assets.catalog import Source
+from platform_assets.orchestration.assets import layer_key
+from platform_assets.orchestration.partitions import partitions_def
+from platform_assets.partitions import previous_period
+from platform_assets.runtime.assets import Layer
+
+
+def source_job(source: Source) -> UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        f"{source.name}_job",
+        selection=dg.AssetSelection.assets(*(layer_key(layer, source) for layer in Layer)),
+        partitions_def=partitions_def(source),
+        description=f"Push source {source.name} to the lake and load it into the warehouse.",
+    )
+
+
+def source_schedule(source: Source, job: UnresolvedAssetJobDefinition) -> dg.ScheduleDefinition:
+    assert source.schedule is not None
+    granularity = source.partitioning.granularity
+
+    @dg.schedule(
+        name=f"{source.name}_schedule",
+        cron_schedule=source.schedule.cron,
+        execution_timezone="UTC",
+        job=job,
+        description=f"Each tick loads the last {granularity} period of {source.name} that ended.",
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+        period = previous_period(granularity, context.scheduled_execution_time)
+        try:
+            source.period(period.key)
+        except ValueError as error:
+            return dg.SkipReason(str(error))
+        return dg.RunRequest(run_key=f"{source.name}:{period.key}", partition_key=period.key)
+
+    return _schedule

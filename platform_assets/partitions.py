@@ -1,0 +1,75 @@
+"""Calendar periods (daily, weekly from Monday, monthly) and the partition keys that name them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Granularity(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    """One partition: the days from `start` up to, not including, `end`."""
+
+    start: dt.date
+    end: dt.date
+
+    @property
+    def key(self) -> str:
+        return self.start.isoformat()
+
+    def days(self) -> Iterator[dt.date]:
+        day = self.start
+        while day < self.end:
+            yield day
+            day += dt.timedelta(days=1)
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def period_start(granularity: Granularity, day: dt.date) -> dt.date:
+    """The first day of the period that contains `day`."""
+    if granularity is Granularity.DAILY:
+        return day
+    if granularity is Granularity.WEEKLY:
+        return day - dt.timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def next_start(granularity: Granularity, start: dt.date) -> dt.date:
+    """The first day of the period after the one starting on `start`."""
+    if granularity is Granularity.DAILY:
+        return start + dt.timedelta(days=1)
+    if granularity is Granularity.WEEKLY:
+        return start + dt.timedelta(days=7)
+    return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def period_at(granularity: Granularity, day: dt.date) -> Period:
+    start = period_start(granularity, day)
+    return Period(start, next_start(granularity, start))
+
+
+def periods_between(granularity: Granularity, first: dt.date, last: dt.date) -> list[Period]:
+    """Every period from the one starting on `first` through the one starting on `last`."""
+    result = []
+    start = period_start(granularity, first)
+    while start <= last:
+        end = next_start(granularity, start)
+        result.append(Period(start, end))
+        start = end
+    return result
+
+
+def previous_period(granularity: Granularity, now: dt.datetime) -> Period:
+    """The last period that had ended at `now` (UTC): what a schedule firing at `now` loads."""
+    current = period_start(granularity, now.astimezone(dt.UTC).date())
+    return period_at(granularity, current - dt.timedelta(days=1))

@@ -1,0 +1,115 @@
+"""Asset checks, computed where the data is: the lake's files and the warehouse's table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+from platform_assets.catalog import Source
+from platform_assets.lake import Lake
+from platform_assets.partitions import Period
+from platform_assets.runtime.assets import CheckSpec
+from platform_assets.runtime.report import CheckOutcome
+from platform_assets.schemas import describe_difference, fingerprint, lake_schema
+from platform_assets.warehouse import Warehouse
+
+_SHOWN = 20
+
+
+def run_checks(
+    specs: Sequence[CheckSpec],
+    source: Source,
+    periods: Sequence[Period],
+    schema: pa.Schema,
+    lake: Lake,
+    warehouse: Warehouse,
+) -> list[CheckOutcome]:
+    outcomes = []
+    for spec in specs:
+        if spec.name == "schema_matches":
+            outcomes.append(_schema_matches(spec, source, periods, schema, lake))
+        elif spec.name == "rows_match_lake":
+            outcomes.append(_rows_match_lake(spec, source, periods, lake, warehouse))
+        elif spec.name == "unique_key":
+            outcomes.append(_unique_key(spec, source, periods, warehouse))
+        else:
+            raise ValueError(f"no implementation for check {spec.name}")
+    return outcomes
+
+
+def _schema_matches(
+    spec: CheckSpec, source: Source, periods: Sequence[Period], schema: pa.Schema, lake: Lake
+) -> CheckOutcome:
+    expected = lake_schema(schema)
+    problems: list[str] = []
+    files = 0
+    for period in periods:
+        manifest = lake.manifest(source.name, period)
+        if manifest is None:
+            problems.append(f"{period.key}: not in the lake")
+            continue
+        for url, actual in zip(manifest.urls, lake.file_schemas(manifest), strict=True):
+            files += 1
+            difference = describe_difference(expected, actual)
+            if difference:
+                problems.append(f"{period.key}: {url}: {difference}")
+    summary = f"{files} files match {fingerprint(expected)}" if not problems else problems[0]
+    return CheckOutcome(
+        spec,
+        not problems,
+        summary,
+        {
+            "expected_fingerprint": fingerprint(expected),
+            "files_checked": files,
+            "problems": problems[:_SHOWN],
+        },
+    )
+
+
+def _rows_match_lake(
+    spec: CheckSpec,
+    source: Source,
+    periods: Sequence[Period],
+    lake: Lake,
+    warehouse: Warehouse,
+) -> CheckOutcome:
+    table_rows = warehouse.partition_rows(source.table_name, periods[0].start, periods[-1].end)
+    mismatches: list[str] = []
+    lake_total = 0
+    for period in periods:
+        manifest = lake.manifest(source.name, period)
+        lake_rows = manifest.record_count if manifest else 0
+        lake_total += lake_rows
+        loaded = table_rows.get(period.start, 0)
+        if manifest is None or loaded != lake_rows:
+            shown = "not in the lake" if manifest is None else f"lake {lake_rows:,}"
+            mismatches.append(f"{period.key}: warehouse {loaded:,}, {shown}")
+    warehouse_total = sum(table_rows.values())
+    summary = (
+        f"{warehouse_total:,} rows in {len(periods)} partitions"
+        if not mismatches
+        else mismatches[0]
+    )
+    return CheckOutcome(
+        spec,
+        not mismatches,
+        summary,
+        {
+            "warehouse_rows": warehouse_total,
+            "lake_rows": lake_total,
+            "mismatched_partitions": len(mismatches),
+            "mismatches": mismatches[:_SHOWN],
+        },
+    )
+
+
+def _unique_key(
+    spec: CheckSpec, source: Source, periods: Sequence[Period], warehouse: Warehouse
+) -> CheckOutcome:
+    duplicates = warehouse.duplicate_keys(
+        source.table_name, source.key, periods[0].start, periods[-1].end
+    )
+    key = ", ".join(source.key)
+    summary = f"({key}) unique" if duplicates == 0 else f"{duplicates:,} ({key}) values repeat"
+    return CheckOutcome(spec, duplicates == 0, summary, {"key": key, "duplicate_keys": duplicates})

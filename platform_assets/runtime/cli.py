@@ -1,0 +1,160 @@
+"""main.py's command line: exit 0 ok, 2 bad arguments or configuration, 1 a failure at run time."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+import traceback
+import uuid
+from collections.abc import Sequence
+from typing import NoReturn
+
+from dagster_pipes import PipesContext
+
+from platform_assets.catalog import Source
+from platform_assets.errors import ConfigurationError, RunError
+from platform_assets.partitions import Period, periods_between, previous_period
+from platform_assets.runtime import pipes
+from platform_assets.runtime.assets import checks_for
+from platform_assets.runtime.commands import Job, layers_of, run
+from platform_assets.runtime.status import print_sources, print_status
+from platform_assets.settings import Settings, load_settings
+
+log = logging.getLogger("platform")
+
+USAGE_EXAMPLES = """
+examples:
+  python main.py list
+  python main.py push --source flights --partition 2013-01-01 --to 2013-01-31
+  python main.py load --source flights --partition 2013-01-01
+  python main.py status --source flights --partition 2013-01-01 --to 2013-01-31
+
+Without --partition, the partitions come from Dagster (when it launched the run) or are the
+schedule's previous period (yesterday for a daily source, last week or last month).
+Settings come from PLATFORM_ENV, PLATFORM_HOME and PLATFORM_CATALOG.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ConfigurationError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="main.py",
+        description="Run the data platform's work: push a source to the lake, load it, check it.",
+        epilog=USAGE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands.add_parser("list", help="list the catalog's sources")
+    for name, text in (
+        ("push", "extract partitions from the source into the lake, then load them"),
+        ("load", "load partitions from the lake into the warehouse"),
+        ("check", "run the asset checks over partitions"),
+        ("status", "rows per partition in the lake and in the warehouse"),
+    ):
+        command = commands.add_parser(name, help=text, description=text)
+        command.add_argument("--source", required=True, help="a source name from the catalog")
+        command.add_argument("--partition", metavar="YYYY-MM-DD", help="the (first) partition")
+        command.add_argument("--to", metavar="YYYY-MM-DD", help="the last partition of a range")
+        if name == "push":
+            command.add_argument(
+                "--no-load", action="store_true", help="stop after the lake; skip the warehouse"
+            )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    try:
+        arguments = build_parser().parse_args(argv)
+        settings = load_settings()
+        if arguments.command == "list":
+            print_sources(settings.catalog)
+            return 0
+        source = _source(settings, arguments.source)
+        if arguments.command == "status":
+            periods = _periods(source, arguments, None) if arguments.partition else _all(source)
+            print_status(settings, source, periods)
+            return 0
+        with pipes.dagster_pipes() as context:
+            job = _job(arguments, source, context)
+            report = run(job, settings)
+            if context is not None:
+                pipes.report(context, source, report)
+        print("\n".join(report.lines()))
+        return 0
+    except ConfigurationError as error:
+        print(f"main.py: error: {error}", file=sys.stderr)
+        return 2
+    except RunError as error:
+        print(f"main.py: failed: {error}", file=sys.stderr)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        return 1
+
+
+def _source(settings: Settings, name: str) -> Source:
+    try:
+        return settings.catalog.source(name)
+    except KeyError as error:
+        raise ConfigurationError(f"{error.args[0]} in {settings.catalog_path}") from None
+
+
+def _job(arguments: argparse.Namespace, source: Source, context: PipesContext | None) -> Job:
+    command, load = arguments.command, not getattr(arguments, "no_load", False)
+    layers = layers_of(command, load)
+    checks = checks_for(source, layers) if layers else checks_for(source)
+    if context is not None and (selected := pipes.selected_checks(context)) is not None:
+        checks = [check for check in checks_for(source) if check.qualified_name in selected]
+    periods = _periods(source, arguments, context)
+    return Job(command, source, periods, layers, checks, _run_id(context))
+
+
+def _periods(
+    source: Source, arguments: argparse.Namespace, context: PipesContext | None
+) -> list[Period]:
+    dagster_range = pipes.partition_range(context) if context is not None else None
+    given = (arguments.partition, arguments.to or arguments.partition)
+    if dagster_range is not None and arguments.partition and dagster_range != given:
+        raise ConfigurationError(
+            f"--partition {given[0]} --to {given[1]} disagrees with Dagster's"
+            f" {dagster_range[0]}..{dagster_range[1]}"
+        )
+    try:
+        if dagster_range is not None:
+            return source.periods(*dagster_range)
+        if arguments.partition:
+            return source.periods(arguments.partition, arguments.to or arguments.partition)
+        if arguments.to:
+            raise ConfigurationError("--to needs --partition")
+        period = previous_period(source.partitioning.granularity, dt.datetime.now(dt.UTC))
+    except ValueError as error:
+        raise ConfigurationError(f"source {source.name}: {error}") from None
+    try:
+        return source.periods(period.key, period.key)
+    except ValueError as error:
+        raise ConfigurationError(
+            f"source {source.name}: the schedule's previous period {period.key} is not a partition"
+            f" ({error}); pass --partition"
+        ) from None
+
+
+def _all(source: Source) -> list[Period]:
+    """Every partition of the source up to its end, or up to the last period that has ended."""
+    granularity = source.partitioning.granularity
+    last = source.last_day or previous_period(granularity, dt.datetime.now(dt.UTC)).start
+    return periods_between(granularity, source.partitioning.start, last)
+
+
+def _run_id(context: PipesContext | None) -> str:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    suffix = context.run_id[:8] if context is not None else uuid.uuid4().hex[:8]
+    return f"{stamp}-{suffix}"

@@ -1,0 +1,174 @@
+"""push (source → lake, then load), load (lake → warehouse) and check, for a range of partitions."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import pyarrow as pa
+
+from platform_assets.catalog import Source
+from platform_assets.errors import ConfigurationError, RunError
+from platform_assets.partitions import Period
+from platform_assets.runtime.assets import CheckSpec, Layer
+from platform_assets.runtime.checks import run_checks
+from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
+from platform_assets.schemas import fingerprint, lake_schema
+from platform_assets.settings import Settings
+from platform_assets.sources import extract
+
+log = logging.getLogger("platform")
+
+Command = Literal["push", "load", "check"]
+
+
+def layers_of(command: Command, load: bool = True) -> tuple[Layer, ...]:
+    """The assets a command materializes: push → raw (and warehouse unless --no-load)."""
+    if command == "push":
+        return (Layer.RAW, Layer.WAREHOUSE) if load else (Layer.RAW,)
+    if command == "load":
+        return (Layer.WAREHOUSE,)
+    return ()
+
+
+@dataclass(frozen=True)
+class Job:
+    command: Command
+    source: Source
+    periods: Sequence[Period]
+    layers: tuple[Layer, ...]
+    checks: Sequence[CheckSpec]
+    run_id: str
+
+
+def run(job: Job, settings: Settings) -> RunReport:
+    started = time.perf_counter()
+    report = RunReport(job.command, job.source.name, list(job.periods))
+    if Layer.RAW in job.layers:
+        report.materializations.append(_push(job, settings))
+    if Layer.WAREHOUSE in job.layers:
+        report.materializations.append(_load(job, settings))
+    if job.checks:
+        schema = _source_schema(job.source, settings)
+        report.checks.extend(
+            run_checks(
+                job.checks, job.source, job.periods, schema, settings.lake, settings.warehouse
+            )
+        )
+        for outcome in report.checks:
+            level = logging.INFO if outcome.passed else logging.ERROR
+            verdict = "passed" if outcome.passed else "failed"
+            log.log(
+                level,
+                "check %s/%s %s: %s",
+                outcome.spec.layer,
+                outcome.spec.name,
+                verdict,
+                outcome.summary,
+            )
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _push(job: Job, settings: Settings) -> Materialization:
+    started = time.perf_counter()
+    source, lake = job.source, settings.lake
+    declared = source.declared_schema or lake.frozen_schema(source.name)
+    schema = declared
+    results = []
+    for period in job.periods:
+        where = f"source {source.name} partition {period.key}"
+        try:
+            batches = extract(source.read, period, schema, settings.landing)
+            first = next(batches, None)
+            if schema is None:
+                if first is None:
+                    raise RunError("no rows to infer the schema from; declare 'columns'")
+                schema = first.schema
+            with lake.writer(source.name, period, schema, job.run_id) as writer:
+                for batch in _chain(first, batches):
+                    writer.write(batch)
+                if writer.rows == 0 and not source.empty_ok:
+                    raise RunError("no rows (set empty_ok: true if that can be right)")
+                manifest = writer.commit()
+        except RunError as error:
+            raise RunError(f"{where}: {error}") from None
+        if declared is None:
+            lake.freeze_schema(source.name, schema)
+            declared = schema
+            log.info("source %s: schema inferred and frozen (%s)", source.name, fingerprint(schema))
+        results.append(
+            PartitionResult(
+                period.key, manifest.record_count, manifest.content_length, len(manifest.entries)
+            )
+        )
+        log.info(
+            "%s: %s rows, %s files, %s bytes published",
+            where,
+            f"{manifest.record_count:,}",
+            len(manifest.entries),
+            f"{manifest.content_length:,}",
+        )
+    assert schema is not None
+    return Materialization(
+        Layer.RAW,
+        lake.store.url(lake.store.path(f"raw/{source.name}/")),
+        tuple(results),
+        fingerprint(lake_schema(schema)),
+        time.perf_counter() - started,
+    )
+
+
+def _load(job: Job, settings: Settings) -> Materialization:
+    started = time.perf_counter()
+    source, lake = job.source, settings.lake
+    manifests = []
+    for period in job.periods:
+        manifest = lake.manifest(source.name, period)
+        if manifest is None:
+            raise RunError(
+                f"source {source.name} partition {period.key}: not in the lake; push it first"
+            )
+        manifests.append(manifest)
+    schema = lake_schema(_source_schema(source, settings))
+    start, end = job.periods[0].start, job.periods[-1].end
+    rows = settings.warehouse.load(source.table_name, schema, manifests, start, end)
+    log.info(
+        "source %s: %s rows loaded into table %s for %s..%s",
+        source.name,
+        f"{rows:,}",
+        source.table_name,
+        job.periods[0].key,
+        job.periods[-1].key,
+    )
+    return Materialization(
+        Layer.WAREHOUSE,
+        source.table_name,
+        tuple(
+            PartitionResult(
+                period.key, manifest.record_count, manifest.content_length, len(manifest.entries)
+            )
+            for period, manifest in zip(job.periods, manifests, strict=True)
+        ),
+        fingerprint(schema),
+        time.perf_counter() - started,
+    )
+
+
+def _source_schema(source: Source, settings: Settings) -> pa.Schema:
+    schema = source.declared_schema or settings.lake.frozen_schema(source.name)
+    if schema is None:
+        raise ConfigurationError(
+            f"source {source.name}: no declared columns and nothing pushed yet to infer them from"
+        )
+    return schema
+
+
+def _chain(
+    first: pa.RecordBatch | None, rest: Iterator[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
+    return rest if first is None else itertools.chain([first], rest)

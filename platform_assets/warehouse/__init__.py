@@ -1,0 +1,46 @@
+"""The warehouse: one table per source, loaded a partition range per transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Protocol
+
+import pyarrow as pa
+
+from platform_assets.errors import ConfigurationError
+from platform_assets.lake import Manifest
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,126}$")
+
+
+class Warehouse(Protocol):
+    def load(
+        self,
+        table: str,
+        schema: pa.Schema,
+        manifests: Sequence[Manifest],
+        start: dt.date,
+        end: dt.date,
+    ) -> int:
+        """Replace the table's rows with dt in [start, end) by the manifests' rows; one transaction.
+
+        Creates the table from `schema` (which includes `dt`) on first load; returns rows loaded.
+        """
+        ...
+
+    def partition_rows(self, table: str, start: dt.date, end: dt.date) -> dict[dt.date, int]:
+        """Rows per dt in [start, end); empty if the table does not exist."""
+        ...
+
+    def duplicate_keys(self, table: str, key: Sequence[str], start: dt.date, end: dt.date) -> int:
+        """How many key values occur more than once among the rows with dt in [start, end)."""
+        ...
+
+
+def quote(identifier: str) -> str:
+    """A validated, double-quoted SQL identifier."""
+    if not _IDENTIFIER.match(identifier):
+        raise ConfigurationError(f"{identifier!r} is not a valid SQL identifier")
+    return f'"{identifier}"'

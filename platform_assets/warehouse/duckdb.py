@@ -1,0 +1,144 @@
+"""The embedded warehouse: a DuckDB file, loaded straight from the lake's parquet files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from platform_assets.errors import RunError
+from platform_assets.lake import Manifest
+from platform_assets.schemas import PARTITION_COLUMN
+from platform_assets.warehouse import quote
+
+LOCK_WAIT_SECONDS = 120.0
+
+
+class DuckDBWarehouse:
+    """Each call opens the file briefly, so concurrent runs take turns instead of failing."""
+
+    def __init__(self, path: Path, lock_wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+        self.path = path
+        self._lock_wait_seconds = lock_wait_seconds
+
+    def load(
+        self,
+        table: str,
+        schema: pa.Schema,
+        manifests: Sequence[Manifest],
+        start: dt.date,
+        end: dt.date,
+    ) -> int:
+        target = quote(table)
+        urls = [url for manifest in manifests for url in manifest.urls]
+        expected = sum(manifest.record_count for manifest in manifests)
+        with self._connect() as connection:
+            connection.execute("BEGIN TRANSACTION")
+            try:
+                self._ensure_table(connection, table, schema)
+                connection.execute(
+                    f"DELETE FROM {target} WHERE {quote(PARTITION_COLUMN)} >= ?"
+                    f" AND {quote(PARTITION_COLUMN)} < ?",
+                    [start, end],
+                )
+                loaded = 0
+                if urls:
+                    row = connection.execute(
+                        f"INSERT INTO {target} BY NAME SELECT * FROM read_parquet(?)", [urls]
+                    ).fetchone()
+                    loaded = row[0] if row else 0
+                if loaded != expected:
+                    raise RunError(
+                        f"table {table}: loaded {loaded} rows but the manifests list {expected}"
+                    )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+        return loaded
+
+    def partition_rows(self, table: str, start: dt.date, end: dt.date) -> dict[dt.date, int]:
+        column = quote(PARTITION_COLUMN)
+        with self._connect() as connection:
+            if not _exists(connection, table):
+                return {}
+            rows = connection.execute(
+                f"SELECT {column}, count(*) FROM {quote(table)}"
+                f" WHERE {column} >= ? AND {column} < ? GROUP BY {column} ORDER BY {column}",
+                [start, end],
+            ).fetchall()
+        return {day: count for day, count in rows}
+
+    def duplicate_keys(self, table: str, key: Sequence[str], start: dt.date, end: dt.date) -> int:
+        column = quote(PARTITION_COLUMN)
+        columns = ", ".join(quote(name) for name in key)
+        with self._connect() as connection:
+            if not _exists(connection, table):
+                return 0
+            row = connection.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)}"
+                f" WHERE {column} >= ? AND {column} < ? GROUP BY {columns} HAVING count(*) > 1)",
+                [start, end],
+            ).fetchone()
+        return row[0] if row else 0
+
+    def _ensure_table(
+        self, connection: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema
+    ) -> None:
+        template = schema.empty_table()
+        connection.register("_platform_template", template)
+        try:
+            if not _exists(connection, table):
+                connection.execute(
+                    f"CREATE TABLE {quote(table)} AS SELECT * FROM _platform_template"
+                )
+                return
+            wanted = connection.execute("DESCRIBE SELECT * FROM _platform_template").fetchall()
+            actual = connection.execute(f"DESCRIBE {quote(table)}").fetchall()
+        finally:
+            connection.unregister("_platform_template")
+        wanted_columns = [(name, kind) for name, kind, *_ in wanted]
+        actual_columns = [(name, kind) for name, kind, *_ in actual]
+        if wanted_columns != actual_columns:
+            raise RunError(
+                f"table {table} has columns {_render(actual_columns)}"
+                f" but the lake's files have {_render(wanted_columns)}"
+            )
+
+    @contextmanager
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self._lock_wait_seconds
+        pause = 0.05
+        while True:
+            try:
+                connection = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower() or time.monotonic() > deadline:
+                    raise RunError(f"warehouse {self.path}: {error}") from None
+                time.sleep(pause * (1 + random.random()))
+                pause = min(pause * 2, 2.0)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+
+def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = connection.execute(
+        "SELECT count(*) FROM information_schema.tables"
+        " WHERE table_schema = 'main' AND table_name = ?",
+        [table],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def _render(columns: list[tuple[str, str]]) -> str:
+    return "(" + ", ".join(f"{name} {kind}" for name, kind in columns) + ")"
