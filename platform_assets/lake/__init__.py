@@ -7,6 +7,7 @@ import posixpath
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from platform_assets.errors import RunError
@@ -56,7 +57,8 @@ class Lake:
         ]
 
     def read(self, manifest: Manifest) -> pa.Table:
-        return pq.ParquetDataset(self.file_paths(manifest), filesystem=self.store.fs).read()
+        paths = self.file_paths(manifest)
+        return ds.dataset(paths, format="parquet", filesystem=self.store.fs).to_table()
 
     def frozen_schema(self, source: str) -> pa.Schema | None:
         """The schema inferred at a source's first push, kept beside its data."""

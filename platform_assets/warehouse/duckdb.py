@@ -64,25 +64,25 @@ class DuckDBWarehouse:
         return loaded
 
     def partition_rows(self, table: str, start: dt.date, end: dt.date) -> dict[dt.date, int]:
-        column = quote(PARTITION_COLUMN)
+        column, target = quote(PARTITION_COLUMN), quote(table)
         with self._connect() as connection:
             if not _exists(connection, table):
                 return {}
             rows = connection.execute(
-                f"SELECT {column}, count(*) FROM {quote(table)}"
+                f"SELECT {column}, count(*) FROM {target}"
                 f" WHERE {column} >= ? AND {column} < ? GROUP BY {column} ORDER BY {column}",
                 [start, end],
             ).fetchall()
         return {day: count for day, count in rows}
 
     def duplicate_keys(self, table: str, key: Sequence[str], start: dt.date, end: dt.date) -> int:
-        column = quote(PARTITION_COLUMN)
+        column, target = quote(PARTITION_COLUMN), quote(table)
         columns = ", ".join(quote(name) for name in key)
         with self._connect() as connection:
             if not _exists(connection, table):
                 return 0
             row = connection.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {quote(table)}"
+                f"SELECT count(*) FROM (SELECT 1 FROM {target}"
                 f" WHERE {column} >= ? AND {column} < ? GROUP BY {columns} HAVING count(*) > 1)",
                 [start, end],
             ).fetchone()

@@ -1,0 +1,135 @@
+"""Dagster runs main.py through Pipes: subsets map to commands, and a year backfills as one run."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from platform_assets.orchestration.assets import PIPES_CLIENT, source_assets
+from platform_assets.settings import PROJECT_DIRECTORY, Settings
+
+RAW, WAREHOUSE = dg.AssetKey(["raw", "flights"]), dg.AssetKey(["warehouse", "flights"])
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+
+def materialize(
+    settings: Settings, selection, partition_key: str | None
+) -> dg.ExecuteInProcessResult:
+    """Run a selection of the flights assets and checks in process (main.py still a subprocess)."""
+    source = settings.catalog.source("flights")
+    defs = dg.Definitions(
+        assets=[source_assets(source, settings)],
+        jobs=[dg.define_asset_job("selected", selection=selection)],
+        resources={PIPES_CLIENT: dg.PipesSubprocessClient(cwd=str(PROJECT_DIRECTORY))},
+    )
+    job = defs.resolve_job_def("selected")
+    return job.execute_in_process(partition_key=partition_key, raise_on_error=False)
+
+
+def test_each_selection_runs_the_matching_command(settings, flights_per_day):
+    day = dt.date(2013, 2, 1)
+    rows = settings.warehouse.partition_rows
+
+    raw_only = materialize(settings, dg.AssetSelection.assets(RAW), day.isoformat())
+    assert raw_only.success
+    assert settings.lake.manifest(
+        "flights", settings.catalog.source("flights").period("2013-02-01")
+    )
+    assert rows("flights", day, day + dt.timedelta(1)) == {}
+    [event] = raw_only.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    assert metadata["dagster/row_count"].value == flights_per_day[day]
+    assert metadata["files"].value == 1
+    assert len(metadata["schema_fingerprint"].value) == 12
+    assert metadata["rows_by_partition"].value == {"2013-02-01": flights_per_day[day]}
+    [check] = raw_only.get_asset_check_evaluations()
+    assert (check.check_name, check.passed) == ("schema_matches", True)
+
+    warehouse_only = materialize(settings, dg.AssetSelection.assets(WAREHOUSE), day.isoformat())
+    assert warehouse_only.success
+    assert rows("flights", day, day + dt.timedelta(1)) == {day: flights_per_day[day]}
+    assert {c.check_name: c.passed for c in warehouse_only.get_asset_check_evaluations()} == {
+        "rows_match_lake": True,
+        "unique_key": True,
+    }
+
+    # checks alone run unpartitioned, over all of the source's partitions
+    checks_only = materialize(settings, dg.AssetSelection.checks_for_assets(WAREHOUSE), None)
+    assert checks_only.success
+    assert not checks_only.get_asset_materialization_events()
+    verdicts = {c.check_name: c for c in checks_only.get_asset_check_evaluations()}
+    assert verdicts["unique_key"].passed
+    assert verdicts["rows_match_lake"].passed
+    assert verdicts["rows_match_lake"].metadata["partitions_compared"].value == 1
+
+
+def test_a_check_fails_when_the_warehouse_disagrees_with_the_lake(settings):
+    day = dt.date(2013, 2, 2)
+    assert materialize(settings, dg.AssetSelection.assets(RAW, WAREHOUSE), day.isoformat()).success
+    with duckdb.connect(str(settings.home / "warehouse.duckdb")) as connection:
+        connection.execute("DELETE FROM flights WHERE carrier = 'UA' AND dt = ?", [day])
+    result = materialize(settings, dg.AssetSelection.checks_for_assets(WAREHOUSE), None)
+    verdicts = {check.check_name: check for check in result.get_asset_check_evaluations()}
+    assert verdicts["rows_match_lake"].passed is False
+    assert "2013-02-02: warehouse" in verdicts["rows_match_lake"].metadata["summary"].value
+
+
+def test_a_failing_push_fails_the_step_with_the_cause(settings, home):
+    drop = home / "landing/flights/2013/02/flights_2013-02-03.csv"
+    drop.write_text(drop.read_text() + "2013,2,3,not,a,row\n")
+    result = materialize(settings, dg.AssetSelection.assets(RAW, WAREHOUSE), "2013-02-03")
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data
+    assert failure.user_failure_data.description.startswith(
+        "platform_assets.errors.RunError: source flights partition 2013-02-03: file://"
+    )
+    assert failure.user_failure_data.description.endswith(
+        "flights_2013-02-03.csv: line 816: expected 19 columns, got 6"
+    )
+
+
+def backfill(home: Path, dagster_home: Path, first: str, last: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "platform_assets.definitions",
+            "--select",
+            "raw/flights,warehouse/flights",
+            "--partition-range",
+            f"{first}...{last}",
+        ],
+        cwd=PROJECT_DIRECTORY,
+        env={**os.environ, "PLATFORM_HOME": str(home), "DAGSTER_HOME": str(dagster_home)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("last", "rows"), [("2013-01-31", 27_004), ("2013-12-31", 336_776)])
+def test_a_range_backfills_through_dagster_as_one_run_and_again_without_duplicates(
+    settings, home, tmp_path, flights_per_day, last, rows
+):
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+    end = dt.date.fromisoformat(last) + dt.timedelta(days=1)
+    expected = {day: count for day, count in flights_per_day.items() if day < end}
+    for attempt in (1, 2):
+        result = backfill(home, dagster_home, "2013-01-01", last)
+        assert result.returncode == 0, result.stderr[-3000:]
+        loaded = settings.warehouse.partition_rows("flights", dt.date(2013, 1, 1), end)
+        assert loaded == expected
+        assert sum(loaded.values()) == rows
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            assert len(instance.get_runs()) == attempt  # one run per backfill, not one per day
+            record = instance.get_latest_materialization_event(WAREHOUSE)
+            assert record.asset_materialization.metadata["dagster/row_count"].value == rows

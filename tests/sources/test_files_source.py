@@ -1,0 +1,121 @@
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from platform_assets.catalog import FilesRead
+from platform_assets.partitions import Granularity, period_at
+from platform_assets.sources.files import SourceFileError, read_files
+from platform_assets.storage import Store
+
+DAY = period_at(Granularity.DAILY, dt.date(2024, 1, 2))
+SCHEMA = pa.schema([("id", pa.int64()), ("amount", pa.float64()), ("name", pa.string())])
+
+
+def spec(path: str, format: str = "csv", **options) -> FilesRead:
+    return FilesRead(kind="files", path=path, format=format, **options)
+
+
+def read(spec: FilesRead, tmp_path: Path, schema=SCHEMA, period=DAY) -> pa.Table:
+    batches = list(read_files(spec, period, schema, Store.local(str(tmp_path))))
+    return pa.Table.from_batches(batches) if batches else pa.table({})
+
+
+def write(tmp_path: Path, relative: str, text: str) -> None:
+    path = tmp_path / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_csv_by_template_with_declared_schema(tmp_path):
+    write(tmp_path, "in/2024-01-02.csv", "id,amount,name\n1,2.5,a\n2,,NA\n")
+    write(tmp_path, "in/2024-01-03.csv", "id,amount,name\n3,1.0,c\n")
+    table = read(spec("in/{dt:%Y-%m-%d}.csv"), tmp_path)
+    assert table.schema == SCHEMA
+    assert table.to_pylist() == [
+        {"id": 1, "amount": 2.5, "name": "a"},
+        {"id": 2, "amount": None, "name": None},
+    ]
+
+
+def test_columns_in_another_order_come_out_in_the_declared_order(tmp_path):
+    write(tmp_path, "in/2024-01-02.csv", "name,id,amount\na,1,2.5\n")
+    assert read(spec("in/{dt:%Y-%m-%d}.csv"), tmp_path).column_names == SCHEMA.names
+
+
+def test_jsonl_and_parquet(tmp_path):
+    lines = [{"id": 1, "amount": 1.5, "name": "x"}, {"id": 2, "amount": None, "name": "y"}]
+    write(tmp_path, "j/2024-01-02.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n")
+    assert read(spec("j/{dt:%Y-%m-%d}.jsonl", "jsonl"), tmp_path).to_pylist() == lines
+    (tmp_path / "p").mkdir()
+    pq.write_table(pa.Table.from_pylist(lines, SCHEMA), tmp_path / "p/2024-01-02.parquet")
+    assert read(spec("p/{dt:%Y-%m-%d}.parquet", "parquet"), tmp_path).to_pylist() == lines
+
+
+def test_a_glob_with_a_date_column_keeps_only_the_partitions_rows(tmp_path):
+    write(tmp_path, "all/a.csv", "id,day\n1,2024-01-01\n2,2024-01-02\n3,2024-01-02\n")
+    write(tmp_path, "all/b.csv", "id,day\n4,2024-01-02\n5,2024-01-03\n")
+    schema = pa.schema([("id", pa.int64()), ("day", pa.date32())])
+    table = read(spec("all/*.csv", date_column="day"), tmp_path, schema)
+    assert table["id"].to_pylist() == [2, 3, 4]
+
+
+def test_a_monthly_partition_reads_every_daily_file_of_its_month(tmp_path):
+    for day in (1, 15, 31):
+        write(tmp_path, f"d/2024-01-{day:02d}.csv", f"id,amount,name\n{day},0,x\n")
+    write(tmp_path, "d/2024-02-01.csv", "id,amount,name\n99,0,x\n")
+    month = period_at(Granularity.MONTHLY, dt.date(2024, 1, 1))
+    table = read(spec("d/{dt:%Y-%m-%d}*.csv"), tmp_path, period=month)
+    assert table["id"].to_pylist() == [1, 15, 31]
+
+
+def test_without_a_schema_the_first_file_decides_and_later_files_must_agree(tmp_path):
+    write(tmp_path, "i/a.csv", "id,when\n1,2024-01-02 10:00:00\n")
+    write(tmp_path, "i/b.csv", "id,when\nabc,2024-01-02 11:00:00\n")
+    batches = read_files(spec("i/*.csv"), DAY, None, Store.local(str(tmp_path)))
+    first = next(batches)
+    assert first.schema.field("id").type == pa.int64()
+    assert pa.types.is_timestamp(first.schema.field("when").type)
+    with pytest.raises(SourceFileError, match=r"i/b.csv: line 2: column id: 'abc' is not a valid"):
+        next(batches)
+
+
+def test_files_are_read_one_at_a_time(tmp_path):
+    write(tmp_path, "s/a.csv", "id,amount,name\n1,1,a\n")
+    write(tmp_path, "s/b.csv", "id,amount,name\n2,2,b\n")
+    batches = read_files(spec("s/*.csv"), DAY, SCHEMA, Store.local(str(tmp_path)))
+    assert next(batches)["id"].to_pylist() == [1]
+    (tmp_path / "s/b.csv").unlink()  # not opened yet: the first file's rows came first
+    with pytest.raises(SourceFileError, match=r"s/b\.csv: cannot read"):
+        next(batches)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id,amount,name\n1,1,a\n2,2\n3,3,c\n", r"line 3: expected 3 columns, got 2"),
+        ("id,amount,name\n1,1,a\n2,2,b\nx3,3,c\n", r"line 4: column id: 'x3' is not a valid int64"),
+        ("id,amount,name\n1,1,a\n2,2,b\n3,3,c,d\n", r"line 4: expected 3 columns, got 4"),
+        ("id,amount\n1,1\n", r"does not match the source's columns: missing column\(s\) name"),
+        ("id,amount,name,extra\n1,1,a,b\n", r"does not match .* unexpected column\(s\) extra"),
+    ],
+)
+def test_a_malformed_csv_names_the_file_and_line(tmp_path, text, message):
+    write(tmp_path, "bad/2024-01-02.csv", text)
+    with pytest.raises(SourceFileError, match=rf"file://{tmp_path}/bad/2024-01-02.csv: {message}"):
+        read(spec("bad/{dt:%Y-%m-%d}.csv"), tmp_path)
+
+
+def test_a_bad_json_line_is_named(tmp_path):
+    write(tmp_path, "j/2024-01-02.jsonl", '{"id": 1, "amount": 1, "name": "a"}\n{"id": 2,\n')
+    with pytest.raises(SourceFileError, match=r"2024-01-02.jsonl: line 2: not valid JSON"):
+        read(spec("j/{dt:%Y-%m-%d}.jsonl", "jsonl"), tmp_path)
+
+
+def test_a_missing_file_is_an_error_but_an_empty_glob_is_not(tmp_path):
+    with pytest.raises(SourceFileError, match=r"missing/2024-01-02.csv: file not found"):
+        read(spec("missing/{dt:%Y-%m-%d}.csv"), tmp_path)
+    assert read(spec("missing/*.csv"), tmp_path).num_rows == 0
