@@ -96,7 +96,7 @@ _PIPES_CLOSED_WITH_EXCEPTION = "[pipes] external process pipes closed with excep
 def _reported_failure(context: dg.AssetExecutionContext) -> str | None:
     """The one-line error main.py reported through Pipes, to head the step's failure."""
     records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=50
+        context.run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=50
     ).records
     for record in records:
         event = record.event_log_entry.dagster_event

@@ -7,7 +7,6 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 
 from platform_assets.catalog import Source
 from platform_assets.orchestration.assets import layer_key
-from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.partitions import previous_period
 from platform_assets.runtime.assets import Layer
 
@@ -16,7 +15,6 @@ def source_job(source: Source) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         f"{source.name}_job",
         selection=dg.AssetSelection.assets(*(layer_key(layer, source) for layer in Layer)),
-        partitions_def=partitions_def(source),
         description=f"Push source {source.name} to the lake and load it into the warehouse.",
     )
 

@@ -30,7 +30,7 @@ def test_both_assets_with_lineage_daily_partitions_and_single_run_backfills():
 
 
 def test_the_schedule_comes_from_the_catalog_and_asks_for_the_last_ended_day():
-    schedule = defs.get_schedule_def("flights_schedule")
+    schedule = defs.resolve_schedule_def("flights_schedule")
     assert schedule.cron_schedule == "0 6 * * *"
     assert schedule.execution_timezone == "UTC"
     repository = defs.get_repository_def()
