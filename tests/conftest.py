@@ -18,6 +18,7 @@ from platform_assets.samples.nycflights13 import data_directory, land_flights
 from platform_assets.settings import PROJECT_DIRECTORY, Settings, load_settings
 
 MAIN = PROJECT_DIRECTORY / "main.py"
+DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 from platform_assets.settings import PROJECT_DIRECTORY
+from tests.conftest import DAGSTER
 
 QUERY = """
 {
@@ -47,7 +47,7 @@ def test_dagster_dev_serves_both_assets_with_partitions_and_checks(tmp_path: Pat
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PLATFORM_HOME": str(tmp_path)}
     server = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "dagster"),
+            DAGSTER,
             "dev",
             "-w",
             "workspace.yaml",

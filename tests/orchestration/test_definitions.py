@@ -1,7 +1,6 @@
 import datetime as dt
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -10,6 +9,7 @@ from platform_assets.catalog import load_catalog
 from platform_assets.definitions import defs
 from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.settings import PROJECT_DIRECTORY
+from tests.conftest import DAGSTER
 
 RAW, WAREHOUSE = dg.AssetKey(["raw", "flights"]), dg.AssetKey(["warehouse", "flights"])
 
@@ -79,7 +79,7 @@ def test_dagster_definitions_validate_passes(tmp_path: Path):
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PLATFORM_HOME": str(tmp_path)}
     result = subprocess.run(
         [
-            str(Path(sys.executable).parent / "dagster"),
+            DAGSTER,
             "definitions",
             "validate",
             "-w",

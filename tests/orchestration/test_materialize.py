@@ -3,7 +3,6 @@
 import datetime as dt
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -12,9 +11,9 @@ import pytest
 
 from platform_assets.orchestration.assets import PIPES_CLIENT, source_assets
 from platform_assets.settings import PROJECT_DIRECTORY, Settings
+from tests.conftest import DAGSTER
 
 RAW, WAREHOUSE = dg.AssetKey(["raw", "flights"]), dg.AssetKey(["warehouse", "flights"])
-DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
 def materialize(
