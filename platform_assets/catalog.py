@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import string
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import pyarrow as pa
 import yaml
@@ -16,6 +17,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -102,7 +104,47 @@ class Schedule(_Strict):
         return value
 
 
-class Source(_Strict):
+class Partitioned:
+    """Partition keys of a source or an export, validated against its partitioning."""
+
+    name: str
+    kind_label: ClassVar[str]
+    if TYPE_CHECKING:
+        partitioning: Partitioning
+
+    @property
+    def last_day(self) -> dt.date | None:
+        end = self.partitioning.end
+        return None if end is None else end - dt.timedelta(1)
+
+    def period(self, key: str) -> Period:
+        """The period a partition key names; ValueError if it is not one of these partitions."""
+        return self.periods(key, key)[0]
+
+    def periods(self, first_key: str, last_key: str) -> list[Period]:
+        """The periods from `first_key` through `last_key`, validated against the partitioning."""
+        first, last = _parse_key(first_key), _parse_key(last_key)
+        granularity = self.partitioning.granularity
+        for day in (first, last):
+            if period_start(granularity, day) != day:
+                raise ValueError(
+                    f"{day} does not start a {granularity} period of {self.kind_label}"
+                    f" {self.name} (that period starts {period_start(granularity, day)})"
+                )
+        if last < first:
+            raise ValueError(f"the range ends ({last}) before it starts ({first})")
+        if first < self.partitioning.start or (self.last_day and last > self.last_day):
+            span = first_key if first == last else f"{first_key}..{last_key}"
+            raise ValueError(
+                f"{span} is outside {self.kind_label} {self.name}'s partitions"
+                f" ({self.partitioning.start} to {self.last_day or 'today'})"
+            )
+        return periods_between(granularity, first, last)
+
+
+class Source(Partitioned, _Strict):
+    kind_label: ClassVar[str] = "source"
+
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
     read: ReadSpec
@@ -145,33 +187,37 @@ class Source(_Strict):
     def declared_schema(self) -> pa.Schema | None:
         return None if self.columns is None else schema_from_mapping(self.columns)
 
+
+class Export(Partitioned, _Strict):
+    """SQL over warehouse tables, written back to the lake per partition (`main.py pull`).
+
+    The query must return a `dt` column; the platform keeps the rows of the partitions pulled.
+    Partitions are those of the sources it depends on.
+    """
+
+    kind_label: ClassVar[str] = "export"
+
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    depends_on: tuple[str, ...] = Field(min_length=1)
+    sql: str
+    _partitioning: Partitioning | None = PrivateAttr(default=None)
+
+    @field_validator("sql")
+    @classmethod
+    def _one_select(cls, value: str) -> str:
+        query = value.strip().removesuffix(";").strip()
+        if ";" in query:
+            raise ValueError("one statement only: remove the ';'")
+        if not re.match(r"(?is)^(select|with)\b", query):
+            raise ValueError("must be a SELECT (or WITH … SELECT) query")
+        return query
+
     @property
-    def last_day(self) -> dt.date | None:
-        return None if self.partitioning.end is None else self.partitioning.end - dt.timedelta(1)
-
-    def period(self, key: str) -> Period:
-        """The period a partition key names; ValueError if it is not one of this source's."""
-        return self.periods(key, key)[0]
-
-    def periods(self, first_key: str, last_key: str) -> list[Period]:
-        """The periods from `first_key` through `last_key`, validated against the partitioning."""
-        first, last = _parse_key(first_key), _parse_key(last_key)
-        granularity = self.partitioning.granularity
-        for day in (first, last):
-            if period_start(granularity, day) != day:
-                raise ValueError(
-                    f"{day} does not start a {granularity} period of source {self.name}"
-                    f" (that period starts {period_start(granularity, day)})"
-                )
-        if last < first:
-            raise ValueError(f"the range ends ({last}) before it starts ({first})")
-        if first < self.partitioning.start or (self.last_day and last > self.last_day):
-            span = first_key if first == last else f"{first_key}..{last_key}"
-            raise ValueError(
-                f"{span} is outside source {self.name}'s partitions"
-                f" ({self.partitioning.start} to {self.last_day or 'today'})"
-            )
-        return periods_between(granularity, first, last)
+    def partitioning(self) -> Partitioning:
+        if self._partitioning is None:
+            raise ValueError(f"export {self.name} was not resolved by its catalog")
+        return self._partitioning
 
 
 def _parse_key(key: str) -> dt.date:
@@ -183,6 +229,7 @@ def _parse_key(key: str) -> dt.date:
 
 class Catalog(_Strict):
     sources: tuple[Source, ...]
+    exports: tuple[Export, ...] = ()
 
     @field_validator("sources")
     @classmethod
@@ -197,12 +244,38 @@ class Catalog(_Strict):
                 seen.add(name)
         return value
 
+    @model_validator(mode="after")
+    def _resolve_exports(self) -> Catalog:
+        sources = {source.name: source for source in self.sources}
+        seen: set[str] = set()
+        for export in self.exports:
+            if export.name in seen or export.name in sources:
+                raise ValueError(f"export {export.name!r}: the name is taken")
+            seen.add(export.name)
+            unknown = [name for name in export.depends_on if name not in sources]
+            if unknown:
+                raise ValueError(
+                    f"export {export.name!r}: depends_on names unknown source(s) {unknown}"
+                )
+            partitionings = {sources[name].partitioning for name in export.depends_on}
+            if len(partitionings) > 1:
+                raise ValueError(f"export {export.name!r}: its sources are partitioned differently")
+            export._partitioning = partitionings.pop()
+        return self
+
     def source(self, name: str) -> Source:
         for source in self.sources:
             if source.name == name:
                 return source
         known = ", ".join(source.name for source in self.sources)
         raise KeyError(f"unknown source {name!r} (known: {known})")
+
+    def export(self, name: str) -> Export:
+        for export in self.exports:
+            if export.name == name:
+                return export
+        known = ", ".join(export.name for export in self.exports) or "none"
+        raise KeyError(f"unknown export {name!r} (known: {known})")
 
 
 class _CatalogLoader(yaml.SafeLoader):

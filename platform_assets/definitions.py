@@ -2,7 +2,9 @@
 
 import dagster as dg
 
-from platform_assets.orchestration.assets import PIPES_CLIENT, source_assets
+from platform_assets.orchestration.assets import source_assets
+from platform_assets.orchestration.exports import export_asset
+from platform_assets.orchestration.runner import PIPES_CLIENT
 from platform_assets.orchestration.schedules import source_job, source_schedule
 from platform_assets.settings import PROJECT_DIRECTORY, load_settings
 
@@ -11,7 +13,10 @@ sources = settings.catalog.sources
 jobs = {source.name: source_job(source) for source in sources}
 
 defs = dg.Definitions(
-    assets=[source_assets(source, settings) for source in sources],
+    assets=[
+        *(source_assets(source, settings) for source in sources),
+        *(export_asset(export, settings) for export in settings.catalog.exports),
+    ],
     jobs=list(jobs.values()),
     schedules=[source_schedule(source, jobs[source.name]) for source in sources if source.schedule],
     resources={PIPES_CLIENT: dg.PipesSubprocessClient(cwd=str(PROJECT_DIRECTORY))},

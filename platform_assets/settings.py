@@ -2,32 +2,98 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from platform_assets.catalog import Catalog, load_catalog
-from platform_assets.errors import ConfigurationError
+from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Lake
-from platform_assets.storage import Store
+from platform_assets.storage import LocalStore, S3Store, Store
 from platform_assets.warehouse import Warehouse
 from platform_assets.warehouse.duckdb import DuckDBWarehouse
+from platform_assets.warehouse.redshift import RedshiftWarehouse
 
 PACKAGE_DIRECTORY = Path(__file__).resolve().parent
 PROJECT_DIRECTORY = PACKAGE_DIRECTORY.parent
-ENVIRONMENTS = ("local",)
+ENVIRONMENTS = ("local", "aws")
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_PASSED_ON = re.compile(r"^(PLATFORM_|AWS_)")
+
+
+@dataclass(frozen=True)
+class Redshift:
+    """Where the warehouse is; the password comes from the environment or Secrets Manager."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+    schema: str
+    iam_role: str
+    ssl: bool
+    password: str | None = field(default=None, repr=False)
+    secret_arn: str | None = None
+
+    def connect(self, aws: Aws) -> Any:
+        import redshift_connector
+
+        return redshift_connector.connect(
+            host=self.host,
+            port=self.port,
+            database=self.database,
+            user=self.user,
+            password=self.password or self._secret_password(aws),
+            ssl=self.ssl,
+            timeout=60,
+        )
+
+    def _secret_password(self, aws: Aws) -> str:
+        try:
+            secret = aws.client("secretsmanager").get_secret_value(SecretId=self.secret_arn)
+            return json.loads(secret["SecretString"])["password"]
+        except Exception as error:  # boto3's and JSON's errors: one line either way
+            raise RunError(
+                f"cannot read the Redshift password from {self.secret_arn}: {error}"
+            ) from None
+
+
+@dataclass(frozen=True)
+class Aws:
+    lake_uri: str
+    landing_uri: str
+    region: str
+    endpoint_url: str | None
+    redshift: Redshift
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+
+    def store(self, uri: str) -> S3Store:
+        try:
+            return S3Store(uri, self.region, self.endpoint_url, self.client("s3"))
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
 
 
 @dataclass(frozen=True)
 class Settings:
-    """`local`: everything under PLATFORM_HOME (lake/, warehouse.duckdb, landing/ for files)."""
+    """`local`: everything under PLATFORM_HOME (lake/, warehouse.duckdb, landing/ for files).
+    `aws`: the lake on S3, the warehouse on Redshift (`aws` holds where)."""
 
     environment: str
     home: Path
     catalog_path: Path
+    aws: Aws | None = None
+    passed_on: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -35,16 +101,30 @@ class Settings:
 
     @property
     def landing(self) -> Store:
-        """Where relative `files` paths of the catalog resolve: PLATFORM_HOME."""
-        return Store.local(str(self.home))
+        """Where relative `files` paths of the catalog resolve."""
+        if self.aws:
+            return self.aws.store(self.aws.landing_uri)
+        return LocalStore(str(self.home))
 
-    @property
+    @cached_property
     def lake(self) -> Lake:
-        return Lake(Store.local(str(self.home / "lake")))
+        if self.aws:
+            return Lake(self.aws.store(self.aws.lake_uri))
+        return Lake(LocalStore(str(self.home / "lake")))
+
+    @cached_property
+    def warehouse(self) -> Warehouse:
+        if self.aws:
+            aws = self.aws
+            redshift = aws.redshift
+            return RedshiftWarehouse(
+                lambda: redshift.connect(aws), redshift.schema, redshift.iam_role, self.lake.store
+            )
+        return DuckDBWarehouse(self.home / "warehouse.duckdb")
 
     @property
-    def warehouse(self) -> Warehouse:
-        return DuckDBWarehouse(self.home / "warehouse.duckdb")
+    def warehouse_kind(self) -> str:
+        return "redshift" if self.aws else "duckdb"
 
     @property
     def main_command(self) -> list[str]:
@@ -54,6 +134,7 @@ class Settings:
     def environment_variables(self) -> dict[str, str]:
         """What a child process needs to resolve these same settings."""
         return {
+            **self.passed_on,
             "PLATFORM_ENV": self.environment,
             "PLATFORM_HOME": str(self.home),
             "PLATFORM_CATALOG": str(self.catalog_path),
@@ -71,4 +152,52 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     catalog_path = (
         Path(catalog).expanduser().resolve() if catalog else PACKAGE_DIRECTORY / "catalog.yaml"
     )
-    return Settings(environment=environment, home=home, catalog_path=catalog_path)
+    return Settings(
+        environment=environment,
+        home=home,
+        catalog_path=catalog_path,
+        aws=_aws(environ) if environment == "aws" else None,
+        passed_on={name: value for name, value in environ.items() if _PASSED_ON.match(name)},
+    )
+
+
+def _aws(environ: Mapping[str, str]) -> Aws:
+    def required(name: str) -> str:
+        value = environ.get(name, "").strip()
+        if not value:
+            raise ConfigurationError(f"PLATFORM_ENV=aws needs {name}")
+        return value
+
+    lake_uri = required("PLATFORM_LAKE_URI")
+    password = environ.get("PLATFORM_REDSHIFT_PASSWORD") or None
+    secret_arn = environ.get("PLATFORM_REDSHIFT_SECRET_ARN") or None
+    if not password and not secret_arn:
+        raise ConfigurationError(
+            "PLATFORM_ENV=aws needs PLATFORM_REDSHIFT_SECRET_ARN (or PLATFORM_REDSHIFT_PASSWORD)"
+        )
+    iam_role = required("PLATFORM_REDSHIFT_IAM_ROLE")
+    if not _ROLE_ARN.match(iam_role):
+        raise ConfigurationError(f"PLATFORM_REDSHIFT_IAM_ROLE={iam_role!r} is not an IAM role ARN")
+    port = environ.get("PLATFORM_REDSHIFT_PORT", "5439")
+    if not port.isdigit():
+        raise ConfigurationError(f"PLATFORM_REDSHIFT_PORT={port!r} is not a port number")
+    ssl = environ.get("PLATFORM_REDSHIFT_SSL", "true").lower()
+    if ssl not in ("true", "false"):
+        raise ConfigurationError(f"PLATFORM_REDSHIFT_SSL={ssl!r} must be true or false")
+    return Aws(
+        lake_uri=lake_uri,
+        landing_uri=environ.get("PLATFORM_LANDING_URI") or lake_uri,
+        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
+        redshift=Redshift(
+            host=required("PLATFORM_REDSHIFT_HOST"),
+            port=int(port),
+            database=environ.get("PLATFORM_REDSHIFT_DATABASE", "dev"),
+            user=required("PLATFORM_REDSHIFT_USER"),
+            schema=environ.get("PLATFORM_REDSHIFT_SCHEMA", "public"),
+            iam_role=iam_role,
+            ssl=ssl == "true",
+            password=password,
+            secret_arn=secret_arn,
+        ),
+    )

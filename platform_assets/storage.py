@@ -5,37 +5,38 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import uuid
-from dataclasses import dataclass
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from typing import Any
 
 import pyarrow.fs as pafs
 
 _GLOB_CHARS = frozenset("*?[")
 
 
-@dataclass(frozen=True)
-class Store:
-    """`root` is the filesystem path of the folder; `scheme` prefixes it to make URLs."""
+def has_wildcards(pattern: str) -> bool:
+    return bool(_GLOB_CHARS & set(pattern))
+
+
+class Store(ABC):
+    """Reads go through pyarrow's filesystem; writes are whole objects, each in one request."""
 
     fs: pafs.FileSystem
     root: str
     scheme: str
 
-    @classmethod
-    def local(cls, directory: str) -> Store:
-        return cls(pafs.LocalFileSystem(), directory.rstrip("/"), "file://")
-
-    def path(self, relative: str) -> str:
-        """The filesystem path of `relative` (already absolute paths pass through)."""
-        if relative.startswith("/") and self.scheme == "file://":
-            return relative
-        return posixpath.join(self.root, relative)
+    def path(self, location: str) -> str:
+        """The filesystem path of a location: relative to the root, or a URL/path of this store."""
+        if location.startswith(self.scheme):
+            return self.path_of_url(location)
+        return posixpath.join(self.root, location)
 
     def url(self, path: str) -> str:
         return self.scheme + path
 
     def path_of_url(self, url: str) -> str:
         if not url.startswith(self.scheme):
-            raise ValueError(f"{url} is not on {self.scheme}{self.root}")
+            raise ValueError(f"{url} is not a {self.scheme} URL")
         return url.removeprefix(self.scheme)
 
     def exists(self, path: str) -> bool:
@@ -48,22 +49,9 @@ class Store:
         with self.fs.open_input_stream(path) as stream:
             return stream.read()
 
-    def put(self, path: str, data: bytes) -> None:
-        """Write an object so that readers see the old content or the new, never a mix."""
-        parent = posixpath.dirname(path)
-        self.fs.create_dir(parent, recursive=True)
-        if isinstance(self.fs, pafs.LocalFileSystem):
-            temporary = posixpath.join(parent, f".tmp-{uuid.uuid4().hex}")
-            with self.fs.open_output_stream(temporary) as stream:
-                stream.write(data)
-            self.fs.move(temporary, path)
-        else:
-            with self.fs.open_output_stream(path) as stream:
-                stream.write(data)
-
-    def list_files(self, directory: str) -> list[str]:
-        """Paths of the files directly inside `directory` (none if it does not exist)."""
-        selector = pafs.FileSelector(directory, allow_not_found=True)
+    def list_files(self, directory: str, recursive: bool = False) -> list[str]:
+        """Paths of the files inside `directory` (none if it does not exist)."""
+        selector = pafs.FileSelector(directory, recursive=recursive, allow_not_found=True)
         infos = self.fs.get_file_info(selector)
         return sorted(info.path for info in infos if info.type == pafs.FileType.File)
 
@@ -72,18 +60,94 @@ class Store:
         parts = pattern.split("/")
         fixed = []
         for part in parts:
-            if _GLOB_CHARS & set(part):
+            if has_wildcards(part):
                 break
             fixed.append(part)
         if len(fixed) == len(parts):
             return [pattern] if self.exists(pattern) else []
         base = "/".join(fixed) or "/"
-        selector = pafs.FileSelector(base, recursive=True, allow_not_found=True)
-        depth = len(parts)
-        return sorted(
-            info.path
-            for info in self.fs.get_file_info(selector)
-            if info.type == pafs.FileType.File
-            and len(info.path.split("/")) == depth
-            and fnmatch.fnmatchcase(info.path, pattern)
+        return [
+            path
+            for path in self.list_files(base, recursive=True)
+            if len(path.split("/")) == len(parts) and fnmatch.fnmatchcase(path, pattern)
+        ]
+
+    @abstractmethod
+    def put(self, path: str, data: bytes) -> None:
+        """Write an object so that readers see the old content or the new, never a mix."""
+
+    @abstractmethod
+    def delete(self, paths: Iterable[str]) -> None: ...
+
+    @abstractmethod
+    def move(self, source: str, destination: str) -> None: ...
+
+
+class LocalStore(Store):
+    def __init__(self, directory: str) -> None:
+        self.fs = pafs.LocalFileSystem()
+        self.root = directory.rstrip("/")
+        self.scheme = "file://"
+
+    def path(self, location: str) -> str:
+        return location if location.startswith("/") else super().path(location)
+
+    def put(self, path: str, data: bytes) -> None:
+        parent = posixpath.dirname(path)
+        self.fs.create_dir(parent, recursive=True)
+        temporary = posixpath.join(parent, f".tmp-{uuid.uuid4().hex}")
+        with self.fs.open_output_stream(temporary) as stream:
+            stream.write(data)
+        self.fs.move(temporary, path)
+
+    def delete(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            self.fs.delete_file(path)
+
+    def move(self, source: str, destination: str) -> None:
+        self.fs.create_dir(posixpath.dirname(destination), recursive=True)
+        self.fs.move(source, destination)
+
+
+class S3Store(Store):
+    """`root` is 'bucket/prefix'. Writes use boto3: one PutObject per object, no directory
+    markers, no multipart upload for small files (pyarrow's output streams do both)."""
+
+    def __init__(self, uri: str, region: str, endpoint_url: str | None, client: Any) -> None:
+        if not uri.startswith("s3://") or len(uri) <= len("s3://"):
+            raise ValueError(f"{uri!r} is not an s3://bucket/prefix URI")
+        options: dict[str, Any] = {"region": region}
+        if endpoint_url:
+            scheme, _, address = endpoint_url.partition("://")
+            options |= {"endpoint_override": address, "scheme": scheme}
+        self.fs = pafs.S3FileSystem(**options)
+        self.root = uri.removeprefix("s3://").rstrip("/")
+        self.scheme = "s3://"
+        self._client = client
+
+    def put(self, path: str, data: bytes) -> None:
+        bucket, key = _split(path)
+        self._client.put_object(Bucket=bucket, Key=key, Body=data)
+
+    def delete(self, paths: Iterable[str]) -> None:
+        by_bucket: dict[str, list[str]] = {}
+        for path in paths:
+            bucket, key = _split(path)
+            by_bucket.setdefault(bucket, []).append(key)
+        for bucket, keys in by_bucket.items():
+            for start in range(0, len(keys), 1000):
+                objects = [{"Key": key} for key in keys[start : start + 1000]]
+                self._client.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+
+    def move(self, source: str, destination: str) -> None:
+        source_bucket, source_key = _split(source)
+        bucket, key = _split(destination)
+        self._client.copy_object(
+            Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key}
         )
+        self.delete([source])
+
+
+def _split(path: str) -> tuple[str, str]:
+    bucket, _, key = path.partition("/")
+    return bucket, key

@@ -1,10 +1,17 @@
-"""The lake: hive-partitioned parquet (raw/<source>/dt=YYYY-MM-DD/), read through manifests only."""
+"""The lake: hive-partitioned parquet (<area>/<name>/dt=YYYY-MM-DD/), read through manifests only.
+
+Areas: `raw` holds what sources delivered, `exports` what pulls from the warehouse produced.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import posixpath
+import re
+from collections import defaultdict
 from dataclasses import dataclass
+from enum import StrEnum
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -12,34 +19,55 @@ import pyarrow.parquet as pq
 
 from platform_assets.errors import RunError
 from platform_assets.lake.manifest import Manifest, ManifestEntry
-from platform_assets.lake.writer import MANIFEST_NAME, PartitionWriter
+from platform_assets.lake.writer import (
+    MANIFEST_NAME,
+    PartitionWriter,
+    data_file_name,
+    publish,
+)
 from platform_assets.partitions import Period
-from platform_assets.schemas import schema_from_mapping, schema_to_mapping
+from platform_assets.schemas import PARTITION_COLUMN, schema_from_mapping, schema_to_mapping
 from platform_assets.storage import Store
 
-__all__ = ["Lake", "Manifest", "ManifestEntry", "PartitionWriter"]
+__all__ = ["Area", "Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
 
-RAW = "raw"
 _FROZEN_SCHEMA = "_schema.json"
+_STAGING = "_staging"
+_STAGED_PARTITION = re.compile(rf"/{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})/[^/]+\.parquet$")
+
+
+class Area(StrEnum):
+    RAW = "raw"
+    EXPORTS = "exports"
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A parquet file a warehouse unloaded into staging, not yet part of any partition."""
+
+    path: str
+    day: dt.date
 
 
 @dataclass(frozen=True)
 class Lake:
     store: Store
 
-    def partition_directory(self, source: str, period: Period) -> str:
-        return self.store.path(f"{RAW}/{source}/dt={period.key}")
+    def dataset_url(self, area: Area, name: str) -> str:
+        return self.store.url(self.store.path(f"{area}/{name}/"))
+
+    def partition_directory(self, area: Area, name: str, period: Period) -> str:
+        return self.store.path(f"{area}/{name}/{PARTITION_COLUMN}={period.key}")
 
     def writer(
-        self, source: str, period: Period, schema: pa.Schema, run_id: str
+        self, area: Area, name: str, period: Period, schema: pa.Schema, run_id: str
     ) -> PartitionWriter:
-        return PartitionWriter(
-            self.store, self.partition_directory(source, period), period, schema, run_id
-        )
+        directory = self.partition_directory(area, name, period)
+        return PartitionWriter(self.store, directory, period, schema, run_id)
 
-    def manifest(self, source: str, period: Period) -> Manifest | None:
+    def manifest(self, area: Area, name: str, period: Period) -> Manifest | None:
         """The published version of a partition, or None if it was never published."""
-        path = posixpath.join(self.partition_directory(source, period), MANIFEST_NAME)
+        path = posixpath.join(self.partition_directory(area, name, period), MANIFEST_NAME)
         if not self.store.exists(path):
             return None
         try:
@@ -60,13 +88,41 @@ class Lake:
         paths = self.file_paths(manifest)
         return ds.dataset(paths, format="parquet", filesystem=self.store.fs).to_table()
 
+    def staging_directory(self, area: Area, name: str, run_id: str) -> str:
+        return self.store.path(f"{area}/{name}/{_STAGING}/{run_id}")
+
+    def staged_files(self, directory: str) -> dict[dt.date, list[StagedFile]]:
+        """Parquet files a warehouse wrote under `directory`/dt=YYYY-MM-DD/, by day."""
+        found: dict[dt.date, list[StagedFile]] = defaultdict(list)
+        for path in self.store.list_files(directory, recursive=True):
+            if match := _STAGED_PARTITION.search(path):
+                day = dt.date.fromisoformat(match.group(1))
+                found[day].append(StagedFile(path, day))
+        return dict(found)
+
+    def publish_staged(
+        self, area: Area, name: str, period: Period, staged: list[StagedFile], run_id: str
+    ) -> Manifest:
+        """Move staged files into the partition under run-scoped names, then publish them."""
+        directory = self.partition_directory(area, name, period)
+        entries = []
+        for number, file in enumerate(staged):
+            path = posixpath.join(directory, data_file_name(run_id, number))
+            rows = pq.read_metadata(file.path, filesystem=self.store.fs).num_rows
+            self.store.move(file.path, path)
+            entries.append(ManifestEntry(self.store.url(path), self.store.size(path), rows))
+        return publish(self.store, directory, entries)
+
+    def clear(self, directory: str) -> None:
+        self.store.delete(self.store.list_files(directory, recursive=True))
+
     def frozen_schema(self, source: str) -> pa.Schema | None:
         """The schema inferred at a source's first push, kept beside its data."""
-        path = self.store.path(f"{RAW}/{source}/{_FROZEN_SCHEMA}")
+        path = self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}")
         if not self.store.exists(path):
             return None
         return schema_from_mapping(json.loads(self.store.read_bytes(path)))
 
     def freeze_schema(self, source: str, schema: pa.Schema) -> None:
-        path = self.store.path(f"{RAW}/{source}/{_FROZEN_SCHEMA}")
+        path = self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}")
         self.store.put(path, json.dumps(schema_to_mapping(schema), indent=1).encode())

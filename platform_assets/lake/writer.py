@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Sequence
 from types import TracebackType
 
 import pyarrow as pa
@@ -18,8 +19,25 @@ ROW_GROUP_ROWS = 128 * 1024
 FILE_ROWS = 8 * ROW_GROUP_ROWS
 
 
+def data_file_name(run_id: str, number: int) -> str:
+    return f"part-{run_id}-{number:05d}.parquet"
+
+
+def publish(store: Store, directory: str, entries: Sequence[ManifestEntry]) -> Manifest:
+    """Make `entries` the partition's content: one manifest write, then the rest of it goes."""
+    manifest = Manifest(tuple(entries))
+    manifest_path = posixpath.join(directory, MANIFEST_NAME)
+    store.put(manifest_path, manifest.to_json())
+    keep = {store.path_of_url(entry.url) for entry in entries} | {manifest_path}
+    store.delete(path for path in store.list_files(directory) if path not in keep)
+    return manifest
+
+
 class PartitionWriter:
-    """Use as a context manager; leaving it without `commit()` removes what it wrote."""
+    """Use as a context manager; leaving it without `commit()` removes what it wrote.
+
+    Each data file is built in memory (at most `file_rows` rows) and stored in one write.
+    """
 
     def __init__(
         self,
@@ -37,8 +55,9 @@ class PartitionWriter:
         self._run_id = run_id
         self._file_rows = file_rows
         self._row_group_rows = min(ROW_GROUP_ROWS, file_rows)
-        self._written: list[ManifestEntry] = []
+        self._entries: list[ManifestEntry] = []
         self._paths: list[str] = []
+        self._sink: pa.BufferOutputStream | None = None
         self._writer: pq.ParquetWriter | None = None
         self._file_row_count = 0
         self._buffer: list[pa.RecordBatch] = []
@@ -56,7 +75,8 @@ class PartitionWriter:
         traceback: TracebackType | None,
     ) -> None:
         if not self._committed:
-            self._abort()
+            self._writer = None
+            self._store.delete(path for path in self._paths if self._store.exists(path))
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
@@ -72,17 +92,11 @@ class PartitionWriter:
         """Publish: the manifest replaces the previous one in one write; then stale files go."""
         while self._buffered:
             self._flush(min(self._buffered, self._row_group_rows))
-        if self._writer is None:
+        if not self._entries and self._writer is None:
             self._open_file()  # an empty partition still gets one file, so its schema is known
         self._close_file()
-        manifest = Manifest(tuple(self._written))
-        self._store.put(posixpath.join(self._directory, MANIFEST_NAME), manifest.to_json())
         self._committed = True
-        keep = {*self._paths, posixpath.join(self._directory, MANIFEST_NAME)}
-        for path in self._store.list_files(self._directory):
-            if path not in keep:
-                self._store.fs.delete_file(path)
-        return manifest
+        return publish(self._store, self._directory, self._entries)
 
     def _flush(self, rows: int) -> None:
         table = pa.Table.from_batches(self._buffer, self._schema)
@@ -98,33 +112,19 @@ class PartitionWriter:
             self._close_file()
 
     def _open_file(self) -> None:
-        name = f"part-{self._run_id}-{len(self._paths):05d}.parquet"
-        path = posixpath.join(self._directory, name)
-        self._store.fs.create_dir(self._directory, recursive=True)
-        self._paths.append(path)
+        self._sink = pa.BufferOutputStream()
         self._writer = pq.ParquetWriter(
-            path,
-            self._schema,
-            filesystem=self._store.fs,
-            compression="zstd",
-            write_statistics=True,
+            self._sink, self._schema, compression="zstd", write_statistics=True
         )
         self._file_row_count = 0
 
     def _close_file(self) -> None:
-        if self._writer is None:
+        if self._writer is None or self._sink is None:
             return
         self._writer.close()
-        path = self._paths[-1]
-        self._written.append(
-            ManifestEntry(self._store.url(path), self._store.size(path), self._file_row_count)
-        )
-        self._writer = None
-
-    def _abort(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-        for path in self._paths:
-            if self._store.exists(path):
-                self._store.fs.delete_file(path)
+        data = self._sink.getvalue().to_pybytes()
+        path = posixpath.join(self._directory, data_file_name(self._run_id, len(self._paths)))
+        self._paths.append(path)
+        self._store.put(path, data)
+        self._entries.append(ManifestEntry(self._store.url(path), len(data), self._file_row_count))
+        self._writer = self._sink = None

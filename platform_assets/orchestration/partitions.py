@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from platform_assets.catalog import Source
+from platform_assets.catalog import Partitioned
 from platform_assets.partitions import Granularity
 
 
-def partitions_def(source: Source) -> dg.TimeWindowPartitionsDefinition:
-    partitioning = source.partitioning
+def partitions_def(item: Partitioned) -> dg.TimeWindowPartitionsDefinition:
+    partitioning = item.partitioning
     start = partitioning.start.isoformat()
     end = partitioning.end.isoformat() if partitioning.end else None
     if partitioning.granularity is Granularity.DAILY:

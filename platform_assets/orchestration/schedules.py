@@ -8,13 +8,15 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 from platform_assets.catalog import Source
 from platform_assets.orchestration.assets import layer_key
 from platform_assets.partitions import previous_period
-from platform_assets.runtime.assets import Layer
+from platform_assets.runtime.assets import SOURCE_LAYERS
 
 
 def source_job(source: Source) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         f"{source.name}_job",
-        selection=dg.AssetSelection.assets(*(layer_key(layer, source) for layer in Layer)),
+        selection=dg.AssetSelection.assets(
+            *(layer_key(layer, source.name) for layer in SOURCE_LAYERS)
+        ),
         description=f"Push source {source.name} to the lake and load it into the warehouse.",
     )
 

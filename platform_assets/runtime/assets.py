@@ -1,4 +1,4 @@
-"""The names main.py reports under: each source's two assets and the checks on them."""
+"""The names main.py reports under: each source's two assets, each export's, and the checks."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from platform_assets.catalog import Source
 class Layer(StrEnum):
     RAW = "raw"
     WAREHOUSE = "warehouse"
+    EXPORTS = "exports"
 
 
-def asset_key(layer: Layer, source: Source) -> str:
+SOURCE_LAYERS = (Layer.RAW, Layer.WAREHOUSE)
+
+
+def asset_key(layer: Layer, name: str) -> str:
     """The asset key as Dagster's user string, e.g. 'raw/flights'."""
-    return f"{layer}/{source.name}"
+    return f"{layer}/{name}"
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ CHECKS = (
 )
 
 
-def checks_for(source: Source, layers: tuple[Layer, ...] = tuple(Layer)) -> list[CheckSpec]:
+def checks_for(source: Source, layers: tuple[Layer, ...] = SOURCE_LAYERS) -> list[CheckSpec]:
     return [
         check for check in CHECKS if check.layer in layers and (source.key or not check.needs_key)
     ]

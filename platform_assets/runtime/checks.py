@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from platform_assets.catalog import Source
-from platform_assets.lake import Lake
+from platform_assets.lake import Area, Lake
 from platform_assets.partitions import Period
 from platform_assets.runtime.assets import CheckSpec
 from platform_assets.runtime.report import CheckOutcome
@@ -45,7 +45,7 @@ def _schema_matches(
     problems: list[str] = []
     files = 0
     for period in periods:
-        manifest = lake.manifest(source.name, period)
+        manifest = lake.manifest(Area.RAW, source.name, period)
         if manifest is None:
             problems.append(f"{period.key}: not in the lake")
             continue
@@ -78,7 +78,7 @@ def _rows_match_lake(
     mismatches: list[str] = []
     lake_total = compared = 0
     for period in periods:
-        manifest = lake.manifest(source.name, period)
+        manifest = lake.manifest(Area.RAW, source.name, period)
         loaded = table_rows.get(period.start)
         if manifest is None and loaded is None:
             continue  # neither pushed nor loaded: nothing to disagree about

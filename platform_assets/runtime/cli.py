@@ -8,21 +8,23 @@ import logging
 import sys
 import traceback
 import uuid
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TypeVar
 
 from dagster_pipes import PipesContext
 
-from platform_assets.catalog import Source
+from platform_assets.catalog import Partitioned, Source
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.partitions import Period, periods_between, previous_period
 from platform_assets.runtime import pipes
 from platform_assets.runtime.assets import checks_for
 from platform_assets.runtime.commands import Job, layers_of, run
+from platform_assets.runtime.pull import pull
 from platform_assets.runtime.status import print_sources, print_status
 from platform_assets.settings import Settings, load_settings
 
 log = logging.getLogger("platform")
+_Named = TypeVar("_Named", bound=Partitioned)
 
 USAGE_EXAMPLES = """
 examples:
@@ -30,6 +32,7 @@ examples:
   python main.py push --source flights --partition 2013-01-01 --to 2013-01-31
   python main.py load --source flights --partition 2013-01-01
   python main.py status --source flights --partition 2013-01-01 --to 2013-01-31
+  python main.py pull --export carrier_daily_delays --partition 2013-01-01 --to 2013-01-31
 
 Without --partition, the partitions come from Dagster (when it launched the run) or are the
 schedule's previous period (yesterday for a daily source, last week or last month).
@@ -50,7 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    commands.add_parser("list", help="list the catalog's sources")
+    commands.add_parser("list", help="list the catalog's sources and exports")
+    pull = commands.add_parser("pull", help="run an export in the warehouse into the lake")
+    pull.add_argument("--export", required=True, help="an export name from the catalog")
+    _partition_arguments(pull)
     for name, text in (
         ("push", "extract partitions from the source into the lake, then load them"),
         ("load", "load partitions from the lake into the warehouse"),
@@ -59,13 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=text, description=text)
         command.add_argument("--source", required=True, help="a source name from the catalog")
-        command.add_argument("--partition", metavar="YYYY-MM-DD", help="the (first) partition")
-        command.add_argument("--to", metavar="YYYY-MM-DD", help="the last partition of a range")
+        _partition_arguments(command)
         if name == "push":
             command.add_argument(
                 "--no-load", action="store_true", help="stop after the lake; skip the warehouse"
             )
     return parser
+
+
+def _partition_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--partition", metavar="YYYY-MM-DD", help="the (first) partition")
+    command.add_argument("--to", metavar="YYYY-MM-DD", help="the last partition of a range")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,16 +88,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "list":
             print_sources(settings.catalog)
             return 0
-        source = _source(settings, arguments.source)
         if arguments.command == "status":
+            source = _named(settings, arguments.source, settings.catalog.source)
             periods = _periods(source, arguments, None) if arguments.partition else _all(source)
             print_status(settings, source, periods)
             return 0
         with pipes.dagster_pipes() as context:
-            job = _job(arguments, source, context)
-            report = run(job, settings)
+            if arguments.command == "pull":
+                export = _named(settings, arguments.export, settings.catalog.export)
+                periods = _periods(export, arguments, context)
+                report = pull(export, periods, settings, _run_id(context))
+            else:
+                source = _named(settings, arguments.source, settings.catalog.source)
+                report = run(_job(arguments, source, context), settings)
             if context is not None:
-                pipes.report(context, source, report)
+                pipes.report(context, report)
         print("\n".join(report.lines()))
         return 0
     except ConfigurationError as error:
@@ -101,9 +116,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _source(settings: Settings, name: str) -> Source:
+def _named(settings: Settings, name: str, lookup: Callable[[str], _Named]) -> _Named:
     try:
-        return settings.catalog.source(name)
+        return lookup(name)
     except KeyError as error:
         raise ConfigurationError(f"{error.args[0]} in {settings.catalog_path}") from None
 
@@ -119,7 +134,7 @@ def _job(arguments: argparse.Namespace, source: Source, context: PipesContext | 
 
 
 def _periods(
-    source: Source, arguments: argparse.Namespace, context: PipesContext | None
+    source: Partitioned, arguments: argparse.Namespace, context: PipesContext | None
 ) -> list[Period]:
     dagster_range = pipes.partition_range(context) if context is not None else None
     given = (arguments.partition, arguments.to or arguments.partition)
@@ -137,17 +152,17 @@ def _periods(
             raise ConfigurationError("--to needs --partition")
         period = previous_period(source.partitioning.granularity, dt.datetime.now(dt.UTC))
     except ValueError as error:
-        raise ConfigurationError(f"source {source.name}: {error}") from None
+        raise ConfigurationError(f"{source.kind_label} {source.name}: {error}") from None
     try:
         return source.periods(period.key, period.key)
     except ValueError as error:
         raise ConfigurationError(
-            f"source {source.name}: the schedule's previous period {period.key} is not a partition"
-            f" ({error}); pass --partition"
+            f"{source.kind_label} {source.name}: the schedule's previous period {period.key}"
+            f" is not a partition ({error}); pass --partition"
         ) from None
 
 
-def _all(source: Source) -> list[Period]:
+def _all(source: Partitioned) -> list[Period]:
     """Every partition of the source up to its end, or up to the last period that has ended."""
     granularity = source.partitioning.granularity
     last = source.last_day or previous_period(granularity, dt.datetime.now(dt.UTC)).start

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from platform_assets.catalog import Source
 from platform_assets.errors import ConfigurationError, RunError
+from platform_assets.lake import Area
 from platform_assets.partitions import Period
 from platform_assets.runtime.assets import CheckSpec, Layer
 from platform_assets.runtime.checks import run_checks
@@ -89,7 +90,7 @@ def _push(job: Job, settings: Settings) -> Materialization:
                 if first is None:
                     raise RunError("no rows to infer the schema from; declare 'columns'")
                 schema = first.schema
-            with lake.writer(source.name, period, schema, job.run_id) as writer:
+            with lake.writer(Area.RAW, source.name, period, schema, job.run_id) as writer:
                 for batch in _chain(first, batches):
                     writer.write(batch)
                 if writer.rows == 0 and not source.empty_ok:
@@ -116,7 +117,7 @@ def _push(job: Job, settings: Settings) -> Materialization:
     assert schema is not None
     return Materialization(
         Layer.RAW,
-        lake.store.url(lake.store.path(f"raw/{source.name}/")),
+        lake.dataset_url(Area.RAW, source.name),
         tuple(results),
         fingerprint(lake_schema(schema)),
         time.perf_counter() - started,
@@ -128,7 +129,7 @@ def _load(job: Job, settings: Settings) -> Materialization:
     source, lake = job.source, settings.lake
     manifests = []
     for period in job.periods:
-        manifest = lake.manifest(source.name, period)
+        manifest = lake.manifest(Area.RAW, source.name, period)
         if manifest is None:
             raise RunError(
                 f"source {source.name} partition {period.key}: not in the lake; push it first"

@@ -9,7 +9,6 @@ from typing import Any
 
 from dagster_pipes import PipesContext, PipesEnvVarParamsLoader, open_dagster_pipes
 
-from platform_assets.catalog import Source
 from platform_assets.runtime.assets import asset_key
 from platform_assets.runtime.report import RunReport
 
@@ -44,10 +43,10 @@ def selected_checks(context: PipesContext) -> list[str] | None:
     return context.extras.get(CHECKS_EXTRA)
 
 
-def report(context: PipesContext, source: Source, run: RunReport) -> None:
+def report(context: PipesContext, run: RunReport) -> None:
     for item in run.materializations:
         context.report_asset_materialization(
-            metadata=_typed(item.metadata()), asset_key=asset_key(item.layer, source)
+            metadata=_typed(item.metadata()), asset_key=asset_key(item.layer, run.name)
         )
     for check in run.checks:
         context.report_asset_check(
@@ -55,7 +54,7 @@ def report(context: PipesContext, source: Source, run: RunReport) -> None:
             passed=check.passed,
             severity="ERROR",
             metadata=_typed({"summary": check.summary, **check.metadata}),
-            asset_key=asset_key(check.spec.layer, source),
+            asset_key=asset_key(check.spec.layer, run.name),
         )
 
 

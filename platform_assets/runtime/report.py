@@ -62,7 +62,7 @@ class CheckOutcome:
 @dataclass
 class RunReport:
     command: str
-    source: str
+    name: str
     periods: list[Period]
     materializations: list[Materialization] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
@@ -75,7 +75,7 @@ class RunReport:
     def lines(self) -> list[str]:
         first, last = self.periods[0].key, self.periods[-1].key
         span = first if first == last else f"{first}..{last} ({len(self.periods)} partitions)"
-        lines = [f"{self.command} {self.source} {span}: done in {self.seconds:.2f}s"]
+        lines = [f"{self.command} {self.name} {span}: done in {self.seconds:.2f}s"]
         for item in self.materializations:
             lines.append(
                 f"  {item.layer:<9} {item.rows:>11,} rows {item.files:>5} files"

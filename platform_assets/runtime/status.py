@@ -4,18 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from platform_assets.catalog import Catalog, Source
+from platform_assets.catalog import Catalog, Partitioned, Source
+from platform_assets.lake import Area
 from platform_assets.partitions import Period
 from platform_assets.settings import Settings
 
 
 def print_sources(catalog: Catalog) -> None:
-    print(f"{'source':<16} {'kind':<8} {'partitions':<32} {'schedule (UTC)':<16} table")
+    print(f"{'source':<24} {'kind':<8} {'partitions':<32} {'schedule (UTC)':<16} table")
     for source in catalog.sources:
-        partitioning = source.partitioning
-        span = f"{partitioning.granularity} {partitioning.start}..{source.last_day or ''}"
         cron = source.schedule.cron if source.schedule else "-"
-        print(f"{source.name:<16} {source.read.kind:<8} {span:<32} {cron:<16} {source.table_name}")
+        print(
+            f"{source.name:<24} {source.read.kind:<8} {_span(source):<32} {cron:<16}"
+            f" {source.table_name}"
+        )
+    if catalog.exports:
+        print(f"\n{'export':<24} {'kind':<8} {'partitions':<32} {'reads':<16}")
+        for export in catalog.exports:
+            reads = ", ".join(export.depends_on)
+            print(f"{export.name:<24} {'sql':<8} {_span(export):<32} {reads:<16}")
+
+
+def _span(item: Partitioned) -> str:
+    partitioning = item.partitioning
+    return f"{partitioning.granularity} {partitioning.start}..{item.last_day or ''}"
 
 
 def print_status(settings: Settings, source: Source, periods: Sequence[Period]) -> None:
@@ -26,7 +38,7 @@ def print_status(settings: Settings, source: Source, periods: Sequence[Period]) 
     print(f"{'partition':<12} {'lake rows':>12} {'warehouse rows':>15}")
     lake_total = warehouse_total = 0
     for period in periods:
-        manifest = settings.lake.manifest(source.name, period)
+        manifest = settings.lake.manifest(Area.RAW, source.name, period)
         lake_rows = manifest.record_count if manifest else None
         loaded = table_rows.get(period.start)
         lake_total += lake_rows or 0

@@ -18,10 +18,9 @@ from platform_assets.catalog import FilesRead
 from platform_assets.errors import RunError
 from platform_assets.partitions import Period
 from platform_assets.schemas import PARTITION_COLUMN, is_storable
-from platform_assets.storage import Store
+from platform_assets.storage import Store, has_wildcards
 
 CSV_BLOCK_BYTES = 4 << 20
-_GLOB_CHARS = frozenset("*?[")
 _COLUMN_COUNT = re.compile(r"Expected (\d+) columns, got (\d+)")
 _CONVERSION = re.compile(
     r"In CSV column #(\d+): CSV conversion error to (.+?): invalid value '(.*)'"
@@ -51,7 +50,7 @@ def _files_for(spec: FilesRead, period: Period, landing: Store) -> list[str]:
     for pattern in spec.paths_for(period):
         path = landing.path(pattern)
         matches = landing.glob(path)
-        if not matches and not _GLOB_CHARS & set(pattern):
+        if not matches and not has_wildcards(pattern):
             raise SourceFileError(f"{landing.url(path)}: file not found")
         found.update(dict.fromkeys(matches))
     return list(found)

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from platform_assets.errors import ConfigurationError
 from platform_assets.lake import Manifest
+from platform_assets.schemas import PARTITION_COLUMN
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,126}$")
 
@@ -37,6 +38,22 @@ class Warehouse(Protocol):
     def duplicate_keys(self, table: str, key: Sequence[str], start: dt.date, end: dt.date) -> int:
         """How many key values occur more than once among the rows with dt in [start, end)."""
         ...
+
+    def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:
+        """Write the query's rows with dt in [start, end) as parquet under `destination` (a lake
+        URL), one folder per day (dt=YYYY-MM-DD/), each file keeping `dt` as a column."""
+        ...
+
+
+def ranged(query: str, low: str, high: str) -> str:
+    """The export query restricted to the days from `low` up to `high` (SQL expressions)."""
+    column = quote(PARTITION_COLUMN)
+    return f"SELECT * FROM ({query}) AS export WHERE {column} >= {low} AND {column} < {high}"
+
+
+def literal(text: str) -> str:
+    """A SQL string literal, for the few places that take no bound values (COPY, UNLOAD)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def quote(identifier: str) -> str:

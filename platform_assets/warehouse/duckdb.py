@@ -15,7 +15,7 @@ import pyarrow as pa
 from platform_assets.errors import RunError
 from platform_assets.lake import Manifest
 from platform_assets.schemas import PARTITION_COLUMN
-from platform_assets.warehouse import quote
+from platform_assets.warehouse import literal, quote, ranged
 
 LOCK_WAIT_SECONDS = 120.0
 
@@ -88,6 +88,17 @@ class DuckDBWarehouse:
             ).fetchone()
         return row[0] if row else 0
 
+    def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:
+        directory = destination.removeprefix("file://")
+        Path(directory).parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as connection:
+            connection.execute(
+                f"COPY ({ranged(query, '?', '?')}) TO {literal(directory)}"
+                f" (FORMAT parquet, PARTITION_BY ({quote(PARTITION_COLUMN)}),"
+                " WRITE_PARTITION_COLUMNS true, COMPRESSION zstd)",
+                [start, end],
+            )
+
     def _ensure_table(
         self, connection: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema
     ) -> None:
@@ -127,6 +138,8 @@ class DuckDBWarehouse:
                 pause = min(pause * 2, 2.0)
         try:
             yield connection
+        except duckdb.Error as error:
+            raise RunError(f"warehouse {self.path}: {' '.join(str(error).split())}") from error
         finally:
             connection.close()
 

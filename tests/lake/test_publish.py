@@ -5,9 +5,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from platform_assets.lake import Lake, PartitionWriter
+from platform_assets.lake import Area, Lake, PartitionWriter
 from platform_assets.partitions import Granularity, period_at
-from platform_assets.storage import Store
+from platform_assets.storage import LocalStore
 
 DAY = period_at(Granularity.DAILY, dt.date(2024, 1, 2))
 SCHEMA = pa.schema([("id", pa.int64()), ("at", pa.timestamp("s", tz="UTC"))])
@@ -19,7 +19,7 @@ def batch(ids: range) -> pa.RecordBatch:
 
 
 def publish(lake: Lake, ids: range, run_id: str) -> None:
-    with lake.writer("orders", DAY, SCHEMA, run_id) as writer:
+    with lake.writer(Area.RAW, "orders", DAY, SCHEMA, run_id) as writer:
         writer.write(batch(ids))
         writer.commit()
 
@@ -30,13 +30,13 @@ def partition_files(tmp_path: Path) -> list[str]:
 
 @pytest.fixture
 def lake(tmp_path: Path) -> Lake:
-    return Lake(Store.local(str(tmp_path)))
+    return Lake(LocalStore(str(tmp_path)))
 
 
 def test_publish_writes_run_scoped_files_then_a_manifest_that_lists_them(lake, tmp_path):
     publish(lake, range(10), "run1")
     assert partition_files(tmp_path) == ["_manifest.json", "part-run1-00000.parquet"]
-    manifest = lake.manifest("orders", DAY)
+    manifest = lake.manifest(Area.RAW, "orders", DAY)
     assert manifest is not None
     assert manifest.record_count == 10
     assert manifest.urls == [f"file://{tmp_path}/raw/orders/dt=2024-01-02/part-run1-00000.parquet"]
@@ -51,17 +51,20 @@ def test_republishing_replaces_the_partition_and_removes_stale_files(lake, tmp_p
     publish(lake, range(10), "run1")
     publish(lake, range(100, 105), "run2")
     assert partition_files(tmp_path) == ["_manifest.json", "part-run2-00000.parquet"]
-    manifest = lake.manifest("orders", DAY)
+    manifest = lake.manifest(Area.RAW, "orders", DAY)
     assert lake.read(manifest)["id"].to_pylist() == list(range(100, 105))
 
 
 def test_a_failed_write_publishes_nothing_and_leaves_the_previous_version(lake, tmp_path):
     publish(lake, range(10), "run1")
-    with pytest.raises(RuntimeError), lake.writer("orders", DAY, SCHEMA, "run2") as writer:
+    with (
+        pytest.raises(RuntimeError),
+        lake.writer(Area.RAW, "orders", DAY, SCHEMA, "run2") as writer,
+    ):
         writer.write(batch(range(50)))
         raise RuntimeError("upstream broke mid-partition")
     assert partition_files(tmp_path) == ["_manifest.json", "part-run1-00000.parquet"]
-    assert lake.read(lake.manifest("orders", DAY))["id"].to_pylist() == list(range(10))
+    assert lake.read(lake.manifest(Area.RAW, "orders", DAY))["id"].to_pylist() == list(range(10))
 
 
 def test_files_outside_the_manifest_are_never_read_and_go_at_the_next_publish(lake, tmp_path):
@@ -72,13 +75,13 @@ def test_files_outside_the_manifest_are_never_read_and_go_at_the_next_publish(la
         pa.Table.from_batches([batch(range(999, 1999))]), directory / "part-x-00000.parquet"
     )
     (directory / "part-y-00000.parquet").write_bytes(b"PAR1 torn")
-    assert lake.read(lake.manifest("orders", DAY)).num_rows == 10
+    assert lake.read(lake.manifest(Area.RAW, "orders", DAY)).num_rows == 10
     publish(lake, range(3), "run3")
     assert partition_files(tmp_path) == ["_manifest.json", "part-run3-00000.parquet"]
 
 
 def test_large_partitions_roll_over_into_several_files(tmp_path):
-    store = Store.local(str(tmp_path))
+    store = LocalStore(str(tmp_path))
     directory = store.path("raw/orders/dt=2024-01-02")
     with PartitionWriter(store, directory, DAY, SCHEMA, "run1", file_rows=1000) as writer:
         for start in range(0, 3500, 700):
@@ -89,7 +92,7 @@ def test_large_partitions_roll_over_into_several_files(tmp_path):
 
 
 def test_an_empty_partition_still_has_one_file_with_the_schema(lake):
-    with lake.writer("orders", DAY, SCHEMA, "run1") as writer:
+    with lake.writer(Area.RAW, "orders", DAY, SCHEMA, "run1") as writer:
         manifest = writer.commit()
     assert manifest.record_count == 0
     assert len(manifest.entries) == 1
@@ -98,9 +101,12 @@ def test_an_empty_partition_still_has_one_file_with_the_schema(lake):
 
 def test_a_batch_in_another_schema_is_refused(lake):
     other = pa.RecordBatch.from_pydict({"id": ["not a number"], "at": [None]})
-    with pytest.raises(pa.ArrowInvalid), lake.writer("orders", DAY, SCHEMA, "run1") as writer:
+    with (
+        pytest.raises(pa.ArrowInvalid),
+        lake.writer(Area.RAW, "orders", DAY, SCHEMA, "run1") as writer,
+    ):
         writer.write(other)
-    assert lake.manifest("orders", DAY) is None
+    assert lake.manifest(Area.RAW, "orders", DAY) is None
 
 
 def test_a_frozen_schema_round_trips(lake):

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from platform_assets.lake import Area
 from platform_assets.partitions import Period
 from platform_assets.settings import load_settings
 from tests.conftest import MAIN
@@ -33,7 +34,7 @@ def data_files(home: Path) -> set[Path]:
 def assert_every_partition_readable_and_complete(home: Path, per_day: dict[dt.date, int]) -> None:
     lake = load_settings({"PLATFORM_HOME": str(home)}).lake
     for day, expected in per_day.items():
-        manifest = lake.manifest("flights", Period(day, day + dt.timedelta(days=1)))
+        manifest = lake.manifest(Area.RAW, "flights", Period(day, day + dt.timedelta(days=1)))
         assert manifest is not None, day
         assert manifest.record_count == expected, day
         for path in lake.file_paths(manifest):

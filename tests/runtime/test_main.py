@@ -73,7 +73,12 @@ def test_load_of_a_partition_never_pushed_fails_clearly(run_main):
             "main.py: error: source flights: the schedule's previous period",
         ),
         (("push", "--partition", "2013-01-01"), "main.py: error: the following arguments are"),
-        (("pull",), "main.py: error: argument command: invalid choice: 'pull'"),
+        (("pull",), "main.py: error: the following arguments are required: --export"),
+        (("frob",), "main.py: error: argument command: invalid choice: 'frob'"),
+        (
+            ("pull", "--export", "nope", "--partition", "2013-01-01"),
+            "main.py: error: unknown export 'nope' (known: carrier_daily_delays)",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(run_main, arguments, message):
@@ -99,7 +104,20 @@ def test_help_and_list(run_main):
     assert "push" in help_text.stdout and "PLATFORM_HOME" in help_text.stdout
     listing = run_main("list")
     assert listing.returncode == 0
-    assert "flights          files    daily 2013-01-01..2013-12-31" in listing.stdout
+    rows = [line.split() for line in listing.stdout.splitlines()]
+    assert [
+        "flights",
+        "files",
+        "daily",
+        "2013-01-01..2013-12-31",
+        "0",
+        "6",
+        "*",
+        "*",
+        "*",
+        "flights",
+    ] in rows
+    assert ["carrier_daily_delays", "sql", "daily", "2013-01-01..2013-12-31", "flights"] in rows
 
 
 def test_a_malformed_row_names_file_and_line_and_publishes_nothing(run_main, home):

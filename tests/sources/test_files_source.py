@@ -9,7 +9,7 @@ import pytest
 from platform_assets.catalog import FilesRead
 from platform_assets.partitions import Granularity, period_at
 from platform_assets.sources.files import SourceFileError, read_files
-from platform_assets.storage import Store
+from platform_assets.storage import LocalStore
 
 DAY = period_at(Granularity.DAILY, dt.date(2024, 1, 2))
 SCHEMA = pa.schema([("id", pa.int64()), ("amount", pa.float64()), ("name", pa.string())])
@@ -20,7 +20,7 @@ def spec(path: str, format: str = "csv", **options) -> FilesRead:
 
 
 def read(spec: FilesRead, tmp_path: Path, schema=SCHEMA, period=DAY) -> pa.Table:
-    batches = list(read_files(spec, period, schema, Store.local(str(tmp_path))))
+    batches = list(read_files(spec, period, schema, LocalStore(str(tmp_path))))
     return pa.Table.from_batches(batches) if batches else pa.table({})
 
 
@@ -75,7 +75,7 @@ def test_a_monthly_partition_reads_every_daily_file_of_its_month(tmp_path):
 def test_without_a_schema_the_first_file_decides_and_later_files_must_agree(tmp_path):
     write(tmp_path, "i/a.csv", "id,when\n1,2024-01-02 10:00:00\n")
     write(tmp_path, "i/b.csv", "id,when\nabc,2024-01-02 11:00:00\n")
-    batches = read_files(spec("i/*.csv"), DAY, None, Store.local(str(tmp_path)))
+    batches = read_files(spec("i/*.csv"), DAY, None, LocalStore(str(tmp_path)))
     first = next(batches)
     assert first.schema.field("id").type == pa.int64()
     assert pa.types.is_timestamp(first.schema.field("when").type)
@@ -86,7 +86,7 @@ def test_without_a_schema_the_first_file_decides_and_later_files_must_agree(tmp_
 def test_files_are_read_one_at_a_time(tmp_path):
     write(tmp_path, "s/a.csv", "id,amount,name\n1,1,a\n")
     write(tmp_path, "s/b.csv", "id,amount,name\n2,2,b\n")
-    batches = read_files(spec("s/*.csv"), DAY, SCHEMA, Store.local(str(tmp_path)))
+    batches = read_files(spec("s/*.csv"), DAY, SCHEMA, LocalStore(str(tmp_path)))
     assert next(batches)["id"].to_pylist() == [1]
     (tmp_path / "s/b.csv").unlink()  # not opened yet: the first file's rows came first
     with pytest.raises(SourceFileError, match=r"s/b\.csv: cannot read"):

@@ -1,0 +1,262 @@
+"""A Redshift stand-in for tests: PostgreSQL behind a loopback proxy redshift_connector accepts.
+
+The proxy fixes what PostgreSQL and the driver disagree on (the SSL request, Redshift-only startup
+parameters, the server_version string), records every statement it relays, and performs the effect
+of the two Redshift statements PostgreSQL lacks, reading and writing the moto S3 server:
+
+- ``COPY t FROM 's3://…manifest' … FORMAT AS PARQUET MANIFEST``: the manifest's parquet files are
+  loaded into a scratch table, and the statement becomes ``INSERT INTO t SELECT * FROM scratch``
+  (in the client's own session and transaction);
+- ``UNLOAD ('query') TO 's3://prefix' … PARTITION BY (dt) INCLUDE MANIFEST VERBOSE``: the query
+  runs, its rows are written as parquet per partition plus UNLOAD's manifest, and the statement
+  becomes a no-op.
+
+Redshift-only DDL clauses (``SORTKEY``, ``DISTSTYLE``) are dropped before PostgreSQL sees them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import socket
+import struct
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+import boto3
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+SSL_REQUEST = 80877103
+REDSHIFT_ONLY_STARTUP = {
+    b"client_protocol_version",
+    b"driver_version",
+    b"os_version",
+    b"driver_discovery_version",
+    b"plugin_name",
+}
+_COPY = re.compile(
+    r"^\s*COPY\s+(?P<table>\S+)\s+FROM\s+'(?P<url>s3://[^']+)'.*FORMAT\s+AS\s+PARQUET.*MANIFEST",
+    re.IGNORECASE | re.DOTALL,
+)
+_UNLOAD = re.compile(
+    r"^\s*UNLOAD\s*\(\s*'(?P<query>(?:[^']|'')*)'\s*\)\s*TO\s+'(?P<prefix>s3://[^']+)'"
+    r".*FORMAT\s+AS\s+PARQUET.*PARTITION\s+BY\s*\((?P<column>[^)]+)\)\s*INCLUDE.*MANIFEST",
+    re.IGNORECASE | re.DOTALL,
+)
+_REDSHIFT_DDL = re.compile(r"\s+(SORTKEY\s*\([^)]*\)|DISTSTYLE\s+\w+|DISTKEY\s*\([^)]*\))", re.I)
+_PG_TYPES = {
+    pa.int16(): "smallint",
+    pa.int32(): "integer",
+    pa.int64(): "bigint",
+    pa.float32(): "real",
+    pa.float64(): "double precision",
+    pa.bool_(): "boolean",
+    pa.string(): "text",
+    pa.date32(): "date",
+}
+
+
+def _pg_type(data_type: pa.DataType) -> str:
+    if pa.types.is_timestamp(data_type):
+        return "timestamptz" if data_type.tz else "timestamp"
+    if pa.types.is_decimal(data_type):
+        return f"numeric({data_type.precision}, {data_type.scale})"
+    return _PG_TYPES[data_type]
+
+
+@dataclass
+class RedshiftStandIn:
+    postgres_dsn: str
+    postgres_address: tuple[str, int]
+    s3_endpoint: str
+    statements: list[str] = field(default_factory=list)
+    _failures: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    _scratch_tables: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def start(self) -> int:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._s3 = boto3.client("s3", endpoint_url=self.s3_endpoint, region_name="us-east-1")
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self.port
+
+    def stop(self) -> None:
+        self._listener.close()
+        with psycopg.connect(self.postgres_dsn, autocommit=True) as connection:
+            for table in self._scratch_tables:
+                connection.execute(f'DROP TABLE IF EXISTS "{table}"')
+
+    def fail_statement(self, pattern: str, message: str = "injected failure") -> None:
+        """Make the next statement matching `pattern` fail on the server, once."""
+        with self._lock:
+            self._failures.append((re.compile(pattern, re.I | re.S), message))
+
+    # the proxy
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(client,), daemon=True).start()
+
+    def _serve(self, client: socket.socket) -> None:
+        server = socket.create_connection(self.postgres_address)
+        try:
+            startup = self._startup(client)
+            if startup is None:
+                return
+            server.sendall(startup)
+            threading.Thread(target=self._to_client, args=(server, client), daemon=True).start()
+            self._to_server(client, server)
+        except OSError:
+            pass
+        finally:
+            client.close()
+            server.close()
+
+    def _startup(self, client: socket.socket) -> bytes | None:
+        while True:
+            header = _read(client, 8)
+            if header is None:
+                return None
+            length, code = struct.unpack("!ii", header)
+            body = _read(client, length - 8) or b""
+            if code == SSL_REQUEST:
+                client.sendall(b"N")
+                continue
+            pairs = body.split(b"\0")
+            kept = []
+            for key, value in zip(pairs[0::2], pairs[1::2], strict=False):
+                if key and key not in REDSHIFT_ONLY_STARTUP:
+                    kept += [key, value]
+            payload = struct.pack("!i", code) + b"\0".join(kept) + b"\0\0"
+            return struct.pack("!i", len(payload) + 4) + payload
+
+    def _to_server(self, client: socket.socket, server: socket.socket) -> None:
+        while (message := _read_message(client)) is not None:
+            kind, body = message
+            if kind == b"P":
+                name, query, rest = body.split(b"\0", 2)
+                new_query = self._rewrite(query.decode())
+                body = name + b"\0" + new_query.encode() + b"\0" + rest
+            elif kind == b"Q":
+                body = self._rewrite(body.rstrip(b"\0").decode()).encode() + b"\0"
+            server.sendall(kind + struct.pack("!i", len(body) + 4) + body)
+
+    def _to_client(self, server: socket.socket, client: socket.socket) -> None:
+        try:
+            while (message := _read_message(server)) is not None:
+                kind, body = message
+                if kind == b"S" and body.startswith(b"server_version\0"):
+                    version = body.split(b"\0")[1].split()[0]
+                    body = b"server_version\0" + version + b"\0"
+                client.sendall(kind + struct.pack("!i", len(body) + 4) + body)
+        except OSError:
+            pass
+        finally:
+            client.close()
+
+    # what Redshift would have done
+
+    def _rewrite(self, sql: str) -> str:
+        with self._lock:
+            self.statements.append(sql)
+            for index, (pattern, message) in enumerate(self._failures):
+                if pattern.search(sql):
+                    del self._failures[index]
+                    return f'SELECT 1 / 0 AS "{message}"'
+        if match := _COPY.match(sql):
+            return self._copy(match.group("table"), match.group("url"))
+        if match := _UNLOAD.match(sql):
+            query = match.group("query").replace("''", "'")
+            self._unload(query, match.group("prefix"), match.group("column").strip().strip('"'))
+            return "SELECT 1 WHERE false"
+        if sql.lstrip().upper().startswith("CREATE TABLE"):
+            return _REDSHIFT_DDL.sub("", sql)
+        return sql
+
+    def _copy(self, table: str, manifest_url: str) -> str:
+        manifest = json.loads(self._get(manifest_url))
+        tables = [pq.read_table(io.BytesIO(self._get(e["url"]))) for e in manifest["entries"]]
+        data = pa.concat_tables(tables) if tables else None
+        scratch = f"standin_copy_{uuid.uuid4().hex[:12]}"
+        self._scratch_tables.append(scratch)
+        if data is None:
+            return f"SELECT 1 WHERE false -- empty manifest for {table}"
+        columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in data.schema)
+        csv = io.BytesIO()
+        pacsv.write_csv(
+            data, csv, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        )
+        with psycopg.connect(self.postgres_dsn, autocommit=True) as connection:
+            connection.execute(f'CREATE TABLE "{scratch}" ({columns})')
+            with connection.cursor().copy(f'COPY "{scratch}" FROM STDIN WITH (FORMAT csv)') as copy:
+                copy.write(csv.getvalue())
+        return f'INSERT INTO {table} SELECT * FROM "{scratch}"'
+
+    def _unload(self, query: str, prefix: str, column: str) -> None:
+        with psycopg.connect(self.postgres_dsn) as connection:
+            cursor = connection.execute(query)
+            names = [description.name for description in cursor.description]
+            rows = cursor.fetchall()
+        table = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
+        entries = []
+        if table.num_rows:
+            for value in pc.unique(table[column]).to_pylist():
+                part = table.filter(pc.equal(table[column], pa.scalar(value, table[column].type)))
+                sink = io.BytesIO()
+                pq.write_table(part, sink)
+                url = f"{prefix}{column}={value}/0000_part_00.parquet"
+                self._put(url, sink.getvalue())
+                entries.append(
+                    {
+                        "url": url,
+                        "meta": {"content_length": sink.tell(), "record_count": part.num_rows},
+                    }
+                )
+        manifest = {
+            "entries": entries,
+            "schema": {"elements": [{"name": name} for name in names]},
+            "meta": {
+                "content_length": sum(e["meta"]["content_length"] for e in entries),
+                "record_count": table.num_rows,
+            },
+        }
+        self._put(f"{prefix}manifest", json.dumps(manifest).encode())
+
+    def _get(self, url: str) -> bytes:
+        bucket, key = url.removeprefix("s3://").split("/", 1)
+        return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def _put(self, url: str, data: bytes) -> None:
+        bucket, key = url.removeprefix("s3://").split("/", 1)
+        self._s3.put_object(Bucket=bucket, Key=key, Body=data)
+
+
+def _read(sock: socket.socket, size: int) -> bytes | None:
+    chunks = []
+    while size:
+        chunk = sock.recv(size)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_message(sock: socket.socket) -> tuple[bytes, bytes] | None:
+    header = _read(sock, 5)
+    if header is None:
+        return None
+    (length,) = struct.unpack("!i", header[1:])
+    body = _read(sock, length - 4) if length > 4 else b""
+    return None if body is None else (header[:1], body)
