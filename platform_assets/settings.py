@@ -16,7 +16,7 @@ from platform_assets.catalog import Catalog, load_catalog
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Lake
 from platform_assets.storage import LocalStore, S3Store, Store
-from platform_assets.warehouse import Warehouse
+from platform_assets.warehouse import Warehouse, quote
 from platform_assets.warehouse.duckdb import DuckDBWarehouse
 from platform_assets.warehouse.redshift import RedshiftWarehouse
 
@@ -49,19 +49,10 @@ class Redshift:
             port=self.port,
             database=self.database,
             user=self.user,
-            password=self.password or self._secret_password(aws),
+            password=self.password or aws.secret_password(self.secret_arn),
             ssl=self.ssl,
             timeout=60,
         )
-
-    def _secret_password(self, aws: Aws) -> str:
-        try:
-            secret = aws.client("secretsmanager").get_secret_value(SecretId=self.secret_arn)
-            return json.loads(secret["SecretString"])["password"]
-        except Exception as error:  # boto3's and JSON's errors: one line either way
-            raise RunError(
-                f"cannot read the Redshift password from {self.secret_arn}: {error}"
-            ) from None
 
 
 @dataclass(frozen=True)
@@ -71,11 +62,30 @@ class Aws:
     region: str
     endpoint_url: str | None
     redshift: Redshift
+    _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    _secrets: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
-        import boto3
+        """One boto3 client per service (creating one costs ~0.1 s of model loading)."""
+        if service not in self._clients:
+            import boto3
 
-        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+            self._clients[service] = boto3.client(
+                service, region_name=self.region, endpoint_url=self.endpoint_url
+            )
+        return self._clients[service]
+
+    def secret_password(self, secret_arn: str | None) -> str:
+        """The `password` of a Secrets Manager secret (Redshift's managed one has that shape)."""
+        if secret_arn not in self._secrets:
+            try:
+                secret = self.client("secretsmanager").get_secret_value(SecretId=secret_arn)
+                self._secrets[secret_arn] = json.loads(secret["SecretString"])["password"]
+            except Exception as error:  # boto3's and JSON's errors: one line either way
+                raise RunError(
+                    f"cannot read the Redshift password from {secret_arn}: {error}"
+                ) from None
+        return self._secrets[secret_arn]
 
     def store(self, uri: str) -> S3Store:
         try:
@@ -99,7 +109,7 @@ class Settings:
     def catalog(self) -> Catalog:
         return load_catalog(self.catalog_path)
 
-    @property
+    @cached_property
     def landing(self) -> Store:
         """Where relative `files` paths of the catalog resolve."""
         if self.aws:
@@ -178,6 +188,8 @@ def _aws(environ: Mapping[str, str]) -> Aws:
     iam_role = required("PLATFORM_REDSHIFT_IAM_ROLE")
     if not _ROLE_ARN.match(iam_role):
         raise ConfigurationError(f"PLATFORM_REDSHIFT_IAM_ROLE={iam_role!r} is not an IAM role ARN")
+    schema = environ.get("PLATFORM_REDSHIFT_SCHEMA", "public")
+    quote(schema)  # refuses anything but a plain identifier
     port = environ.get("PLATFORM_REDSHIFT_PORT", "5439")
     if not port.isdigit():
         raise ConfigurationError(f"PLATFORM_REDSHIFT_PORT={port!r} is not a port number")
@@ -194,7 +206,7 @@ def _aws(environ: Mapping[str, str]) -> Aws:
             port=int(port),
             database=environ.get("PLATFORM_REDSHIFT_DATABASE", "dev"),
             user=required("PLATFORM_REDSHIFT_USER"),
-            schema=environ.get("PLATFORM_REDSHIFT_SCHEMA", "public"),
+            schema=schema,
             iam_role=iam_role,
             ssl=ssl == "true",
             password=password,

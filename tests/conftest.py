@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
+import boto3
+import psycopg
 import pyarrow.csv as pacsv
 import pytest
+from moto.server import ThreadedMotoServer
 
 from platform_assets.samples.nycflights13 import data_directory, land_flights
 from platform_assets.settings import PROJECT_DIRECTORY, Settings, load_settings
+from platform_assets.storage import S3Store
+from tests.redshift_standin import RedshiftStandIn
 
 MAIN = PROJECT_DIRECTORY / "main.py"
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -79,3 +86,88 @@ def run_main(home: Path) -> RunMain:
         )
 
     return run
+
+
+# AWS stand-ins: S3 and Secrets Manager on a moto server, Redshift as PostgreSQL behind a proxy.
+
+POSTGRES_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
+COPY_ROLE = "arn:aws:iam::123456789012:role/platform-redshift-copy"
+FAKE_AWS = {  # moto accepts any credentials; these name no real account
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAKE_AWS.items():
+            patch.setenv(name, value)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        patch.setenv("AWS_ENDPOINT_URL", endpoint)
+        yield endpoint
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redshift(moto_endpoint: str) -> Iterator[RedshiftStandIn]:
+    standin = RedshiftStandIn(POSTGRES_DSN, ("127.0.0.1", 5432), moto_endpoint)
+    standin.start()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def landing_uri(moto_endpoint: str) -> str:
+    """The year of flights CSVs in a moto S3 bucket, uploaded once per session."""
+    boto3.client("s3").create_bucket(Bucket="landing")
+    settings = load_settings({"PLATFORM_ENV": "local", "PLATFORM_HOME": "/nonexistent"})
+    flights = settings.catalog.source("flights")
+    land_flights(
+        flights, S3Store("s3://landing/drops", "us-east-1", moto_endpoint, boto3.client("s3"))
+    )
+    return "s3://landing/drops"
+
+
+@pytest.fixture
+def aws_env(
+    tmp_path: Path, moto_endpoint: str, redshift: RedshiftStandIn, landing_uri: str
+) -> Iterator[dict[str, str]]:
+    """PLATFORM_* for aws mode against this test's own bucket and PostgreSQL schema."""
+    suffix = uuid.uuid4().hex[:10]
+    bucket, schema = f"lake-{suffix}", f"t_{suffix}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    secret = boto3.client("secretsmanager").create_secret(
+        Name=f"redshift-{suffix}",
+        SecretString=json.dumps({"username": "postgres", "password": "not-checked-by-trust"}),
+    )
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    yield {
+        **FAKE_AWS,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "PLATFORM_ENV": "aws",
+        "PLATFORM_HOME": str(tmp_path / "aws-home"),
+        "PLATFORM_LAKE_URI": f"s3://{bucket}/lake",
+        "PLATFORM_LANDING_URI": landing_uri,
+        "PLATFORM_REDSHIFT_HOST": "127.0.0.1",
+        "PLATFORM_REDSHIFT_PORT": str(redshift.port),
+        "PLATFORM_REDSHIFT_DATABASE": "test",
+        "PLATFORM_REDSHIFT_USER": "postgres",
+        "PLATFORM_REDSHIFT_SECRET_ARN": secret["ARN"],
+        "PLATFORM_REDSHIFT_IAM_ROLE": COPY_ROLE,
+        "PLATFORM_REDSHIFT_SCHEMA": schema,
+        "PLATFORM_REDSHIFT_SSL": "false",
+    }
+    with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def aws_settings(aws_env: dict[str, str]) -> Settings:
+    return load_settings(aws_env)

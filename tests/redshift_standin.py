@@ -49,6 +49,7 @@ _UNLOAD = re.compile(
     r".*FORMAT\s+AS\s+PARQUET.*PARTITION\s+BY\s*\((?P<column>[^)]+)\)\s*INCLUDE.*MANIFEST",
     re.IGNORECASE | re.DOTALL,
 )
+_SEARCH_PATH = re.compile(r'^\s*SET\s+search_path\s+(?:TO|=)\s+"?([A-Za-z0-9_]+)"?\s*$', re.I)
 _REDSHIFT_DDL = re.compile(r"\s+(SORTKEY\s*\([^)]*\)|DISTSTYLE\s+\w+|DISTKEY\s*\([^)]*\))", re.I)
 _PG_TYPES = {
     pa.int16(): "smallint",
@@ -110,13 +111,16 @@ class RedshiftStandIn:
 
     def _serve(self, client: socket.socket) -> None:
         server = socket.create_connection(self.postgres_address)
+        for end in (client, server):  # relayed small messages must not wait for Nagle
+            end.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        session = _Session()
         try:
             startup = self._startup(client)
             if startup is None:
                 return
             server.sendall(startup)
             threading.Thread(target=self._to_client, args=(server, client), daemon=True).start()
-            self._to_server(client, server)
+            self._to_server(client, server, session)
         except OSError:
             pass
         finally:
@@ -141,15 +145,15 @@ class RedshiftStandIn:
             payload = struct.pack("!i", code) + b"\0".join(kept) + b"\0\0"
             return struct.pack("!i", len(payload) + 4) + payload
 
-    def _to_server(self, client: socket.socket, server: socket.socket) -> None:
+    def _to_server(self, client: socket.socket, server: socket.socket, session: _Session) -> None:
         while (message := _read_message(client)) is not None:
             kind, body = message
             if kind == b"P":
                 name, query, rest = body.split(b"\0", 2)
-                new_query = self._rewrite(query.decode())
+                new_query = self._rewrite(query.decode(), session)
                 body = name + b"\0" + new_query.encode() + b"\0" + rest
             elif kind == b"Q":
-                body = self._rewrite(body.rstrip(b"\0").decode()).encode() + b"\0"
+                body = self._rewrite(body.rstrip(b"\0").decode(), session).encode() + b"\0"
             server.sendall(kind + struct.pack("!i", len(body) + 4) + body)
 
     def _to_client(self, server: socket.socket, client: socket.socket) -> None:
@@ -167,7 +171,9 @@ class RedshiftStandIn:
 
     # what Redshift would have done
 
-    def _rewrite(self, sql: str) -> str:
+    def _rewrite(self, sql: str, session: _Session) -> str:
+        if match := _SEARCH_PATH.match(sql):
+            session.search_path = match.group(1)
         with self._lock:
             self.statements.append(sql)
             for index, (pattern, message) in enumerate(self._failures):
@@ -178,7 +184,8 @@ class RedshiftStandIn:
             return self._copy(match.group("table"), match.group("url"))
         if match := _UNLOAD.match(sql):
             query = match.group("query").replace("''", "'")
-            self._unload(query, match.group("prefix"), match.group("column").strip().strip('"'))
+            column = match.group("column").strip().strip('"')
+            self._unload(query, match.group("prefix"), column, session.search_path)
             return "SELECT 1 WHERE false"
         if sql.lstrip().upper().startswith("CREATE TABLE"):
             return _REDSHIFT_DDL.sub("", sql)
@@ -203,8 +210,9 @@ class RedshiftStandIn:
                 copy.write(csv.getvalue())
         return f'INSERT INTO {table} SELECT * FROM "{scratch}"'
 
-    def _unload(self, query: str, prefix: str, column: str) -> None:
-        with psycopg.connect(self.postgres_dsn) as connection:
+    def _unload(self, query: str, prefix: str, column: str, search_path: str) -> None:
+        options = f"-c search_path={search_path}"
+        with psycopg.connect(self.postgres_dsn, options=options) as connection:
             cursor = connection.execute(query)
             names = [description.name for description in cursor.description]
             rows = cursor.fetchall()
@@ -240,6 +248,13 @@ class RedshiftStandIn:
     def _put(self, url: str, data: bytes) -> None:
         bucket, key = url.removeprefix("s3://").split("/", 1)
         self._s3.put_object(Bucket=bucket, Key=key, Body=data)
+
+
+@dataclass
+class _Session:
+    """What the stand-in tracks of one client connection."""
+
+    search_path: str = "public"
 
 
 def _read(sock: socket.socket, size: int) -> bytes | None:

@@ -10,6 +10,7 @@ import json
 import posixpath
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -27,7 +28,7 @@ from platform_assets.lake.writer import (
 )
 from platform_assets.partitions import Period
 from platform_assets.schemas import PARTITION_COLUMN, schema_from_mapping, schema_to_mapping
-from platform_assets.storage import Store
+from platform_assets.storage import Store, map_concurrently
 
 __all__ = ["Area", "Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
 
@@ -68,21 +69,26 @@ class Lake:
     def manifest(self, area: Area, name: str, period: Period) -> Manifest | None:
         """The published version of a partition, or None if it was never published."""
         path = posixpath.join(self.partition_directory(area, name, period), MANIFEST_NAME)
-        if not self.store.exists(path):
+        data = self.store.read_if_exists(path)
+        if data is None:
             return None
         try:
-            return Manifest.from_json(self.store.read_bytes(path))
+            return Manifest.from_json(data)
         except (ValueError, KeyError, TypeError) as error:
             raise RunError(f"{self.store.url(path)}: unreadable manifest ({error})") from None
+
+    def manifests(self, area: Area, name: str, periods: Sequence[Period]) -> list[Manifest | None]:
+        """The manifests of many partitions, read concurrently."""
+        return map_concurrently(lambda period: self.manifest(area, name, period), periods)
 
     def file_paths(self, manifest: Manifest) -> list[str]:
         return [self.store.path_of_url(url) for url in manifest.urls]
 
-    def file_schemas(self, manifest: Manifest) -> list[pa.Schema]:
-        """The schema in each data file's footer (one small read per file)."""
-        return [
-            pq.read_schema(path, filesystem=self.store.fs) for path in self.file_paths(manifest)
-        ]
+    def file_schemas(self, urls: Sequence[str]) -> list[pa.Schema]:
+        """The schema in each data file's footer (small reads, concurrently)."""
+        return map_concurrently(
+            lambda url: pq.read_schema(self.store.path_of_url(url), filesystem=self.store.fs), urls
+        )
 
     def read(self, manifest: Manifest) -> pa.Table:
         paths = self.file_paths(manifest)

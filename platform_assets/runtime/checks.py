@@ -42,26 +42,29 @@ def _schema_matches(
     spec: CheckSpec, source: Source, periods: Sequence[Period], schema: pa.Schema, lake: Lake
 ) -> CheckOutcome:
     expected = lake_schema(schema)
-    problems: list[str] = []
-    files = 0
-    for period in periods:
-        manifest = lake.manifest(Area.RAW, source.name, period)
-        if manifest is None:
-            problems.append(f"{period.key}: not in the lake")
-            continue
-        for url, actual in zip(manifest.urls, lake.file_schemas(manifest), strict=True):
-            files += 1
-            difference = describe_difference(expected, actual)
-            if difference:
-                problems.append(f"{period.key}: {url}: {difference}")
-    summary = f"{files} files match {fingerprint(expected)}" if not problems else problems[0]
+    manifests = lake.manifests(Area.RAW, source.name, periods)
+    problems = [
+        f"{period.key}: not in the lake"
+        for period, manifest in zip(periods, manifests, strict=True)
+        if manifest is None
+    ]
+    files = [
+        (period, url)
+        for period, manifest in zip(periods, manifests, strict=True)
+        if manifest is not None
+        for url in manifest.urls
+    ]
+    for (period, url), actual in zip(files, lake.file_schemas([u for _, u in files]), strict=True):
+        if difference := describe_difference(expected, actual):
+            problems.append(f"{period.key}: {url}: {difference}")
+    summary = f"{len(files)} files match {fingerprint(expected)}" if not problems else problems[0]
     return CheckOutcome(
         spec,
         not problems,
         summary,
         {
             "expected_fingerprint": fingerprint(expected),
-            "files_checked": files,
+            "files_checked": len(files),
             "problems": problems[:_SHOWN],
         },
     )
@@ -77,8 +80,9 @@ def _rows_match_lake(
     table_rows = warehouse.partition_rows(source.table_name, periods[0].start, periods[-1].end)
     mismatches: list[str] = []
     lake_total = compared = 0
-    for period in periods:
-        manifest = lake.manifest(Area.RAW, source.name, period)
+    for period, manifest in zip(
+        periods, lake.manifests(Area.RAW, source.name, periods), strict=True
+    ):
         loaded = table_rows.get(period.start)
         if manifest is None and loaded is None:
             continue  # neither pushed nor loaded: nothing to disagree about

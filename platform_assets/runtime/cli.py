@@ -73,18 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_to_stderr() -> None:
+    """The platform's own log lines to stderr; libraries' stay at their WARNING default."""
+    if not log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
 def _partition_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--partition", metavar="YYYY-MM-DD", help="the (first) partition")
     command.add_argument("--to", metavar="YYYY-MM-DD", help="the last partition of a range")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-    )
+    _log_to_stderr()
     try:
         arguments = build_parser().parse_args(argv)
         settings = load_settings()
+        settings.lake, settings.warehouse  # noqa: B018 (configuration errors before any work)
         if arguments.command == "list":
             print_sources(settings.catalog)
             return 0

@@ -128,8 +128,9 @@ def _load(job: Job, settings: Settings) -> Materialization:
     started = time.perf_counter()
     source, lake = job.source, settings.lake
     manifests = []
-    for period in job.periods:
-        manifest = lake.manifest(Area.RAW, source.name, period)
+    for period, manifest in zip(
+        job.periods, lake.manifests(Area.RAW, source.name, job.periods), strict=True
+    ):
         if manifest is None:
             raise RunError(
                 f"source {source.name} partition {period.key}: not in the lake; push it first"

@@ -14,6 +14,7 @@ from platform_assets.runtime.assets import Layer
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint
 from platform_assets.settings import Settings
+from platform_assets.storage import map_concurrently
 
 log = logging.getLogger("platform")
 
@@ -34,20 +35,20 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
                 f"export {export.name}: its dt values must be partition keys;"
                 f" got {', '.join(str(day) for day in strays[:5])}"
             )
-        results, fingerprints = [], set()
-        for period in periods:
-            manifest = lake.publish_staged(
+        manifests = map_concurrently(  # partitions are independent: publish them side by side
+            lambda period: lake.publish_staged(
                 Area.EXPORTS, export.name, period, staged.get(period.start, []), run_id
+            ),
+            periods,
+        )
+        urls = [url for manifest in manifests for url in manifest.urls]
+        fingerprints = {fingerprint(schema) for schema in lake.file_schemas(urls)}
+        results = [
+            PartitionResult(
+                period.key, manifest.record_count, manifest.content_length, len(manifest.entries)
             )
-            fingerprints.update(fingerprint(schema) for schema in lake.file_schemas(manifest))
-            results.append(
-                PartitionResult(
-                    period.key,
-                    manifest.record_count,
-                    manifest.content_length,
-                    len(manifest.entries),
-                )
-            )
+            for period, manifest in zip(periods, manifests, strict=True)
+        ]
     finally:
         lake.clear(staging)
     materialization = Materialization(

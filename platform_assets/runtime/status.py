@@ -37,8 +37,8 @@ def print_status(settings: Settings, source: Source, periods: Sequence[Period]) 
     )
     print(f"{'partition':<12} {'lake rows':>12} {'warehouse rows':>15}")
     lake_total = warehouse_total = 0
-    for period in periods:
-        manifest = settings.lake.manifest(Area.RAW, source.name, period)
+    manifests = settings.lake.manifests(Area.RAW, source.name, periods)
+    for period, manifest in zip(periods, manifests, strict=True):
         lake_rows = manifest.record_count if manifest else None
         loaded = table_rows.get(period.start)
         lake_total += lake_rows or 0

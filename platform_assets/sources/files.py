@@ -46,13 +46,12 @@ def read_files(
 
 
 def _files_for(spec: FilesRead, period: Period, landing: Store) -> list[str]:
+    """The period's files: literal paths as they are (a missing one fails when read), globs
+    expanded by a listing."""
     found: dict[str, None] = {}
     for pattern in spec.paths_for(period):
         path = landing.path(pattern)
-        matches = landing.glob(path)
-        if not matches and not has_wildcards(pattern):
-            raise SourceFileError(f"{landing.url(path)}: file not found")
-        found.update(dict.fromkeys(matches))
+        found.update(dict.fromkeys(landing.glob(path) if has_wildcards(pattern) else [path]))
     return list(found)
 
 
@@ -69,6 +68,8 @@ def _read_file(
             yield from _read_parquet(path, schema, landing)
     except SourceFileError:
         raise
+    except FileNotFoundError:
+        raise SourceFileError(f"{url}: file not found") from None
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as error:
         raise SourceFileError(f"{url}: {_locate(spec, path, schema, landing, error)}") from None
     except OSError as error:

@@ -171,8 +171,10 @@ class RedshiftWarehouse:
         """One connection and transaction: committed on success, rolled back on any error."""
         try:
             connection = self._connect()
+        except PlatformError:
+            raise
         except Exception as error:  # the driver's errors share no useful base class
-            raise RunError(f"cannot connect to Redshift: {error}") from None
+            raise RunError(f"cannot connect to Redshift: {_message(error)}") from None
         try:
             cursor = connection.cursor()
             yield cursor

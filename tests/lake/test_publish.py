@@ -1,13 +1,19 @@
+"""The publish protocol, on a local folder and on S3 (a moto server) alike."""
+
 import datetime as dt
+import io
+import posixpath
+import uuid
 from pathlib import Path
 
+import boto3
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from platform_assets.lake import Area, Lake, PartitionWriter
 from platform_assets.partitions import Granularity, period_at
-from platform_assets.storage import LocalStore
+from platform_assets.storage import LocalStore, S3Store, Store
 
 DAY = period_at(Granularity.DAILY, dt.date(2024, 1, 2))
 SCHEMA = pa.schema([("id", pa.int64()), ("at", pa.timestamp("s", tz="UTC"))])
@@ -24,38 +30,58 @@ def publish(lake: Lake, ids: range, run_id: str) -> None:
         writer.commit()
 
 
-def partition_files(tmp_path: Path) -> list[str]:
-    return sorted(path.name for path in (tmp_path / "raw/orders/dt=2024-01-02").iterdir())
+def partition_files(lake: Lake) -> list[str]:
+    directory = lake.partition_directory(Area.RAW, "orders", DAY)
+    return [posixpath.basename(path) for path in lake.store.list_files(directory)]
+
+
+def parquet_bytes(ids: range) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(pa.Table.from_batches([batch(ids)]), sink)
+    return sink.getvalue()
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request, tmp_path: Path) -> Store:
+    if request.param == "local":
+        return LocalStore(str(tmp_path))
+    endpoint = request.getfixturevalue("moto_endpoint")
+    bucket = f"lake-{uuid.uuid4().hex[:12]}"
+    client = boto3.client("s3")
+    client.create_bucket(Bucket=bucket)
+    return S3Store(f"s3://{bucket}/lake", "us-east-1", endpoint, client)
 
 
 @pytest.fixture
-def lake(tmp_path: Path) -> Lake:
-    return Lake(LocalStore(str(tmp_path)))
+def lake(store: Store) -> Lake:
+    return Lake(store)
 
 
-def test_publish_writes_run_scoped_files_then_a_manifest_that_lists_them(lake, tmp_path):
+def test_publish_writes_run_scoped_files_then_a_manifest_that_lists_them(lake, store):
     publish(lake, range(10), "run1")
-    assert partition_files(tmp_path) == ["_manifest.json", "part-run1-00000.parquet"]
+    assert partition_files(lake) == ["_manifest.json", "part-run1-00000.parquet"]
     manifest = lake.manifest(Area.RAW, "orders", DAY)
     assert manifest is not None
     assert manifest.record_count == 10
-    assert manifest.urls == [f"file://{tmp_path}/raw/orders/dt=2024-01-02/part-run1-00000.parquet"]
+    data_file = store.path("raw/orders/dt=2024-01-02/part-run1-00000.parquet")
+    assert manifest.urls == [store.url(data_file)]
+    assert manifest.entries[0].content_length == store.size(data_file)
     table = lake.read(manifest)
     assert table["dt"].to_pylist() == [DAY.start] * 10  # dt is a column, not only a path
     assert table.schema.field("at").type == pa.timestamp("ms", tz="UTC")
-    metadata = pq.ParquetFile(tmp_path / "raw/orders/dt=2024-01-02/part-run1-00000.parquet")
-    assert metadata.metadata.row_group(0).column(0).compression == "ZSTD"
+    metadata = pq.read_metadata(data_file, filesystem=store.fs)
+    assert metadata.row_group(0).column(0).compression == "ZSTD"
 
 
-def test_republishing_replaces_the_partition_and_removes_stale_files(lake, tmp_path):
+def test_republishing_replaces_the_partition_and_removes_stale_files(lake):
     publish(lake, range(10), "run1")
     publish(lake, range(100, 105), "run2")
-    assert partition_files(tmp_path) == ["_manifest.json", "part-run2-00000.parquet"]
+    assert partition_files(lake) == ["_manifest.json", "part-run2-00000.parquet"]
     manifest = lake.manifest(Area.RAW, "orders", DAY)
     assert lake.read(manifest)["id"].to_pylist() == list(range(100, 105))
 
 
-def test_a_failed_write_publishes_nothing_and_leaves_the_previous_version(lake, tmp_path):
+def test_a_failed_write_publishes_nothing_and_leaves_the_previous_version(lake):
     publish(lake, range(10), "run1")
     with (
         pytest.raises(RuntimeError),
@@ -63,25 +89,25 @@ def test_a_failed_write_publishes_nothing_and_leaves_the_previous_version(lake, 
     ):
         writer.write(batch(range(50)))
         raise RuntimeError("upstream broke mid-partition")
-    assert partition_files(tmp_path) == ["_manifest.json", "part-run1-00000.parquet"]
-    assert lake.read(lake.manifest(Area.RAW, "orders", DAY))["id"].to_pylist() == list(range(10))
+    assert partition_files(lake) == ["_manifest.json", "part-run1-00000.parquet"]
+    manifest = lake.manifest(Area.RAW, "orders", DAY)
+    assert lake.read(manifest)["id"].to_pylist() == list(range(10))
 
 
-def test_files_outside_the_manifest_are_never_read_and_go_at_the_next_publish(lake, tmp_path):
+def test_files_outside_the_manifest_are_never_read_and_go_at_the_next_publish(lake, store):
     publish(lake, range(10), "run1")
-    directory = tmp_path / "raw/orders/dt=2024-01-02"
-    # what a crash leaves: a finished file of a run that never wrote its manifest, a torn file
-    pq.write_table(
-        pa.Table.from_batches([batch(range(999, 1999))]), directory / "part-x-00000.parquet"
-    )
-    (directory / "part-y-00000.parquet").write_bytes(b"PAR1 torn")
+    directory = lake.partition_directory(Area.RAW, "orders", DAY)
+    # what a crash between the steps leaves: files of a run that never wrote its manifest (or
+    # of one whose manifest replaced theirs before the old files were deleted), and a torn file
+    store.put(posixpath.join(directory, "part-x-00000.parquet"), parquet_bytes(range(999, 1999)))
+    store.put(posixpath.join(directory, "part-y-00000.parquet"), b"PAR1 torn")
     assert lake.read(lake.manifest(Area.RAW, "orders", DAY)).num_rows == 10
     publish(lake, range(3), "run3")
-    assert partition_files(tmp_path) == ["_manifest.json", "part-run3-00000.parquet"]
+    assert partition_files(lake) == ["_manifest.json", "part-run3-00000.parquet"]
+    assert lake.read(lake.manifest(Area.RAW, "orders", DAY))["id"].to_pylist() == [0, 1, 2]
 
 
-def test_large_partitions_roll_over_into_several_files(tmp_path):
-    store = LocalStore(str(tmp_path))
+def test_large_partitions_roll_over_into_several_files(store):
     directory = store.path("raw/orders/dt=2024-01-02")
     with PartitionWriter(store, directory, DAY, SCHEMA, "run1", file_rows=1000) as writer:
         for start in range(0, 3500, 700):
@@ -96,7 +122,7 @@ def test_an_empty_partition_still_has_one_file_with_the_schema(lake):
         manifest = writer.commit()
     assert manifest.record_count == 0
     assert len(manifest.entries) == 1
-    assert lake.file_schemas(manifest)[0].names == ["id", "at", "dt"]
+    assert lake.file_schemas(manifest.urls)[0].names == ["id", "at", "dt"]
 
 
 def test_a_batch_in_another_schema_is_refused(lake):
@@ -113,3 +139,18 @@ def test_a_frozen_schema_round_trips(lake):
     assert lake.frozen_schema("orders") is None
     lake.freeze_schema("orders", SCHEMA)
     assert lake.frozen_schema("orders") == SCHEMA
+
+
+def test_staged_files_are_published_into_their_partitions(lake, store):
+    staging = lake.staging_directory(Area.EXPORTS, "daily", "run7")
+    store.put(f"{staging}/dt=2024-01-02/0000_part_00.parquet", parquet_bytes(range(4)))
+    store.put(f"{staging}/manifest", b"{}")  # what UNLOAD writes beside its files: not data
+    staged = lake.staged_files(staging)
+    assert list(staged) == [DAY.start]
+    manifest = lake.publish_staged(Area.EXPORTS, "daily", DAY, staged[DAY.start], "run7")
+    assert manifest.record_count == 4
+    assert manifest.urls == [
+        store.url(store.path("exports/daily/dt=2024-01-02/part-run7-00000.parquet"))
+    ]
+    lake.clear(staging)
+    assert store.list_files(staging, recursive=True) == []

@@ -1,0 +1,169 @@
+"""main.py and Dagster in aws mode: the lake on a moto S3 server, Redshift as PostgreSQL."""
+
+import datetime as dt
+import os
+import subprocess
+
+import dagster as dg
+import pytest
+
+from platform_assets.lake import Area
+from platform_assets.settings import PROJECT_DIRECTORY, load_settings
+from tests.conftest import DAGSTER
+
+YEAR = ("2013-01-01", "2013-12-31")
+
+
+def test_the_year_backfills_through_dagster_in_aws_mode_and_again_unchanged(
+    aws_env, tmp_path, flights_per_day, redshift
+):
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+    settings = load_settings(aws_env)
+    sent = len(redshift.statements)
+    for attempt in (1, 2):
+        result = subprocess.run(
+            [
+                DAGSTER,
+                "asset",
+                "materialize",
+                "-m",
+                "platform_assets.definitions",
+                "--select",
+                "raw/flights,warehouse/flights",
+                "--partition-range",
+                "...".join(YEAR),
+            ],
+            cwd=PROJECT_DIRECTORY,
+            env={**os.environ, **aws_env, "DAGSTER_HOME": str(dagster_home)},
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        loaded = settings.warehouse.partition_rows(
+            "flights", dt.date(2013, 1, 1), dt.date(2014, 1, 1)
+        )
+        assert loaded == flights_per_day
+        assert sum(loaded.values()) == 336_776
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            assert len(instance.get_runs()) == attempt
+            checks = instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(dg.AssetKey(["warehouse", "flights"]), "rows_match_lake"), limit=1
+            )
+            assert checks[0].status.value == "SUCCEEDED"
+    copies = [sql for sql in redshift.statements[sent:] if sql.startswith("COPY ")]
+    assert len(copies) == 2  # one per backfill of 365 days
+    manifest = settings.lake.manifest(
+        Area.RAW, "flights", settings.catalog.source("flights").period("2013-07-04")
+    )
+    assert manifest.urls[0].startswith(
+        aws_env["PLATFORM_LAKE_URI"] + "/raw/flights/dt=2013-07-04/part-"
+    )
+
+
+def export_rows(settings, name: str, first: str, last: str) -> list[dict]:
+    export = settings.catalog.export(name)
+    rows = []
+    for manifest in settings.lake.manifests(Area.EXPORTS, name, export.periods(first, last)):
+        rows += settings.lake.read(manifest).to_pylist()
+    return sorted(rows, key=lambda row: (row["dt"], row["carrier"], row["origin"]))
+
+
+def test_the_export_gives_identical_rows_locally_and_in_aws_mode(aws_env, run_main, home):
+    january = ("--partition", "2013-01-01", "--to", "2013-01-31")
+    local_env = {"PLATFORM_ENV": "local", "PLATFORM_HOME": str(home)}
+    for env in (local_env, aws_env):
+        pushed = run_main("push", "--source", "flights", *january, env=env)
+        assert pushed.returncode == 0, pushed.stderr
+        pulled = run_main("pull", "--export", "carrier_daily_delays", *january, env=env)
+        assert pulled.returncode == 0, pulled.stderr
+        assert "exports" in pulled.stdout
+    local = export_rows(
+        load_settings(local_env), "carrier_daily_delays", "2013-01-01", "2013-01-31"
+    )
+    remote = export_rows(load_settings(aws_env), "carrier_daily_delays", "2013-01-01", "2013-01-31")
+    assert len(local) == 975
+    assert remote == local
+    assert sum(row["departures"] for row in local) == 27_004
+    assert {row["dt"] for row in local} == {dt.date(2013, 1, d) for d in range(1, 32)}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("    table: flights\n", '    table: "flights; drop table users"\n'),
+            "key 'table': String should match pattern",
+        ),
+        (("    table: flights\n", "    table: fli ghts\n"), "key 'table': String should match"),
+        (("    key: [carrier,", '    key: ["carrier\\"",'), 'key column(s) carrier" not among'),
+        (("      carrier: string\n", '      "carrier\'s": string\n'), "must be lower-case"),
+    ],
+)
+def test_a_hostile_identifier_in_the_catalog_is_refused_before_any_sql(
+    aws_env, run_main, redshift, tmp_path, change, message
+):
+    seed = load_settings({}).catalog_path.read_text()
+    old, new = change
+    assert old in seed
+    catalog = tmp_path / "hostile.yaml"
+    catalog.write_text(seed.replace(old, new))
+    sent = len(redshift.statements)
+    result = run_main(
+        "push",
+        "--source",
+        "flights",
+        "--partition",
+        "2013-01-01",
+        env={**aws_env, "PLATFORM_CATALOG": str(catalog)},
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert redshift.statements[sent:] == []
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"PLATFORM_REDSHIFT_SCHEMA": 'analytics"; drop'}, "is not a valid SQL identifier"),
+        ({"PLATFORM_LAKE_URI": ""}, "PLATFORM_ENV=aws needs PLATFORM_LAKE_URI"),
+        ({"PLATFORM_LAKE_URI": "lake-bucket/x"}, "is not an s3://bucket/prefix URI"),
+        ({"PLATFORM_REDSHIFT_IAM_ROLE": "admin"}, "is not an IAM role ARN"),
+        (
+            {"PLATFORM_REDSHIFT_SECRET_ARN": "", "PLATFORM_REDSHIFT_PASSWORD": ""},
+            "needs PLATFORM_REDSHIFT_SECRET_ARN",
+        ),
+    ],
+)
+def test_bad_aws_settings_exit_2_with_one_line_and_no_sql(
+    aws_env, run_main, redshift, override, message
+):
+    sent = len(redshift.statements)
+    result = run_main(
+        "push", "--source", "flights", "--partition", "2013-01-01", env={**aws_env, **override}
+    )
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert redshift.statements[sent:] == []
+
+
+def test_a_wrong_secret_fails_with_one_line(aws_env, run_main):
+    arn = aws_env["PLATFORM_REDSHIFT_SECRET_ARN"].replace("redshift-", "missing-")
+    result = run_main(
+        "push",
+        "--source",
+        "flights",
+        "--partition",
+        "2013-01-01",
+        env={**aws_env, "PLATFORM_REDSHIFT_SECRET_ARN": arn},
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith(f"main.py: failed: cannot read the Redshift password from {arn}")
+    )

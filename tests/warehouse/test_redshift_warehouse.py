@@ -1,0 +1,161 @@
+"""The Redshift warehouse against PostgreSQL reached through redshift_connector itself.
+
+Every statement it sends is captured by the stand-in and must parse as Redshift SQL.
+"""
+
+import datetime as dt
+import re
+
+import pyarrow as pa
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from platform_assets.errors import ConfigurationError, RunError
+from platform_assets.lake import Area, Lake, Manifest
+from platform_assets.partitions import Granularity, Period, periods_between
+from platform_assets.schemas import lake_schema
+from platform_assets.settings import Settings
+from platform_assets.warehouse.redshift import RedshiftWarehouse
+
+SCHEMA = pa.schema(
+    [
+        ("id", pa.int64()),
+        ("name", pa.string()),
+        ("amount", pa.decimal128(10, 2)),
+        ("at", pa.timestamp("s", tz="UTC")),
+    ]
+)
+DAYS = periods_between(Granularity.DAILY, dt.date(2024, 1, 1), dt.date(2024, 1, 5))
+UNLOAD_SHAPE = re.compile(
+    r"^UNLOAD \('SELECT \* FROM \(.*\) AS export WHERE \"dt\" >= DATE ''\d{4}-\d\d-\d\d''"
+    r" AND \"dt\" < DATE ''\d{4}-\d\d-\d\d'''\) TO 's3://[^']+/' IAM_ROLE 'arn:aws:iam::\d{12}:"
+    r"role/[\w-]+' FORMAT AS PARQUET PARTITION BY \(\"dt\"\) INCLUDE MANIFEST VERBOSE"
+    r" ALLOWOVERWRITE$",
+    re.S,
+)
+
+
+def publish(lake: Lake, period: Period, ids: list[int], run_id: str = "r1") -> Manifest:
+    rows = {
+        "id": ids,
+        "name": [f"n{i}" for i in ids],
+        "amount": [None] * len(ids),
+        "at": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * len(ids),
+    }
+    with lake.writer(Area.RAW, "orders", period, SCHEMA, run_id) as writer:
+        writer.write(pa.RecordBatch.from_pydict(rows, SCHEMA))
+        return writer.commit()
+
+
+def load(settings: Settings, manifests: list[Manifest], periods: list[Period]) -> int:
+    return settings.warehouse.load(
+        "orders", lake_schema(SCHEMA), manifests, periods[0].start, periods[-1].end
+    )
+
+
+def table_contents(settings: Settings) -> list[tuple]:
+    schema = settings.aws.redshift.schema
+    connection = settings.aws.redshift.connect(settings.aws)
+    cursor = connection.cursor()
+    cursor.execute(f'SELECT id, name, dt FROM "{schema}"."orders" ORDER BY dt, id')
+    rows = [tuple(row) for row in cursor.fetchall()]
+    connection.close()
+    return rows
+
+
+def assert_valid_redshift(statements: list[str]) -> None:
+    assert statements
+    for sql in statements:
+        if sql.upper().startswith("UNLOAD"):
+            assert UNLOAD_SHAPE.match(sql), sql
+            continue
+        parsed = sqlglot.parse_one(sql, read="redshift")
+        assert not isinstance(parsed, exp.Command), sql  # understood, not passed through
+        if isinstance(parsed, exp.Copy):
+            text = parsed.sql("redshift")
+            assert "IAM_ROLE 'arn:aws:iam::123456789012:role/" in text
+            assert text.endswith("FORMAT PARQUET MANIFEST")
+
+
+def test_a_range_loads_with_one_copy_and_reloads_without_duplicates(aws_settings, redshift):
+    lake = aws_settings.lake
+    manifests = [publish(lake, period, [i * 10, i * 10 + 1]) for i, period in enumerate(DAYS)]
+    sent = len(redshift.statements)
+    assert load(aws_settings, manifests, DAYS) == 10
+    statements = redshift.statements[sent:]
+    assert sum(sql.startswith("COPY ") for sql in statements) == 1  # one COPY for five days
+    assert load(aws_settings, manifests, DAYS) == 10
+    rows = aws_settings.warehouse.partition_rows("orders", DAYS[0].start, DAYS[-1].end)
+    assert rows == {period.start: 2 for period in DAYS}
+    assert aws_settings.warehouse.duplicate_keys("orders", ["id"], DAYS[0].start, DAYS[-1].end) == 0
+    assert_valid_redshift(redshift.statements[sent:])
+    create = next(sql for sql in statements if sql.startswith("CREATE TABLE"))
+    assert 'SORTKEY ("dt")' in create
+    assert '"amount" DECIMAL(10, 2)' in create
+    assert '"at" TIMESTAMPTZ' in create
+    assert '"dt" DATE' in create
+    # the range manifest was staging only
+    assert not [p for p in lake.store.list_files(lake.store.path("_staging"), True)]
+
+
+def test_a_failure_between_delete_and_insert_leaves_the_table_exactly_as_it_was(
+    aws_settings, redshift
+):
+    lake = aws_settings.lake
+    load(aws_settings, [publish(lake, period, [1, 2, 3]) for period in DAYS], DAYS)
+    before = table_contents(aws_settings)
+    schema = aws_settings.aws.redshift.schema
+    redshift.fail_statement(rf'^INSERT INTO "{schema}"\."orders"', "insert failed")
+    sent = len(redshift.statements)
+    manifests = [publish(lake, period, [7], "r2") for period in DAYS]
+    with pytest.raises(RunError, match="division by zero"):
+        load(aws_settings, manifests, DAYS)
+    statements = redshift.statements[sent:]
+    kinds = [sql.split()[0].upper() for sql in statements]
+    assert kinds.index("DELETE") < kinds.index("INSERT")  # the failure came after the DELETE
+    assert "rollback" in [sql.lower() for sql in statements]
+    assert table_contents(aws_settings) == before
+    assert len(before) == 15
+
+
+def test_a_table_with_other_columns_is_refused(aws_settings):
+    schema = aws_settings.aws.redshift.schema
+    connection = aws_settings.aws.redshift.connect(aws_settings.aws)
+    connection.cursor().execute(f'CREATE TABLE "{schema}"."orders" (id BIGINT, dt DATE)')
+    connection.commit()
+    connection.close()
+    with pytest.raises(RunError, match=r"has columns \(id bigint, dt date\), which do not match"):
+        load(aws_settings, [publish(aws_settings.lake, DAYS[0], [1])], DAYS[:1])
+
+
+@pytest.mark.parametrize(
+    "hostile", ['orders"; DROP TABLE x; --', "orders; drop", "order s", "o'rders"]
+)
+def test_hostile_identifiers_are_refused_before_any_sql(aws_settings, redshift, hostile):
+    sent = len(redshift.statements)
+    with pytest.raises(ConfigurationError, match="is not a valid SQL identifier"):
+        aws_settings.warehouse.partition_rows(hostile, DAYS[0].start, DAYS[0].end)
+    with pytest.raises(ConfigurationError, match="is not a valid SQL identifier"):
+        RedshiftWarehouse(lambda: None, hostile, "arn", aws_settings.lake.store)
+    assert redshift.statements[sent:] == []
+
+
+def test_export_unloads_the_range_once_and_each_partition_is_published(aws_settings, redshift):
+    lake = aws_settings.lake
+    load(aws_settings, [publish(lake, p, [1, 2, 3 + i]) for i, p in enumerate(DAYS)], DAYS)
+    staging = lake.staging_directory(Area.EXPORTS, "totals", "run9")
+    sent = len(redshift.statements)
+    aws_settings.warehouse.export(
+        "SELECT dt, count(*) AS n, sum(id) AS ids FROM orders GROUP BY dt",
+        DAYS[1].start,
+        DAYS[3].end,
+        lake.store.url(staging),
+    )
+    unloads = [sql for sql in redshift.statements[sent:] if sql.startswith("UNLOAD")]
+    assert len(unloads) == 1
+    assert_valid_redshift(redshift.statements[sent:])
+    staged = lake.staged_files(staging)
+    assert sorted(staged) == [period.start for period in DAYS[1:4]]
+    manifest = lake.publish_staged(Area.EXPORTS, "totals", DAYS[2], staged[DAYS[2].start], "run9")
+    assert lake.read(manifest).to_pylist() == [{"dt": DAYS[2].start, "n": 3, "ids": 8}]
