@@ -89,6 +89,9 @@ def test_dagster_dev_serves_both_assets_with_partitions_and_checks(tmp_path: Pat
         assert node["partitionKeys"][-1] == "2013-12-31"
         assert len(node["partitionKeys"]) == 365
     assert warehouse["dependencyKeys"] == [{"path": ["raw", "flights"]}]
+    export = by_key["exports/carrier_daily_delays"]
+    assert export["dependencyKeys"] == [{"path": ["warehouse", "flights"]}]
+    assert len(export["partitionKeys"]) == 365
     assert [check["name"] for check in raw["assetChecksOrError"]["checks"]] == ["schema_matches"]
     assert sorted(check["name"] for check in warehouse["assetChecksOrError"]["checks"]) == [
         "rows_match_lake",

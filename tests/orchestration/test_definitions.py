@@ -29,6 +29,16 @@ def test_both_assets_with_lineage_daily_partitions_and_single_run_backfills():
     }
 
 
+def test_each_export_is_a_partitioned_asset_downstream_of_its_sources_tables():
+    graph = defs.resolve_asset_graph()
+    export = dg.AssetKey(["exports", "carrier_daily_delays"])
+    assert graph.get(export).parent_keys == {WAREHOUSE}
+    assets_def = graph.assets_def_for_key(export)
+    assert assets_def.partitions_def == graph.assets_def_for_key(RAW).partitions_def
+    assert assets_def.backfill_policy == dg.BackfillPolicy.single_run()
+    assert "FROM flights" in assets_def.specs_by_key[export].metadata["sql"].value
+
+
 def test_the_schedule_comes_from_the_catalog_and_asks_for_the_last_ended_day():
     schedule = defs.resolve_schedule_def("flights_schedule")
     assert schedule.cron_schedule == "0 6 * * *"

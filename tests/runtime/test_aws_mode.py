@@ -8,6 +8,8 @@ import dagster as dg
 import pytest
 
 from platform_assets.lake import Area
+from platform_assets.orchestration.exports import export_asset
+from platform_assets.orchestration.runner import PIPES_CLIENT
 from platform_assets.settings import PROJECT_DIRECTORY, load_settings
 from tests.conftest import DAGSTER
 
@@ -71,15 +73,42 @@ def export_rows(settings, name: str, first: str, last: str) -> list[dict]:
     return sorted(rows, key=lambda row: (row["dt"], row["carrier"], row["origin"]))
 
 
-def test_the_export_gives_identical_rows_locally_and_in_aws_mode(aws_env, run_main, home):
-    january = ("--partition", "2013-01-01", "--to", "2013-01-31")
+def materialize_export(settings, first: str, last: str) -> dg.ExecuteInProcessResult:
+    """The export asset, run by Dagster (main.py pull through Pipes) over a range in one run."""
+    export = settings.catalog.export("carrier_daily_delays")
+    job = dg.Definitions(
+        assets=[export_asset(export, settings)],
+        jobs=[dg.define_asset_job("export", selection=[export_asset(export, settings).key])],
+        resources={PIPES_CLIENT: dg.PipesSubprocessClient(cwd=str(PROJECT_DIRECTORY))},
+    ).resolve_job_def("export")
+    return job.execute_in_process(
+        tags={
+            "dagster/asset_partition_range_start": first,
+            "dagster/asset_partition_range_end": last,
+        },
+        raise_on_error=False,
+    )
+
+
+def test_the_export_asset_gives_identical_rows_locally_and_in_aws_mode(aws_env, run_main, home):
     local_env = {"PLATFORM_ENV": "local", "PLATFORM_HOME": str(home)}
     for env in (local_env, aws_env):
-        pushed = run_main("push", "--source", "flights", *january, env=env)
+        pushed = run_main(
+            "push",
+            "--source",
+            "flights",
+            "--partition",
+            "2013-01-01",
+            "--to",
+            "2013-01-31",
+            env=env,
+        )
         assert pushed.returncode == 0, pushed.stderr
-        pulled = run_main("pull", "--export", "carrier_daily_delays", *january, env=env)
-        assert pulled.returncode == 0, pulled.stderr
-        assert "exports" in pulled.stdout
+        result = materialize_export(load_settings(env), "2013-01-01", "2013-01-31")
+        assert result.success
+        events = result.get_asset_materialization_events()
+        assert len(events) == 31  # one per partition of the range, from one run
+        assert events[0].materialization.metadata["dagster/row_count"].value == 975
     local = export_rows(
         load_settings(local_env), "carrier_daily_delays", "2013-01-01", "2013-01-31"
     )
