@@ -69,6 +69,31 @@ def settings(home: Path) -> Settings:
 RunMain = Callable[..., subprocess.CompletedProcess[str]]
 
 
+def backfill_flights(
+    env: Mapping[str, str], dagster_home: Path, first: str, last: str
+) -> subprocess.CompletedProcess[str]:
+    """`dagster asset materialize` of raw/flights and warehouse/flights over a range: one run."""
+    return subprocess.run(
+        [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "platform_assets.definitions",
+            "--select",
+            "raw/flights,warehouse/flights",
+            "--partition-range",
+            f"{first}...{last}",
+        ],
+        cwd=PROJECT_DIRECTORY,
+        env={**os.environ, **env, "DAGSTER_HOME": str(dagster_home)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
 @pytest.fixture
 def run_main(home: Path) -> RunMain:
     """Run `python main.py ARGS` against this test's PLATFORM_HOME (extra env overrides)."""

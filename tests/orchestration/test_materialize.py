@@ -1,9 +1,6 @@
 """Dagster runs main.py through Pipes: subsets map to commands, and a year backfills as one run."""
 
 import datetime as dt
-import os
-import subprocess
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -13,7 +10,7 @@ from platform_assets.lake import Area
 from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.runner import PIPES_CLIENT
 from platform_assets.settings import PROJECT_DIRECTORY, Settings
-from tests.conftest import DAGSTER
+from tests.conftest import backfill_flights
 
 RAW, WAREHOUSE = dg.AssetKey(["raw", "flights"]), dg.AssetKey(["warehouse", "flights"])
 
@@ -94,28 +91,6 @@ def test_a_failing_push_fails_the_step_with_the_cause(settings, home):
     )
 
 
-def backfill(home: Path, dagster_home: Path, first: str, last: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            DAGSTER,
-            "asset",
-            "materialize",
-            "-m",
-            "platform_assets.definitions",
-            "--select",
-            "raw/flights,warehouse/flights",
-            "--partition-range",
-            f"{first}...{last}",
-        ],
-        cwd=PROJECT_DIRECTORY,
-        env={**os.environ, "PLATFORM_HOME": str(home), "DAGSTER_HOME": str(dagster_home)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize(("last", "rows"), [("2013-01-31", 27_004), ("2013-12-31", 336_776)])
 def test_a_range_backfills_through_dagster_as_one_run_and_again_without_duplicates(
     settings, home, tmp_path, flights_per_day, last, rows
@@ -125,7 +100,7 @@ def test_a_range_backfills_through_dagster_as_one_run_and_again_without_duplicat
     end = dt.date.fromisoformat(last) + dt.timedelta(days=1)
     expected = {day: count for day, count in flights_per_day.items() if day < end}
     for attempt in (1, 2):
-        result = backfill(home, dagster_home, "2013-01-01", last)
+        result = backfill_flights({"PLATFORM_HOME": str(home)}, dagster_home, "2013-01-01", last)
         assert result.returncode == 0, result.stderr[-3000:]
         loaded = settings.warehouse.partition_rows("flights", dt.date(2013, 1, 1), end)
         assert loaded == expected

@@ -1,8 +1,6 @@
 """main.py and Dagster in aws mode: the lake on a moto S3 server, Redshift as PostgreSQL."""
 
 import datetime as dt
-import os
-import subprocess
 
 import dagster as dg
 import pytest
@@ -11,7 +9,7 @@ from platform_assets.lake import Area
 from platform_assets.orchestration.exports import export_asset
 from platform_assets.orchestration.runner import PIPES_CLIENT
 from platform_assets.settings import PROJECT_DIRECTORY, load_settings
-from tests.conftest import DAGSTER
+from tests.conftest import backfill_flights
 
 YEAR = ("2013-01-01", "2013-12-31")
 
@@ -24,25 +22,7 @@ def test_the_year_backfills_through_dagster_in_aws_mode_and_again_unchanged(
     settings = load_settings(aws_env)
     sent = len(redshift.statements)
     for attempt in (1, 2):
-        result = subprocess.run(
-            [
-                DAGSTER,
-                "asset",
-                "materialize",
-                "-m",
-                "platform_assets.definitions",
-                "--select",
-                "raw/flights,warehouse/flights",
-                "--partition-range",
-                "...".join(YEAR),
-            ],
-            cwd=PROJECT_DIRECTORY,
-            env={**os.environ, **aws_env, "DAGSTER_HOME": str(dagster_home)},
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
+        result = backfill_flights(aws_env, dagster_home, *YEAR)
         assert result.returncode == 0, result.stderr[-3000:]
         loaded = settings.warehouse.partition_rows(
             "flights", dt.date(2013, 1, 1), dt.date(2014, 1, 1)
