@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from platform_assets.samples.nycflights13 import data_directory, land_flights
 from platform_assets.settings import PROJECT_DIRECTORY, Settings, load_settings
 from platform_assets.storage import S3Store
-from tests.redshift_standin import RedshiftStandIn
+from tests.redshift_standin import RedshiftStandIn, assert_valid_redshift
 
 MAIN = PROJECT_DIRECTORY / "main.py"
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -145,6 +145,9 @@ def redshift(moto_endpoint: str) -> Iterator[RedshiftStandIn]:
     standin.start()
     yield standin
     standin.stop()
+    if standin.statements:
+        assert_valid_redshift(standin.statements)  # everything any test sent, once more
+        print(f"\n{len(standin.statements)} statements sent to the Redshift stand-in parse")
 
 
 @pytest.fixture(scope="session")

@@ -31,6 +31,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+import sqlglot
+from sqlglot import exp
 
 SSL_REQUEST = 80877103
 REDSHIFT_ONLY_STARTUP = {
@@ -248,6 +250,31 @@ class RedshiftStandIn:
     def _put(self, url: str, data: bytes) -> None:
         bucket, key = url.removeprefix("s3://").split("/", 1)
         self._s3.put_object(Bucket=bucket, Key=key, Body=data)
+
+
+UNLOAD_SHAPE = re.compile(
+    r"^UNLOAD \('SELECT \* FROM \(.*\) AS export WHERE \"dt\" >= DATE ''\d{4}-\d\d-\d\d''"
+    r" AND \"dt\" < DATE ''\d{4}-\d\d-\d\d'''\) TO 's3://[^']+/' IAM_ROLE 'arn:aws:iam::\d{12}:"
+    r"role/[\w-]+' FORMAT AS PARQUET PARTITION BY \(\"dt\"\) INCLUDE MANIFEST VERBOSE"
+    r" ALLOWOVERWRITE$",
+    re.S,
+)
+
+
+def assert_valid_redshift(statements: list[str]) -> None:
+    """Each statement parses with sqlglot's Redshift dialect (UNLOAD, which sqlglot keeps as
+    a bare command, by its exact shape); COPY carries its IAM role and MANIFEST."""
+    assert statements
+    for sql in statements:
+        if sql.upper().startswith("UNLOAD"):
+            assert UNLOAD_SHAPE.match(sql), sql
+            continue
+        parsed = sqlglot.parse_one(sql, read="redshift")
+        assert not isinstance(parsed, exp.Command), sql  # understood, not passed through
+        if isinstance(parsed, exp.Copy):
+            text = parsed.sql("redshift")
+            assert "IAM_ROLE 'arn:aws:iam::123456789012:role/" in text
+            assert text.endswith("FORMAT PARQUET MANIFEST")
 
 
 @dataclass

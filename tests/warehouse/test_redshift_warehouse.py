@@ -4,12 +4,9 @@ Every statement it sends is captured by the stand-in and must parse as Redshift 
 """
 
 import datetime as dt
-import re
 
 import pyarrow as pa
 import pytest
-import sqlglot
-from sqlglot import exp
 
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Area, Lake, Manifest
@@ -17,6 +14,7 @@ from platform_assets.partitions import Granularity, Period, periods_between
 from platform_assets.schemas import lake_schema
 from platform_assets.settings import Settings
 from platform_assets.warehouse.redshift import RedshiftWarehouse
+from tests.redshift_standin import assert_valid_redshift
 
 SCHEMA = pa.schema(
     [
@@ -27,13 +25,6 @@ SCHEMA = pa.schema(
     ]
 )
 DAYS = periods_between(Granularity.DAILY, dt.date(2024, 1, 1), dt.date(2024, 1, 5))
-UNLOAD_SHAPE = re.compile(
-    r"^UNLOAD \('SELECT \* FROM \(.*\) AS export WHERE \"dt\" >= DATE ''\d{4}-\d\d-\d\d''"
-    r" AND \"dt\" < DATE ''\d{4}-\d\d-\d\d'''\) TO 's3://[^']+/' IAM_ROLE 'arn:aws:iam::\d{12}:"
-    r"role/[\w-]+' FORMAT AS PARQUET PARTITION BY \(\"dt\"\) INCLUDE MANIFEST VERBOSE"
-    r" ALLOWOVERWRITE$",
-    re.S,
-)
 
 
 def publish(lake: Lake, period: Period, ids: list[int], run_id: str = "r1") -> Manifest:
@@ -62,20 +53,6 @@ def table_contents(settings: Settings) -> list[tuple]:
     rows = [tuple(row) for row in cursor.fetchall()]
     connection.close()
     return rows
-
-
-def assert_valid_redshift(statements: list[str]) -> None:
-    assert statements
-    for sql in statements:
-        if sql.upper().startswith("UNLOAD"):
-            assert UNLOAD_SHAPE.match(sql), sql
-            continue
-        parsed = sqlglot.parse_one(sql, read="redshift")
-        assert not isinstance(parsed, exp.Command), sql  # understood, not passed through
-        if isinstance(parsed, exp.Copy):
-            text = parsed.sql("redshift")
-            assert "IAM_ROLE 'arn:aws:iam::123456789012:role/" in text
-            assert text.endswith("FORMAT PARQUET MANIFEST")
 
 
 def test_a_range_loads_with_one_copy_and_reloads_without_duplicates(aws_settings, redshift):
