@@ -82,6 +82,9 @@ class Partitioning(_Strict):
     granularity: Granularity
     start: dt.date
     end: dt.date | None = Field(default=None, description="Exclusive: the first day not covered.")
+    chunk: int = Field(
+        default=31, ge=1, le=1000, description="Partitions per Batch job when a range fans out."
+    )
 
     @model_validator(mode="after")
     def _aligned(self) -> Partitioning:

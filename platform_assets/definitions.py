@@ -4,9 +4,9 @@ import dagster as dg
 
 from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.exports import export_asset
-from platform_assets.orchestration.runner import PIPES_CLIENT
+from platform_assets.orchestration.runner import PIPES_CLIENT, pipes_client
 from platform_assets.orchestration.schedules import source_job, source_schedule
-from platform_assets.settings import PROJECT_DIRECTORY, load_settings
+from platform_assets.settings import load_settings
 
 settings = load_settings()
 sources = settings.catalog.sources
@@ -19,5 +19,5 @@ defs = dg.Definitions(
     ],
     jobs=list(jobs.values()),
     schedules=[source_schedule(source, jobs[source.name]) for source in sources if source.schedule],
-    resources={PIPES_CLIENT: dg.PipesSubprocessClient(cwd=str(PROJECT_DIRECTORY))},
+    resources={PIPES_CLIENT: pipes_client(settings)},
 )

@@ -25,6 +25,9 @@ PROJECT_DIRECTORY = PACKAGE_DIRECTORY.parent
 ENVIRONMENTS = ("local", "aws")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _PASSED_ON = re.compile(r"^(PLATFORM_|AWS_)")
+_STATE_MACHINE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}$"
+)
 
 
 @dataclass(frozen=True)
@@ -56,12 +59,24 @@ class Redshift:
 
 
 @dataclass(frozen=True)
+class StepFunctions:
+    """Where Dagster sends work in production: the state machine that runs main.py on Batch."""
+
+    state_machine_arn: str
+    pipes_bucket: str
+    poll_seconds: float
+
+
+@dataclass(frozen=True)
 class Aws:
     lake_uri: str
     landing_uri: str
+    reports_uri: str
+    logs_uri: str
     region: str
     endpoint_url: str | None
     redshift: Redshift
+    step_functions: StepFunctions | None
     _clients: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
     _secrets: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -136,6 +151,25 @@ class Settings:
     def warehouse_kind(self) -> str:
         return "redshift" if self.aws else "duckdb"
 
+    @cached_property
+    def reports(self) -> Store:
+        """Where a run that Dagster did not start leaves its report, for the sensor."""
+        if self.aws:
+            return self.aws.store(self.aws.reports_uri)
+        return LocalStore(str(self.home / "reports"))
+
+    @cached_property
+    def logs(self) -> Store:
+        """Where every run's log lands, under the run's id."""
+        if self.aws:
+            return self.aws.store(self.aws.logs_uri)
+        return LocalStore(str(self.home / "logs"))
+
+    def s3_client(self) -> Any:
+        if not self.aws:
+            raise ConfigurationError("S3 is only used with PLATFORM_ENV=aws")
+        return self.aws.client("s3")
+
     @property
     def main_command(self) -> list[str]:
         """The command that runs main.py with this interpreter."""
@@ -199,6 +233,8 @@ def _aws(environ: Mapping[str, str]) -> Aws:
     return Aws(
         lake_uri=lake_uri,
         landing_uri=environ.get("PLATFORM_LANDING_URI") or lake_uri,
+        reports_uri=environ.get("PLATFORM_REPORTS_URI") or f"{lake_uri.rstrip('/')}/_reports",
+        logs_uri=environ.get("PLATFORM_LOGS_URI") or f"{lake_uri.rstrip('/')}/_logs",
         region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         endpoint_url=environ.get("AWS_ENDPOINT_URL") or None,
         redshift=Redshift(
@@ -212,4 +248,23 @@ def _aws(environ: Mapping[str, str]) -> Aws:
             password=password,
             secret_arn=secret_arn,
         ),
+        step_functions=_step_functions(environ),
     )
+
+
+def _step_functions(environ: Mapping[str, str]) -> StepFunctions | None:
+    """Set when PLATFORM_STATE_MACHINE_ARN is: Dagster then runs main.py through it."""
+    arn = environ.get("PLATFORM_STATE_MACHINE_ARN", "").strip()
+    if not arn:
+        return None
+    if not _STATE_MACHINE_ARN.match(arn):
+        raise ConfigurationError(f"PLATFORM_STATE_MACHINE_ARN={arn!r} is not a state machine ARN")
+    bucket = environ.get("PLATFORM_PIPES_BUCKET", "").strip()
+    if not bucket:
+        raise ConfigurationError("PLATFORM_STATE_MACHINE_ARN needs PLATFORM_PIPES_BUCKET")
+    poll = environ.get("PLATFORM_POLL_SECONDS", "10")
+    try:
+        poll_seconds = float(poll)
+    except ValueError:
+        raise ConfigurationError(f"PLATFORM_POLL_SECONDS={poll!r} is not a number") from None
+    return StepFunctions(arn, bucket, poll_seconds)

@@ -63,7 +63,12 @@ def source_assets(source: Source, settings: Settings) -> dg.AssetsDefinition:
             f"{check.asset_key.path[0]}/{check.name}" for check in context.selected_asset_check_keys
         ]
         yield from run_main(
-            context, settings, [*command, "--source", source.name], partitions, checks
+            context,
+            settings,
+            [*command, "--source", source.name],
+            partitions,
+            source.partitioning.chunk,
+            checks,
         )
 
     return _assets

@@ -28,6 +28,12 @@ def export_asset(export: Export, settings: Settings) -> dg.AssetsDefinition:
     )
     def _export(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
         """Run the export's SQL in the warehouse and publish its rows in the lake."""
-        yield from run_main(context, settings, ["pull", "--export", export.name], partitions)
+        yield from run_main(
+            context,
+            settings,
+            ["pull", "--export", export.name],
+            partitions,
+            export.partitioning.chunk,
+        )
 
     return _export

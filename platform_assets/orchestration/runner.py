@@ -1,57 +1,91 @@
-"""Launching main.py from an asset through Dagster Pipes, and surfacing the cause when it fails."""
+"""Launching main.py from an asset: a subprocess here, Step Functions → Batch in production."""
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import dagster as dg
 
+from platform_assets.orchestration.failures import reported_failure
+from platform_assets.orchestration.reports import reports_in, step_results
+from platform_assets.orchestration.step_functions import PipesStepFunctionsClient
 from platform_assets.runtime.pipes import CHECKS_EXTRA
-from platform_assets.settings import Settings
+from platform_assets.settings import PROJECT_DIRECTORY, Settings
 
 PIPES_CLIENT = "pipes_client"
-_PIPES_CLOSED_WITH_EXCEPTION = "[pipes] external process pipes closed with exception"
+
+
+def pipes_client(settings: Settings) -> dg.PipesClient:
+    """The state machine when settings name one, else main.py as a subprocess of Dagster."""
+    if settings.aws and settings.aws.step_functions:
+        step_functions = settings.aws.step_functions
+        return PipesStepFunctionsClient(
+            state_machine_arn=step_functions.state_machine_arn,
+            sfn_client=settings.aws.client("stepfunctions"),
+            s3_client=settings.aws.client("s3"),
+            pipes_bucket=step_functions.pipes_bucket,
+            logs_url=settings.logs.url(settings.logs.path("")),
+            poll_seconds=step_functions.poll_seconds,
+        )
+    return dg.PipesSubprocessClient(cwd=str(PROJECT_DIRECTORY))
 
 
 def run_main(
     context: dg.AssetExecutionContext,
     settings: Settings,
     arguments: Sequence[str],
-    partitions: dg.PartitionsDefinition,
+    partitions: dg.TimeWindowPartitionsDefinition,
+    chunk: int,
     checks: Sequence[str] = (),
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    """`main.py ARGUMENTS --partition FIRST --to LAST` for the step's partitions."""
+    """`main.py ARGUMENTS --partition FIRST --to LAST` for the step's partitions.
+
+    Through Step Functions a range of more than `chunk` partitions runs as several Batch jobs.
+    """
     # Pipes hands main.py the partitions only for single-partition runs, so name them here;
     # a step without partitions (checks run alone) covers them all
     if context.has_partition_key_range or context.has_partition_key:
-        first, last = context.partition_key_range.start, context.partition_key_range.end
+        span = context.partition_key_range
+        keys = partitions.get_partition_keys_in_range(span)
     else:
         keys = partitions.get_partition_keys()
-        first, last = keys[0], keys[-1]
-    client: dg.PipesSubprocessClient = getattr(context.resources, PIPES_CLIENT)
+    client = getattr(context.resources, PIPES_CLIENT)
+    extras = {CHECKS_EXTRA: list(checks)}
+    if isinstance(client, PipesStepFunctionsClient):
+        commands = [
+            [*arguments, "--partition", group[0], "--to", group[-1]]
+            for group in (keys[start : start + chunk] for start in range(0, len(keys), chunk))
+        ]
+        invocation = client.run(context=context, commands=commands, extras=extras)
+    else:
+        invocation = _run_subprocess(
+            context,
+            client,
+            settings,
+            [*arguments, "--partition", keys[0], "--to", keys[-1]],
+            extras,
+        )
+    report = reports_in(invocation.get_custom_messages())
+    if report is None:
+        raise dg.Failure(description="main.py finished without reporting what it did")
+    yield from step_results(report)
+
+
+def _run_subprocess(
+    context: dg.AssetExecutionContext,
+    client: dg.PipesSubprocessClient,
+    settings: Settings,
+    arguments: list[str],
+    extras: dict[str, Any],
+) -> dg.PipesClientCompletedInvocation:
     try:
-        invocation = client.run(
-            command=[*settings.main_command, *arguments, "--partition", first, "--to", last],
+        return client.run(
+            command=[*settings.main_command, *arguments],
             context=context,
             env=settings.environment_variables(),
-            extras={CHECKS_EXTRA: list(checks)},
+            extras=extras,
         )
     except Exception as error:  # DagsterPipesExecutionError: lead with main.py's own cause
-        cause = _reported_failure(context)
+        cause = reported_failure(context)
         if cause is None:
             raise
         raise dg.Failure(description=cause) from error
-    yield from invocation.get_results()
-
-
-def _reported_failure(context: dg.AssetExecutionContext) -> str | None:
-    """The one-line error main.py reported through Pipes, to head the step's failure."""
-    records = context.instance.get_records_for_run(
-        context.run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=50
-    ).records
-    for record in records:
-        event = record.event_log_entry.dagster_event
-        if event is None or event.message != _PIPES_CLOSED_WITH_EXCEPTION:
-            continue
-        error = event.engine_event_data.error
-        if error is not None:
-            return error.message.strip()
-    return None

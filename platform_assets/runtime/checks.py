@@ -1,20 +1,65 @@
-"""Asset checks, computed where the data is: the lake's files and the warehouse's table."""
+"""Asset checks, computed where the data is: the lake's files and the warehouse's table.
+
+A check measures into metadata; its verdict and summary are read off that metadata, so checks
+of a range's chunks combine by adding their metadata up and judging once more.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 
 from platform_assets.catalog import Source
 from platform_assets.lake import Area, Lake
 from platform_assets.partitions import Period
-from platform_assets.runtime.assets import CheckSpec
-from platform_assets.runtime.report import CheckOutcome
+from platform_assets.runtime.assets import CHECKS, CheckSpec
 from platform_assets.schemas import describe_difference, fingerprint, lake_schema
 from platform_assets.warehouse import Warehouse
 
 _SHOWN = 20
+Metadata = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    spec: CheckSpec
+    metadata: Metadata
+
+    @property
+    def passed(self) -> bool:
+        return _JUDGES[self.spec.name](self.metadata)[0]
+
+    @property
+    def summary(self) -> str:
+        return _JUDGES[self.spec.name](self.metadata)[1]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": str(self.spec.layer), "name": self.spec.name, "metadata": self.metadata}
+
+
+def outcome_from_dict(data: dict[str, Any]) -> CheckOutcome:
+    spec = next(s for s in CHECKS if str(s.layer) == data["layer"] and s.name == data["name"])
+    return CheckOutcome(spec, data["metadata"])
+
+
+def combine_outcomes(outcomes: Sequence[CheckOutcome]) -> CheckOutcome:
+    """One outcome for the same check over adjacent ranges: counts add up, lists join."""
+    merged: Metadata = {}
+    for outcome in outcomes:
+        for key, value in outcome.metadata.items():
+            if key not in merged:
+                merged[key] = value
+            elif isinstance(value, bool) or not isinstance(value, int | list):
+                if value != merged[key]:
+                    raise ValueError(f"check {outcome.spec.name}: {key} differs between chunks")
+            elif isinstance(value, int):
+                merged[key] += value
+            else:
+                merged[key] = [*merged[key], *value][:_SHOWN]
+    return CheckOutcome(outcomes[0].spec, merged)
 
 
 def run_checks(
@@ -25,22 +70,17 @@ def run_checks(
     lake: Lake,
     warehouse: Warehouse,
 ) -> list[CheckOutcome]:
-    outcomes = []
-    for spec in specs:
-        if spec.name == "schema_matches":
-            outcomes.append(_schema_matches(spec, source, periods, schema, lake))
-        elif spec.name == "rows_match_lake":
-            outcomes.append(_rows_match_lake(spec, source, periods, lake, warehouse))
-        elif spec.name == "unique_key":
-            outcomes.append(_unique_key(spec, source, periods, warehouse))
-        else:
-            raise ValueError(f"no implementation for check {spec.name}")
-    return outcomes
+    measures: dict[str, Callable[[], Metadata]] = {
+        "schema_matches": lambda: _schema_matches(source, periods, schema, lake),
+        "rows_match_lake": lambda: _rows_match_lake(source, periods, lake, warehouse),
+        "unique_key": lambda: _unique_key(source, periods, warehouse),
+    }
+    return [CheckOutcome(spec, measures[spec.name]()) for spec in specs]
 
 
 def _schema_matches(
-    spec: CheckSpec, source: Source, periods: Sequence[Period], schema: pa.Schema, lake: Lake
-) -> CheckOutcome:
+    source: Source, periods: Sequence[Period], schema: pa.Schema, lake: Lake
+) -> Metadata:
     expected = lake_schema(schema)
     manifests = lake.manifests(Area.RAW, source.name, periods)
     problems = [
@@ -57,26 +97,17 @@ def _schema_matches(
     for (period, url), actual in zip(files, lake.file_schemas([u for _, u in files]), strict=True):
         if difference := describe_difference(expected, actual):
             problems.append(f"{period.key}: {url}: {difference}")
-    summary = f"{len(files)} files match {fingerprint(expected)}" if not problems else problems[0]
-    return CheckOutcome(
-        spec,
-        not problems,
-        summary,
-        {
-            "expected_fingerprint": fingerprint(expected),
-            "files_checked": len(files),
-            "problems": problems[:_SHOWN],
-        },
-    )
+    return {
+        "expected_fingerprint": fingerprint(expected),
+        "files_checked": len(files),
+        "problem_count": len(problems),
+        "problems": problems[:_SHOWN],
+    }
 
 
 def _rows_match_lake(
-    spec: CheckSpec,
-    source: Source,
-    periods: Sequence[Period],
-    lake: Lake,
-    warehouse: Warehouse,
-) -> CheckOutcome:
+    source: Source, periods: Sequence[Period], lake: Lake, warehouse: Warehouse
+) -> Metadata:
     table_rows = warehouse.partition_rows(source.table_name, periods[0].start, periods[-1].end)
     mismatches: list[str] = []
     lake_total = compared = 0
@@ -92,30 +123,45 @@ def _rows_match_lake(
         if manifest is None or (loaded or 0) != lake_rows:
             shown = "not in the lake" if manifest is None else f"lake {lake_rows:,}"
             mismatches.append(f"{period.key}: warehouse {loaded or 0:,}, {shown}")
-    warehouse_total = sum(table_rows.values())
-    summary = (
-        f"{warehouse_total:,} rows in {compared} partitions" if not mismatches else mismatches[0]
-    )
-    return CheckOutcome(
-        spec,
-        not mismatches,
-        summary,
-        {
-            "partitions_compared": compared,
-            "warehouse_rows": warehouse_total,
-            "lake_rows": lake_total,
-            "mismatched_partitions": len(mismatches),
-            "mismatches": mismatches[:_SHOWN],
-        },
-    )
+    return {
+        "partitions_compared": compared,
+        "warehouse_rows": sum(table_rows.values()),
+        "lake_rows": lake_total,
+        "mismatched_partitions": len(mismatches),
+        "mismatches": mismatches[:_SHOWN],
+    }
 
 
-def _unique_key(
-    spec: CheckSpec, source: Source, periods: Sequence[Period], warehouse: Warehouse
-) -> CheckOutcome:
+def _unique_key(source: Source, periods: Sequence[Period], warehouse: Warehouse) -> Metadata:
     duplicates = warehouse.duplicate_keys(
         source.table_name, source.key, periods[0].start, periods[-1].end
     )
-    key = ", ".join(source.key)
-    summary = f"({key}) unique" if duplicates == 0 else f"{duplicates:,} ({key}) values repeat"
-    return CheckOutcome(spec, duplicates == 0, summary, {"key": key, "duplicate_keys": duplicates})
+    return {"key": ", ".join(source.key), "duplicate_keys": duplicates}
+
+
+def _judge_schema(metadata: Metadata) -> tuple[bool, str]:
+    if metadata["problem_count"]:
+        return False, metadata["problems"][0]
+    return True, f"{metadata['files_checked']} files match {metadata['expected_fingerprint']}"
+
+
+def _judge_rows(metadata: Metadata) -> tuple[bool, str]:
+    if metadata["mismatched_partitions"]:
+        return False, metadata["mismatches"][0]
+    return True, (
+        f"{metadata['warehouse_rows']:,} rows in {metadata['partitions_compared']} partitions"
+    )
+
+
+def _judge_key(metadata: Metadata) -> tuple[bool, str]:
+    key, duplicates = metadata["key"], metadata["duplicate_keys"]
+    if duplicates:
+        return False, f"{duplicates:,} ({key}) values repeat"
+    return True, f"({key}) unique"
+
+
+_JUDGES: dict[str, Callable[[Metadata], tuple[bool, str]]] = {
+    "schema_matches": _judge_schema,
+    "rows_match_lake": _judge_rows,
+    "unique_key": _judge_key,
+}

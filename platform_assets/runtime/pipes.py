@@ -1,28 +1,47 @@
-"""The bridge to Dagster Pipes: partitions and checks in; logs, materializations, checks out."""
+"""The bridge to Dagster Pipes: partitions and checks in; logs and the run's report out."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dagster_pipes import PipesContext, PipesEnvVarParamsLoader, open_dagster_pipes
+from dagster_pipes import (
+    PipesContext,
+    PipesDefaultContextLoader,
+    PipesDefaultMessageWriter,
+    PipesEnvVarParamsLoader,
+    PipesS3ContextLoader,
+    PipesS3MessageWriter,
+    open_dagster_pipes,
+)
 
-from platform_assets.runtime.assets import asset_key
 from platform_assets.runtime.report import RunReport
 
 CHECKS_EXTRA = "checks"
+REPORT_MESSAGE = "platform_run_report"
 
 
 @contextmanager
-def dagster_pipes() -> Iterator[PipesContext | None]:
-    """The Pipes context when Dagster launched this process, else None (and no warning)."""
+def dagster_pipes(s3_client: Callable[[], Any]) -> Iterator[PipesContext | None]:
+    """The Pipes context when Dagster launched this process, else None (and no warning).
+
+    Dagster on the same machine hands over context and messages through files; from Step
+    Functions they travel through S3 (`s3_client` makes the client only then).
+    """
     params = PipesEnvVarParamsLoader()
     if not params.is_dagster_pipes_process():
         yield None
         return
-    with open_dagster_pipes(params_loader=params) as context:
+    on_s3 = "bucket" in params.load_context_params()
+    with open_dagster_pipes(
+        params_loader=params,
+        context_loader=PipesS3ContextLoader(s3_client()) if on_s3 else PipesDefaultContextLoader(),
+        message_writer=PipesS3MessageWriter(s3_client(), interval=1)
+        if on_s3
+        else PipesDefaultMessageWriter(),
+    ) as context:
         handler = _PipesLogHandler(context)
         logging.getLogger("platform").addHandler(handler)
         try:
@@ -44,26 +63,8 @@ def selected_checks(context: PipesContext) -> list[str] | None:
 
 
 def report(context: PipesContext, run: RunReport) -> None:
-    for item in run.materializations:
-        context.report_asset_materialization(
-            metadata=_typed(item.metadata()), asset_key=asset_key(item.layer, run.name)
-        )
-    for check in run.checks:
-        context.report_asset_check(
-            check_name=check.spec.name,
-            passed=check.passed,
-            severity="ERROR",
-            metadata=_typed({"summary": check.summary, **check.metadata}),
-            asset_key=asset_key(check.spec.layer, run.name),
-        )
-
-
-def _typed(metadata: dict[str, Any]) -> dict[str, Any]:
-    """Pipes infers scalars' types; lists and mappings must be marked as JSON."""
-    return {
-        key: {"raw_value": value, "type": "json"} if isinstance(value, list | dict) else value
-        for key, value in metadata.items()
-    }
+    """Dagster turns the report into materializations and check results (one format for all)."""
+    context.report_custom_message({REPORT_MESSAGE: run.to_dict()})
 
 
 class _PipesLogHandler(logging.Handler):

@@ -1,12 +1,20 @@
-"""What a run did, per asset and check: printed at the end and sent to Dagster as metadata."""
+"""What a run did, per asset and check: printed at the end, sent to Dagster, kept on S3.
+
+A report is the one contract between main.py and whoever records its work: Dagster (through a
+Pipes message), the sensor (through a JSON object on S3), and the chunks of a fanned-out
+backfill (whose reports combine into one).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from platform_assets.partitions import Period
-from platform_assets.runtime.assets import CheckSpec, Layer
+from platform_assets.runtime.assets import Layer
+from platform_assets.runtime.checks import CheckOutcome, combine_outcomes, outcome_from_dict
 
 
 @dataclass(frozen=True)
@@ -50,13 +58,27 @@ class Materialization:
             "location": self.location,
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "layer": str(self.layer),
+            "location": self.location,
+            "schema_fingerprint": self.schema_fingerprint,
+            "seconds": self.seconds,
+            "partitions": [
+                [partition.key, partition.rows, partition.bytes, partition.files]
+                for partition in self.partitions
+            ],
+        }
 
-@dataclass(frozen=True)
-class CheckOutcome:
-    spec: CheckSpec
-    passed: bool
-    summary: str
-    metadata: dict[str, Any] = field(default_factory=dict)
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Materialization:
+        return cls(
+            Layer(data["layer"]),
+            data["location"],
+            tuple(PartitionResult(*partition) for partition in data["partitions"]),
+            data["schema_fingerprint"],
+            float(data["seconds"]),
+        )
 
 
 @dataclass
@@ -67,6 +89,7 @@ class RunReport:
     materializations: list[Materialization] = field(default_factory=list)
     checks: list[CheckOutcome] = field(default_factory=list)
     seconds: float = 0.0
+    run_id: str = ""
 
     @property
     def passed(self) -> bool:
@@ -87,3 +110,72 @@ class RunReport:
                 f"  check {check.spec.layer}/{check.spec.name}: {verdict} ({check.summary})"
             )
         return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "name": self.name,
+            "run_id": self.run_id,
+            "seconds": self.seconds,
+            "periods": [
+                [period.start.isoformat(), period.end.isoformat()] for period in self.periods
+            ],
+            "materializations": [item.to_dict() for item in self.materializations],
+            "checks": [check.to_dict() for check in self.checks],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunReport:
+        return cls(
+            command=data["command"],
+            name=data["name"],
+            run_id=data.get("run_id", ""),
+            seconds=float(data["seconds"]),
+            periods=[
+                Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+                for start, end in data["periods"]
+            ],
+            materializations=[Materialization.from_dict(item) for item in data["materializations"]],
+            checks=[outcome_from_dict(check) for check in data["checks"]],
+        )
+
+
+def combine(reports: Sequence[RunReport]) -> RunReport:
+    """One report for chunks of one range run side by side: partitions joined, checks merged."""
+    first = reports[0]
+    materializations = []
+    for layer in dict.fromkeys(
+        item.layer for report in reports for item in report.materializations
+    ):
+        items = [
+            item for report in reports for item in report.materializations if item.layer == layer
+        ]
+        partitions = sorted(
+            (partition for item in items for partition in item.partitions), key=lambda p: p.key
+        )
+        fingerprints = sorted({item.schema_fingerprint for item in items})
+        materializations.append(
+            Materialization(
+                layer,
+                items[0].location,
+                tuple(partitions),
+                ",".join(fingerprints),
+                max(item.seconds for item in items),
+            )
+        )
+    checks = []
+    for spec in dict.fromkeys(check.spec for report in reports for check in report.checks):
+        checks.append(
+            combine_outcomes(
+                [check for report in reports for check in report.checks if check.spec == spec]
+            )
+        )
+    return RunReport(
+        command=first.command,
+        name=first.name,
+        periods=sorted({period for report in reports for period in report.periods}),
+        materializations=materializations,
+        checks=checks,
+        seconds=max(report.seconds for report in reports),
+        run_id=first.run_id,
+    )

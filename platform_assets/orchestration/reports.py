@@ -1,0 +1,88 @@
+"""main.py's run reports as Dagster sees them: results of a step, or events for a sensor."""
+
+from typing import Any
+
+import dagster as dg
+
+from platform_assets.runtime.assets import asset_key
+from platform_assets.runtime.pipes import REPORT_MESSAGE
+from platform_assets.runtime.report import Materialization, RunReport, combine
+
+
+def reports_in(messages: Any) -> RunReport | None:
+    """The run's report from Pipes custom messages; a fanned-out run's chunks combined."""
+    reports = [
+        RunReport.from_dict(message[REPORT_MESSAGE])
+        for message in messages
+        if isinstance(message, dict) and REPORT_MESSAGE in message
+    ]
+    return combine(reports) if reports else None
+
+
+def step_results(report: RunReport) -> list[dg.MaterializeResult | dg.AssetCheckResult]:
+    """What a step yields: one materialization per asset (for all its partitions) and checks."""
+    results: list[dg.MaterializeResult | dg.AssetCheckResult] = [
+        dg.MaterializeResult(
+            asset_key=_key(item.layer, report.name), metadata=_typed(item.metadata())
+        )
+        for item in report.materializations
+    ]
+    results += [
+        dg.AssetCheckResult(
+            asset_key=_key(check.spec.layer, report.name),
+            check_name=check.spec.name,
+            passed=check.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=_typed({"summary": check.summary, **check.metadata}),
+        )
+        for check in report.checks
+    ]
+    return results
+
+
+def recorded_events(report: RunReport) -> list[dg.AssetMaterialization | dg.AssetCheckEvaluation]:
+    """What a sensor records for a run Dagster did not start: one event per asset partition."""
+    events: list[dg.AssetMaterialization | dg.AssetCheckEvaluation] = [
+        dg.AssetMaterialization(
+            asset_key=_key(item.layer, report.name),
+            partition=partition.key,
+            metadata=_typed(_partition_metadata(report, item, partition.key)),
+        )
+        for item in report.materializations
+        for partition in item.partitions
+    ]
+    events += [
+        dg.AssetCheckEvaluation(
+            asset_key=_key(check.spec.layer, report.name),
+            check_name=check.spec.name,
+            passed=check.passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=_typed({"summary": check.summary, **check.metadata}),
+        )
+        for check in report.checks
+    ]
+    return events
+
+
+def _partition_metadata(report: RunReport, item: Materialization, key: str) -> dict[str, Any]:
+    partition = next(partition for partition in item.partitions if partition.key == key)
+    return {
+        "dagster/row_count": partition.rows,
+        "bytes": partition.bytes,
+        "files": partition.files,
+        "schema_fingerprint": item.schema_fingerprint,
+        "location": item.location,
+        "platform_run_id": report.run_id,
+        "command": report.command,
+    }
+
+
+def _key(layer: str, name: str) -> dg.AssetKey:
+    return dg.AssetKey.from_user_string(asset_key(layer, name))
+
+
+def _typed(metadata: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: dg.MetadataValue.json(value) if isinstance(value, list | dict) else value
+        for key, value in metadata.items()
+    }

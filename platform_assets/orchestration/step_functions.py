@@ -1,0 +1,164 @@
+"""A Dagster Pipes client for the platform's state machine: Step Functions → AWS Batch → main.py.
+
+One execution runs one step: its input lists chunks (main.py arguments and the Pipes environment
+for each), the state machine runs them as Batch jobs side by side (a Map state, bounded), and
+each chunk's container reports back through its own S3 message prefix.
+"""
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import dagster as dg
+from dagster._core.definitions.resource_annotation import TreatAsResourceParam
+from dagster._core.errors import DagsterExecutionInterruptedError
+from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
+
+from platform_assets.orchestration.failures import reported_failure
+
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+_RUNNING = "RUNNING"
+
+
+class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
+    """Runs main.py commands through the state machine and reads their Pipes messages from S3.
+
+    Args:
+        state_machine_arn: the platform's state machine (infra/step.tf).
+        sfn_client, s3_client: boto3 clients.
+        pipes_bucket: where context and messages are exchanged (short-lived objects).
+        logs_url: where the jobs' logs land, named in failures.
+        poll_seconds: how often the execution is described and messages are read.
+    """
+
+    def __init__(
+        self,
+        *,
+        state_machine_arn: str,
+        sfn_client: Any,
+        s3_client: Any,
+        pipes_bucket: str,
+        logs_url: str,
+        poll_seconds: float = 10,
+        forward_termination: bool = True,
+    ) -> None:
+        self.state_machine_arn = state_machine_arn
+        self._sfn = sfn_client
+        self._s3 = s3_client
+        self._bucket = pipes_bucket
+        self._logs_url = logs_url
+        self._poll_seconds = poll_seconds
+        self.forward_termination = forward_termination
+
+    @classmethod
+    def _is_dagster_maintained(cls) -> bool:
+        return False
+
+    def run(  # ty: ignore[invalid-method-override]
+        self,
+        *,
+        context: dg.AssetExecutionContext,
+        commands: Sequence[Sequence[str]],
+        extras: dict[str, Any] | None = None,
+    ) -> dg.PipesClientCompletedInvocation:
+        """Run each of `commands` (main.py's arguments) as one Batch job of one execution."""
+        readers = [
+            PipesS3MessageReader(bucket=self._bucket, client=self._s3, interval=self._poll_seconds)
+            for _ in commands
+        ]
+        with dg.open_pipes_session(
+            context=context,
+            context_injector=PipesS3ContextInjector(bucket=self._bucket, client=self._s3),
+            message_reader=readers[0]
+            if len(readers) == 1
+            else dg.PipesCompositeMessageReader(readers),
+            extras=extras,
+        ) as session:
+            chunks = [
+                {
+                    "job_name": _name(f"{command[0]}-{'-'.join(command[1:])}", 128),
+                    "command": list(command),
+                    "environment": [{"name": k, "value": v} for k, v in sorted(env.items())],
+                }
+                for command, env in zip(
+                    commands, session.get_per_writer_bootstrap_env_vars(), strict=True
+                )
+            ]
+            execution_arn = self._sfn.start_execution(
+                stateMachineArn=self.state_machine_arn,
+                name=_name(
+                    f"{context.run.run_id[:8]}-{context.op.name}-{uuid.uuid4().hex[:8]}", 80
+                ),
+                input=json.dumps({"chunks": chunks}),
+            )["executionArn"]
+            context.log.info(f"[pipes] started {execution_arn} with {len(chunks)} Batch job(s)")
+            try:
+                execution = self._wait(execution_arn)
+            except DagsterExecutionInterruptedError:
+                if self.forward_termination:
+                    context.log.warning(f"[pipes] run terminated: stopping {execution_arn}")
+                    self._sfn.stop_execution(
+                        executionArn=execution_arn, cause="the Dagster run was terminated"
+                    )
+                raise
+            if execution["status"] != "SUCCEEDED":
+                raise dg.Failure(
+                    description=self._failure(context, execution),
+                    metadata={"execution_arn": execution_arn, "logs": self._run_logs(context)},
+                )
+        context.log.info(f"[pipes] {execution_arn} succeeded")
+        return dg.PipesClientCompletedInvocation(session, metadata={"execution_arn": execution_arn})
+
+    def _wait(self, execution_arn: str) -> dict[str, Any]:
+        while True:
+            execution = self._sfn.describe_execution(executionArn=execution_arn)
+            if execution["status"] != _RUNNING:
+                return execution
+            time.sleep(self._poll_seconds)
+
+    def _failure(self, context: dg.AssetExecutionContext, execution: dict[str, Any]) -> str:
+        """The cause first (what main.py said, else what Batch said), then where to look."""
+        arn = execution["executionArn"]
+        jobs = self._failed_jobs(arn)
+        said = reported_failure(context)
+        lines = [said or (jobs[0]["reason"] if jobs else execution.get("cause") or "failed")]
+        lines.append(f"execution: {arn} ({execution['status']})")
+        lines += [
+            f"batch job: {job['id']} exit {job['exit']} {job['reason']}; log stream {job['stream']}"
+            for job in jobs
+        ]
+        lines.append(f"logs: {self._run_logs(context)}")
+        return "\n".join(lines)
+
+    def _failed_jobs(self, execution_arn: str) -> list[dict[str, Any]]:
+        """The Batch jobs whose failure failed the execution, from its history."""
+        jobs = []
+        paginator = self._sfn.get_paginator("get_execution_history")
+        for page in paginator.paginate(executionArn=execution_arn, reverseOrder=True):
+            for event in page["events"]:
+                details = event.get("taskFailedEventDetails")
+                if not details:
+                    continue
+                try:
+                    job = json.loads(details.get("cause") or "{}")
+                except json.JSONDecodeError:
+                    job = {}
+                jobs.append(
+                    {
+                        "id": job.get("JobId", "?"),
+                        "exit": job.get("Container", {}).get("ExitCode", "?"),
+                        "reason": job.get("StatusReason") or details.get("error", ""),
+                        "stream": job.get("Container", {}).get("LogStreamName", "?"),
+                    }
+                )
+        return jobs
+
+    def _run_logs(self, context: dg.AssetExecutionContext) -> str:
+        return f"{self._logs_url.rstrip('/')}/{context.run.run_id}/"
+
+
+def _name(text: str, limit: int) -> str:
+    return _NAME_UNSAFE.sub("-", text)[:limit]
