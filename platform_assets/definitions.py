@@ -6,6 +6,7 @@ from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.exports import export_asset
 from platform_assets.orchestration.runner import PIPES_CLIENT, pipes_client
 from platform_assets.orchestration.schedules import source_job, source_schedule
+from platform_assets.orchestration.sensors import reports_sensor
 from platform_assets.settings import load_settings
 
 settings = load_settings()
@@ -19,5 +20,6 @@ defs = dg.Definitions(
     ],
     jobs=list(jobs.values()),
     schedules=[source_schedule(source, jobs[source.name]) for source in sources if source.schedule],
+    sensors=[reports_sensor(settings)],
     resources={PIPES_CLIENT: pipes_client(settings)},
 )

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import string
 import subprocess
 import sys
 import uuid
@@ -17,11 +18,13 @@ import boto3
 import psycopg
 import pyarrow.csv as pacsv
 import pytest
+import requests
 from moto.server import ThreadedMotoServer
 
 from platform_assets.samples.nycflights13 import data_directory, land_flights
 from platform_assets.settings import PROJECT_DIRECTORY, Settings, load_settings
 from platform_assets.storage import S3Store
+from tests.moto_batch import BatchRunner, complete_moto_step_functions
 from tests.redshift_standin import RedshiftStandIn, assert_valid_redshift
 
 MAIN = PROJECT_DIRECTORY / "main.py"
@@ -135,6 +138,7 @@ def moto_endpoint() -> Iterator[str]:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
         patch.setenv("AWS_ENDPOINT_URL", endpoint)
+        patch.setenv("MOTO_PORT", str(port))  # where moto's Step Functions calls Batch
         yield endpoint
         server.stop()
 
@@ -199,3 +203,83 @@ def aws_env(
 @pytest.fixture
 def aws_settings(aws_env: dict[str, str]) -> Settings:
     return load_settings(aws_env)
+
+
+STATE_MACHINE_TEMPLATE = PROJECT_DIRECTORY / "infra/state_machine.asl.json.tftpl"
+
+
+def render_state_machine(**variables: object) -> str:
+    """infra's ASL template with Terraform's `${name}` interpolations filled in."""
+    text = string.Template(STATE_MACHINE_TEMPLATE.read_text()).safe_substitute(variables)
+    assert "${" not in text, "a template variable was left unfilled"
+    return text
+
+
+@pytest.fixture(scope="session")
+def batch_runner(moto_endpoint: str) -> Iterator[BatchRunner]:
+    """moto runs state machines for real and its Batch jobs run main.py here (tests/moto_batch)."""
+    requests.post(
+        f"{moto_endpoint}/moto-api/config",
+        json={"stepfunctions": {"execute_state_machine": True}, "batch": {"use_docker": False}},
+        timeout=30,
+    ).raise_for_status()
+    runner = BatchRunner(MAIN)
+    with pytest.MonkeyPatch.context() as patch:
+        complete_moto_step_functions(patch)
+        runner.install(patch)
+        yield runner
+
+
+@pytest.fixture
+def step_functions_env(aws_env: dict[str, str], batch_runner: BatchRunner) -> dict[str, str]:
+    """aws_env plus this test's state machine (max 3 jobs at once) over a Batch queue whose
+    job definition carries aws_env, as infra's job definition carries the platform's settings."""
+    suffix = aws_env["PLATFORM_REDSHIFT_SCHEMA"]
+    batch, sfn, s3 = boto3.client("batch"), boto3.client("stepfunctions"), boto3.client("s3")
+    role = boto3.client("iam").create_role(
+        RoleName=f"platform-{suffix}",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}),
+    )["Role"]["Arn"]
+    environment = batch.create_compute_environment(
+        computeEnvironmentName=f"ce-{suffix}", type="UNMANAGED", state="ENABLED", serviceRole=role
+    )
+    queue = batch.create_job_queue(
+        jobQueueName=f"queue-{suffix}",
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[
+            {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}
+        ],
+    )
+    definition = batch.register_job_definition(
+        jobDefinitionName=f"main-{suffix}",
+        type="container",
+        containerProperties={
+            "image": "platform:test",
+            "command": ["list"],
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "1"},
+                {"type": "MEMORY", "value": "2048"},
+            ],
+            "environment": [{"name": k, "value": v} for k, v in sorted(aws_env.items())],
+        },
+    )
+    machine = sfn.create_state_machine(
+        name=f"platform-{suffix}",
+        roleArn=role,
+        definition=render_state_machine(
+            max_concurrency=3,
+            retry_interval_seconds=1,
+            job_timeout_seconds=600,
+            job_queue_arn=queue["jobQueueArn"],
+            job_definition_arn=definition["jobDefinitionArn"],
+        ),
+    )
+    pipes_bucket = f"pipes-{suffix.replace('_', '-')}"
+    s3.create_bucket(Bucket=pipes_bucket)
+    return {
+        **aws_env,
+        "PLATFORM_STATE_MACHINE_ARN": machine["stateMachineArn"],
+        "PLATFORM_PIPES_BUCKET": pipes_bucket,
+        "PLATFORM_POLL_SECONDS": "0.5",
+    }

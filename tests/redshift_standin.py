@@ -252,6 +252,7 @@ class RedshiftStandIn:
         self._s3.put_object(Bucket=bucket, Key=key, Body=data)
 
 
+LOCK_SHAPE = re.compile(r'^LOCK TABLE "[a-z_][a-z0-9_]*"\."[a-z_][a-z0-9_]*"$')
 UNLOAD_SHAPE = re.compile(
     r"^UNLOAD \('SELECT \* FROM \(.*\) AS export WHERE \"dt\" >= DATE ''\d{4}-\d\d-\d\d''"
     r" AND \"dt\" < DATE ''\d{4}-\d\d-\d\d'''\) TO 's3://[^']+/' IAM_ROLE 'arn:aws:iam::\d{12}:"
@@ -262,12 +263,15 @@ UNLOAD_SHAPE = re.compile(
 
 
 def assert_valid_redshift(statements: list[str]) -> None:
-    """Each statement parses with sqlglot's Redshift dialect (UNLOAD, which sqlglot keeps as
-    a bare command, by its exact shape); COPY carries its IAM role and MANIFEST."""
+    """Each statement parses with sqlglot's Redshift dialect (UNLOAD and LOCK, which sqlglot
+    keeps as bare commands, by their exact shape); COPY carries its IAM role and MANIFEST."""
     assert statements
     for sql in statements:
         if sql.upper().startswith("UNLOAD"):
             assert UNLOAD_SHAPE.match(sql), sql
+            continue
+        if sql.upper().startswith("LOCK"):  # sqlglot keeps LOCK as a bare command too
+            assert LOCK_SHAPE.match(sql), sql
             continue
         parsed = sqlglot.parse_one(sql, read="redshift")
         assert not isinstance(parsed, exp.Command), sql  # understood, not passed through

@@ -69,9 +69,14 @@ class RedshiftWarehouse:
         entries = tuple(entry for manifest in manifests for entry in manifest.entries)
         manifest_path = self._staging.path(f"_staging/loads/{table}-{uuid.uuid4().hex}.manifest")
         self._staging.put(manifest_path, Manifest(entries).to_json())
+        self._ensure_table(table, schema)
         try:
             with self._transaction() as cursor:
-                self._ensure_table(cursor, table, schema)
+                # loads of one table take turns (chunks of a backfill load side by side): first
+                # the lock, then anything that reads the table, so that no two transactions
+                # each hold a share of it while waiting for all of it (a deadlock), and none
+                # fails on Redshift's serializable isolation (error 1023)
+                cursor.execute(f"LOCK TABLE {target}")
                 cursor.execute(f"CREATE TEMP TABLE {stage} (LIKE {target})")
                 if entries:
                     cursor.execute(
@@ -144,21 +149,29 @@ class RedshiftWarehouse:
         )
         return bool(cursor.fetchone()[0])
 
-    def _ensure_table(self, cursor: Any, table: str, schema: pa.Schema) -> None:
+    def _ensure_table(self, table: str, schema: pa.Schema) -> None:
         """Create the table from the Arrow schema, or check that the existing one matches it:
         COPY maps parquet columns by position, so names, order and types must agree."""
         wanted = [(field.name, *redshift_type(field.type)) for field in schema]
         columns = ", ".join(f"{quote(name)} {ddl}" for name, ddl, _ in wanted)
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {self._table(table)} ({columns})"
-            f" DISTSTYLE AUTO SORTKEY ({quote(PARTITION_COLUMN)})"
-        )
-        cursor.execute(
-            "SELECT column_name, data_type FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-            (self._schema_name, table),
-        )
-        actual = [tuple(row) for row in cursor.fetchall()]
+        create_error = None
+        try:
+            with self._transaction() as cursor:
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {self._table(table)} ({columns})"
+                    f" DISTSTYLE AUTO SORTKEY ({quote(PARTITION_COLUMN)})"
+                )
+        except RunError as error:  # perhaps a concurrent load created it in the meantime
+            create_error = error
+        with self._transaction() as cursor:
+            cursor.execute(
+                "SELECT column_name, data_type FROM information_schema.columns"
+                " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
+                (self._schema_name, table),
+            )
+            actual = [tuple(row) for row in cursor.fetchall()]
+        if not actual and create_error is not None:
+            raise create_error
         if actual != [(name, kind) for name, _, kind in wanted]:
             shown = ", ".join(f"{name} {kind}" for name, kind in actual)
             raise RunError(
