@@ -3,11 +3,14 @@
 import datetime as dt
 import json
 import time
+import types
 
 import boto3
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 
 from platform_assets.lake import Area
+from platform_assets.orchestration import step_functions as step_functions_module
 from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.runner import PIPES_CLIENT, pipes_client
 from platform_assets.orchestration.sensors import reports_sensor
@@ -229,3 +232,32 @@ def test_a_run_started_without_dagster_is_recorded_once_by_the_sensor(
             ("rows_match_lake", True),
             ("unique_key", True),
         }
+
+
+def test_terminating_the_dagster_run_stops_the_execution(
+    step_functions_env, batch_runner, monkeypatch
+):
+    # Dagster delivers a run's termination as DagsterExecutionInterruptedError at the step's
+    # next wait; here it lands at the client's first wait on the running execution
+    def interrupted(seconds: float) -> None:
+        raise DagsterExecutionInterruptedError()
+
+    monkeypatch.setattr(step_functions_module, "time", types.SimpleNamespace(sleep=interrupted))
+    settings = load_settings(step_functions_env)
+    result = materialize(settings, partition_key="2013-01-09")
+    assert not result.success
+    sfn = boto3.client("stepfunctions")
+    machine = step_functions_env["PLATFORM_STATE_MACHINE_ARN"]
+    [execution] = sfn.list_executions(stateMachineArn=machine)["executions"]
+    deadline = time.monotonic() + 120
+    # moto's interpreter takes the stop once the running Batch job's state has ended
+    while (
+        status := sfn.describe_execution(executionArn=execution["executionArn"])["status"]
+    ) == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    # AWS ends a stopped execution ABORTED; moto aborts the running Map iteration, which
+    # the Map's Catch then turns into FAILED. Either way the stop arrived and nothing succeeded.
+    assert status in ("ABORTED", "FAILED")
+    assert "MapIterationAborted" in [event["type"] for event in history]
