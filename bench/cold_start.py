@@ -34,7 +34,7 @@ def main() -> None:
             subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
             seconds[name].append(time.perf_counter() - started)
     baseline = statistics.median(seconds["python -c pass (baseline)"])
-    print(f"{'command':<36} {'median ms':>10} {'× baseline':>11}   ({runs} runs each)")
+    print(f"{'command':<36} {'median ms':>10} {'x baseline':>11}   ({runs} runs each)")
     for name, values in seconds.items():
         median = statistics.median(values)
         print(f"{name:<36} {median * 1000:>10.1f} {median / baseline:>11.1f}")

@@ -5,6 +5,7 @@ from typing import Any
 import dagster as dg
 
 from platform_assets.runtime.assets import asset_key
+from platform_assets.runtime.checks import CheckOutcome
 from platform_assets.runtime.pipes import REPORT_MESSAGE
 from platform_assets.runtime.report import Materialization, RunReport, combine
 
@@ -27,16 +28,7 @@ def step_results(report: RunReport) -> list[dg.MaterializeResult | dg.AssetCheck
         )
         for item in report.materializations
     ]
-    results += [
-        dg.AssetCheckResult(
-            asset_key=_key(check.spec.layer, report.name),
-            check_name=check.spec.name,
-            passed=check.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata=_typed({"summary": check.summary, **check.metadata}),
-        )
-        for check in report.checks
-    ]
+    results += [dg.AssetCheckResult(**_check(report, check)) for check in report.checks]
     return results
 
 
@@ -51,17 +43,18 @@ def recorded_events(report: RunReport) -> list[dg.AssetMaterialization | dg.Asse
         for item in report.materializations
         for partition in item.partitions
     ]
-    events += [
-        dg.AssetCheckEvaluation(
-            asset_key=_key(check.spec.layer, report.name),
-            check_name=check.spec.name,
-            passed=check.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata=_typed({"summary": check.summary, **check.metadata}),
-        )
-        for check in report.checks
-    ]
+    events += [dg.AssetCheckEvaluation(**_check(report, check)) for check in report.checks]
     return events
+
+
+def _check(report: RunReport, check: CheckOutcome) -> dict[str, Any]:
+    return {
+        "asset_key": _key(check.spec.layer, report.name),
+        "check_name": check.spec.name,
+        "passed": check.passed,
+        "severity": dg.AssetCheckSeverity.ERROR,
+        "metadata": _typed({"summary": check.summary, **check.metadata}),
+    }
 
 
 def _partition_metadata(report: RunReport, item: Materialization, key: str) -> dict[str, Any]:

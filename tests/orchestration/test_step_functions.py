@@ -29,6 +29,15 @@ def materialize(settings, **tags_or_partition) -> dg.ExecuteInProcessResult:
     return job.execute_in_process(raise_on_error=False, **tags_or_partition)
 
 
+def finished(sfn, execution_arn: str) -> str:
+    """The status of an execution once it is no longer running."""
+    deadline = time.monotonic() + 180
+    while (status := sfn.describe_execution(executionArn=execution_arn)["status"]) == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    return status
+
+
 def warehouse_rows(settings, first: dt.date, end: dt.date) -> dict[dt.date, int]:
     return settings.warehouse.partition_rows("flights", first, end)
 
@@ -202,13 +211,7 @@ def test_a_run_started_without_dagster_is_recorded_once_by_the_sensor(
             }
         ),
     )
-    deadline = time.monotonic() + 180
-    while (
-        status := sfn.describe_execution(executionArn=execution["executionArn"])["status"]
-    ) == "RUNNING":
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    assert status == "SUCCEEDED"
+    assert finished(sfn, execution["executionArn"]) == "SUCCEEDED"
 
     sensor = reports_sensor(settings)
     with dg.instance_for_test() as instance:
@@ -249,13 +252,7 @@ def test_terminating_the_dagster_run_stops_the_execution(
     sfn = boto3.client("stepfunctions")
     machine = step_functions_env["PLATFORM_STATE_MACHINE_ARN"]
     [execution] = sfn.list_executions(stateMachineArn=machine)["executions"]
-    deadline = time.monotonic() + 120
-    # moto's interpreter takes the stop once the running Batch job's state has ended
-    while (
-        status := sfn.describe_execution(executionArn=execution["executionArn"])["status"]
-    ) == "RUNNING":
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    status = finished(sfn, execution["executionArn"])  # moto stops once the job's state ends
     history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
     # AWS ends a stopped execution ABORTED; moto aborts the running Map iteration, which
     # the Map's Catch then turns into FAILED. Either way the stop arrived and nothing succeeded.
