@@ -1,0 +1,210 @@
+# One role per principal, each allowed only what it does. No statement grants a wildcard action.
+
+# EventBridge Scheduler: may start executions of the platform's state machine, nothing else.
+resource "aws_iam_role" "scheduler" {
+  name               = "${var.name}-scheduler"
+  assume_role_policy = data.aws_iam_policy_document.assume["scheduler.amazonaws.com"].json
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.main.arn]
+  }
+}
+
+# Step Functions: submit, follow and stop the platform's Batch jobs (the managed events rule is
+# how `.sync` hears of a job's end), and write its logs.
+resource "aws_iam_role" "state_machine" {
+  name               = "${var.name}-state-machine"
+  assume_role_policy = data.aws_iam_policy_document.assume["states.amazonaws.com"].json
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  role   = aws_iam_role.state_machine.id
+  policy = data.aws_iam_policy_document.state_machine.json
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  # checkov:skip=CKV_AWS_111: DescribeJobs, TerminateJob and the log-delivery actions take no resource ARNs
+  # checkov:skip=CKV_AWS_356: DescribeJobs, TerminateJob and the log-delivery actions take no resource ARNs
+  statement {
+    sid       = "SubmitJobs"
+    actions   = ["batch:SubmitJob"]
+    resources = [aws_batch_job_queue.main.arn, "arn:${local.partition}:batch:${var.region}:${local.account_id}:job-definition/${var.name}:*"]
+  }
+  statement {
+    sid       = "FollowJobs"
+    actions   = ["batch:DescribeJobs", "batch:TerminateJob"]
+    resources = ["*"]
+  }
+  statement {
+    sid       = "SyncRule"
+    actions   = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+    resources = ["arn:${local.partition}:events:${var.region}:${local.account_id}:rule/StepFunctionsGetEventsForBatchJobsRule"]
+  }
+  statement {
+    sid = "Logs"
+    actions = [
+      "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+    ]
+    resources = ["*"]
+  }
+}
+
+# Batch's ECS agent: pull the image, write the container's log stream.
+resource "aws_iam_role" "job_execution" {
+  name               = "${var.name}-job-execution"
+  assume_role_policy = data.aws_iam_policy_document.assume["ecs-tasks.amazonaws.com"].json
+}
+
+resource "aws_iam_role_policy" "job_execution" {
+  role   = aws_iam_role.job_execution.id
+  policy = data.aws_iam_policy_document.job_execution.json
+}
+
+data "aws_iam_policy_document" "job_execution" {
+  # checkov:skip=CKV_AWS_111: ecr:GetAuthorizationToken takes no resource ARN
+  # checkov:skip=CKV_AWS_356: ecr:GetAuthorizationToken takes no resource ARN
+  statement {
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"]
+  }
+  statement {
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    resources = [aws_ecr_repository.main.arn]
+  }
+  statement {
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.jobs.arn}:*"]
+  }
+  statement {
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.platform.arn]
+  }
+}
+
+# The container (main.py): its buckets' prefixes, the warehouse's secret, the platform's key.
+resource "aws_iam_role" "job" {
+  name               = "${var.name}-job"
+  assume_role_policy = data.aws_iam_policy_document.assume["ecs-tasks.amazonaws.com"].json
+}
+
+resource "aws_iam_role_policy" "job" {
+  role   = aws_iam_role.job.id
+  policy = data.aws_iam_policy_document.job.json
+}
+
+data "aws_iam_policy_document" "job" {
+  statement {
+    sid       = "ReadWriteObjects"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.lake_bucket.arn}/lake/*", "${local.pipes_bucket.arn}/*", "${local.logs_bucket.arn}/runs/*"]
+  }
+  statement {
+    sid       = "ListPrefixes"
+    actions   = ["s3:ListBucket"]
+    resources = [local.lake_bucket.arn, local.pipes_bucket.arn]
+  }
+  statement {
+    sid       = "WarehousePassword"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.redshift_secret_arn]
+  }
+  statement {
+    sid       = "Encryption"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.platform.arn]
+  }
+}
+
+# Redshift: read the lake for COPY, write the lake's exports for UNLOAD.
+resource "aws_iam_role" "redshift_copy" {
+  name               = "${var.name}-redshift-copy"
+  assume_role_policy = data.aws_iam_policy_document.assume["redshift.amazonaws.com"].json
+}
+
+resource "aws_iam_role_policy" "redshift_copy" {
+  role   = aws_iam_role.redshift_copy.id
+  policy = data.aws_iam_policy_document.redshift_copy.json
+}
+
+data "aws_iam_policy_document" "redshift_copy" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["${local.lake_bucket.arn}/lake/*"]
+  }
+  statement {
+    actions   = ["s3:PutObject"]
+    resources = ["${local.lake_bucket.arn}/lake/exports/*"]
+  }
+  statement {
+    actions   = ["s3:ListBucket", "s3:GetBucketLocation"]
+    resources = [local.lake_bucket.arn]
+  }
+  statement {
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.platform.arn]
+  }
+}
+
+# Wherever Dagster runs: start, follow and stop executions; exchange Pipes context and messages;
+# read the run reports. Attach this policy to Dagster's own role.
+resource "aws_iam_policy" "dagster" {
+  name   = "${var.name}-dagster"
+  policy = data.aws_iam_policy_document.dagster.json
+}
+
+data "aws_iam_policy_document" "dagster" {
+  statement {
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.main.arn]
+  }
+  statement {
+    actions   = ["states:DescribeExecution", "states:StopExecution", "states:GetExecutionHistory"]
+    resources = ["arn:${local.partition}:states:${var.region}:${local.account_id}:execution:${aws_sfn_state_machine.main.name}:*"]
+  }
+  statement {
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.pipes_bucket.arn}/*"]
+  }
+  statement {
+    actions   = ["s3:ListBucket"]
+    resources = [local.pipes_bucket.arn]
+  }
+  statement {
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.platform.arn]
+  }
+}
+
+# Trust policies; the services that pass aws:SourceAccount are held to this account (confused deputy).
+data "aws_iam_policy_document" "assume" {
+  for_each = {
+    "scheduler.amazonaws.com" = true
+    "states.amazonaws.com"    = true
+    "ecs-tasks.amazonaws.com" = false
+    "redshift.amazonaws.com"  = false
+  }
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = [each.key]
+    }
+    dynamic "condition" {
+      for_each = each.value ? [local.account_id] : []
+      content {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [condition.value]
+      }
+    }
+  }
+}

@@ -1,0 +1,118 @@
+# A VPC with private subnets only: the jobs and the warehouse have no public addresses and reach
+# AWS services through VPC endpoints (S3 through a gateway, the rest through interfaces).
+resource "aws_vpc" "platform" {
+  cidr_block           = var.vpc_cidr
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+  tags                 = { Name = var.name }
+}
+
+resource "aws_subnet" "private" {
+  count             = length(local.azs)
+  vpc_id            = aws_vpc.platform.id
+  availability_zone = local.azs[count.index]
+  cidr_block        = cidrsubnet(var.vpc_cidr, 4, count.index)
+  tags              = { Name = "${var.name}-private-${local.azs[count.index]}" }
+}
+
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.platform.id
+  tags   = { Name = "${var.name}-private" }
+}
+
+resource "aws_route_table_association" "private" {
+  count          = length(aws_subnet.private)
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private.id
+}
+
+resource "aws_default_security_group" "closed" {
+  vpc_id = aws_vpc.platform.id # no rules: nothing uses the default group
+}
+
+resource "aws_flow_log" "platform" {
+  vpc_id               = aws_vpc.platform.id
+  traffic_type         = "ALL"
+  log_destination_type = "s3"
+  log_destination      = "${local.logs_bucket.arn}/vpc-flow-logs/"
+}
+
+resource "aws_security_group" "jobs" {
+  name        = "${var.name}-jobs"
+  description = "Batch jobs: out to the VPC endpoints and the warehouse only"
+  vpc_id      = aws_vpc.platform.id
+}
+
+resource "aws_security_group" "endpoints" {
+  name        = "${var.name}-endpoints"
+  description = "Interface endpoints: HTTPS from the jobs"
+  vpc_id      = aws_vpc.platform.id
+}
+
+resource "aws_security_group" "warehouse" {
+  name        = "${var.name}-warehouse"
+  description = "Redshift: its port from the jobs"
+  vpc_id      = aws_vpc.platform.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "jobs_to_endpoints" {
+  security_group_id            = aws_security_group.jobs.id
+  description                  = "HTTPS to the interface endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "jobs_to_s3" {
+  security_group_id = aws_security_group.jobs.id
+  description       = "HTTPS to S3 through the gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
+}
+
+resource "aws_vpc_security_group_egress_rule" "jobs_to_warehouse" {
+  security_group_id            = aws_security_group.jobs.id
+  description                  = "Redshift's port"
+  ip_protocol                  = "tcp"
+  from_port                    = 5439
+  to_port                      = 5439
+  referenced_security_group_id = aws_security_group.warehouse.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_jobs" {
+  security_group_id            = aws_security_group.endpoints.id
+  description                  = "HTTPS from the jobs"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.jobs.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "warehouse_from_jobs" {
+  security_group_id            = aws_security_group.warehouse.id
+  description                  = "Redshift's port from the jobs"
+  ip_protocol                  = "tcp"
+  from_port                    = 5439
+  to_port                      = 5439
+  referenced_security_group_id = aws_security_group.jobs.id
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.platform.id
+  service_name      = "com.amazonaws.${var.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each            = toset(["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts"])
+  vpc_id              = aws_vpc.platform.id
+  service_name        = "com.amazonaws.${var.region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  private_dns_enabled = true
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints.id]
+}

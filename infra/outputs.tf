@@ -1,0 +1,54 @@
+# Exactly what Dagster's aws mode needs (README: "Running against real AWS" maps each to a setting).
+output "region" {
+  value = var.region
+}
+
+output "lake_bucket" {
+  value = local.lake_bucket.bucket
+}
+
+output "logs_bucket" {
+  value = local.logs_bucket.bucket
+}
+
+output "pipes_bucket" {
+  value = local.pipes_bucket.bucket
+}
+
+output "state_machine_arn" {
+  value = aws_sfn_state_machine.main.arn
+}
+
+output "redshift_host" {
+  value = aws_redshift_cluster.warehouse.dns_name
+}
+
+output "redshift_port" {
+  value = aws_redshift_cluster.warehouse.port
+}
+
+output "redshift_database" {
+  value = var.redshift_database
+}
+
+output "redshift_admin_user" {
+  value = var.redshift_admin_user
+}
+
+output "redshift_admin_secret_arn" {
+  value = local.redshift_secret_arn
+}
+
+output "redshift_copy_role_arn" {
+  value = aws_iam_role.redshift_copy.arn
+}
+
+output "dagster_policy_arn" {
+  description = "Attach to the role Dagster runs as."
+  value       = aws_iam_policy.dagster.arn
+}
+
+output "ecr_repository_url" {
+  description = "Push the Dockerfile's image here, tagged var.image_tag."
+  value       = aws_ecr_repository.main.repository_url
+}

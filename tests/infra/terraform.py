@@ -1,0 +1,81 @@
+"""Terraform for tests: the binary, the on-disk provider mirror, and a workspace copied out of the
+repository (so that nothing the tests run writes into infra/)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from platform_assets.settings import PACKAGE_DIRECTORY, PROJECT_DIRECTORY
+
+INFRA = PROJECT_DIRECTORY / "infra"
+AWS_PROVIDER = Path("registry.terraform.io/hashicorp/aws/5.100.0")
+
+
+def terraform_binary() -> str:
+    binary = shutil.which("terraform")
+    if binary is None:
+        pytest.skip("terraform is not on the PATH: the Terraform checks cannot run here")
+    return binary
+
+
+def plugin_directory() -> Path:
+    """TF_PLUGIN_DIR if set, else the first folder near the filesystem root that mirrors the
+    hashicorp/aws provider (the machines here keep one; its place is looked up, never assumed)."""
+    if named := os.environ.get("TF_PLUGIN_DIR"):
+        return Path(named)
+    for depth in range(4):
+        pattern = "/".join(["*"] * depth) + ("/" if depth else "") + "registry.terraform.io"
+        for found in Path("/").glob(pattern):
+            if (found.parent / AWS_PROVIDER).is_dir():
+                return found.parent
+    pytest.skip("no on-disk provider mirror with hashicorp/aws 5.100.0 (set TF_PLUGIN_DIR)")
+
+
+@dataclass
+class Workspace:
+    """infra/ and the catalog, copied side by side as in the repository, initialised offline."""
+
+    directory: Path
+    binary: str
+    environment: dict[str, str]
+
+    def run(self, *arguments: str, stdin: str | None = None, timeout: float = 600) -> str:
+        result = subprocess.run(
+            [self.binary, *arguments, "-no-color"],
+            cwd=self.directory,
+            env=self.environment,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert result.returncode == 0, f"terraform {arguments[0]}: {result.stderr[-4000:]}"
+        return result.stdout
+
+    def evaluate(self, expression: str, *variables: str) -> object:
+        """An expression's value, as `terraform console` computes it (no AWS needed)."""
+        output = self.run("console", *variables, stdin=f"jsonencode({expression})\n")
+        return json.loads(json.loads(output.strip().splitlines()[-1]))
+
+
+def workspace(
+    root: Path, backend_override: str = 'terraform {\n  backend "local" {}\n}\n'
+) -> Workspace:
+    shutil.copytree(
+        INFRA, root / "infra", ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*")
+    )
+    (root / "platform_assets").mkdir()
+    shutil.copy(PACKAGE_DIRECTORY / "catalog.yaml", root / "platform_assets" / "catalog.yaml")
+    (root / "infra" / "backend_override.tf").write_text(backend_override)
+    environment = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
+    space = Workspace(root / "infra", terraform_binary(), environment)
+    space.run("init", f"-plugin-dir={plugin_directory()}", "-input=false")
+    return space

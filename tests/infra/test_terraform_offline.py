@@ -1,0 +1,146 @@
+"""infra/ checked without AWS: formatting, validation, and what it derives from the catalog."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import hcl2
+import pytest
+from hcl2 import SerializationOptions
+
+from platform_assets.catalog import load_catalog
+from platform_assets.runtime.cli import build_parser
+from platform_assets.settings import PACKAGE_DIRECTORY
+from tests.conftest import render_state_machine
+from tests.infra.terraform import INFRA, Workspace, plugin_directory, terraform_binary, workspace
+
+CATALOG = load_catalog(PACKAGE_DIRECTORY / "catalog.yaml")
+
+
+@pytest.fixture(scope="module")
+def offline(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return workspace(tmp_path_factory.mktemp("terraform"))
+
+
+def test_formatting():
+    result = subprocess.run(
+        [terraform_binary(), "fmt", "-check", "-recursive", "-diff", str(INFRA)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+def test_validate(offline: Workspace):
+    assert "Success! The configuration is valid." in offline.run("validate")
+
+
+def test_validate_the_state_bucket_bootstrap(tmp_path: Path):
+    space = Workspace(INFRA / "bootstrap", terraform_binary(), offline_environment(tmp_path))
+    space.run("init", "-backend=false", f"-plugin-dir={plugin_directory()}", "-input=false")
+    assert "Success!" in space.run("validate")
+
+
+def offline_environment(tmp_path: Path) -> dict[str, str]:
+    # keep .terraform out of the repository
+    return {**os.environ, "TF_DATA_DIR": str(tmp_path / "data"), "CHECKPOINT_DISABLE": "1"}
+
+
+def test_every_catalog_cron_is_exactly_one_schedule(offline: Workspace):
+    expressions = offline.evaluate("local.aws_crons")
+    expected = {source.name for source in CATALOG.sources if source.schedule}
+    assert set(expressions) == expected
+    assert expressions["flights"] == "cron(0 6 * * ? *)"
+    inputs = offline.evaluate("local.schedule_inputs")
+    for name, scheduled in inputs.items():
+        [chunk] = scheduled["chunks"]
+        assert chunk["environment"] == []
+        arguments = build_parser().parse_args(chunk["command"])  # main.py's own parser
+        assert (arguments.command, arguments.source, arguments.partition) == ("push", name, None)
+
+
+@pytest.mark.parametrize(
+    ("cron", "expected"),
+    [
+        ("0 6 * * *", "cron(0 6 * * ? *)"),
+        ("30 2 * * 1-5", "cron(30 2 ? * MON-FRI *)"),
+        ("15 4 * * MON,wed", "cron(15 4 ? * MON,WED *)"),
+        ("0 3 1 * *", "cron(0 3 1 * ? *)"),
+        ("0 0 * * 0", "cron(0 0 ? * SUN *)"),
+    ],
+)
+def test_unix_crons_become_eventbridge_crons(offline: Workspace, tmp_path: Path, cron, expected):
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(
+        (PACKAGE_DIRECTORY / "catalog.yaml").read_text().replace('"0 6 * * *"', f'"{cron}"')
+    )
+    assert load_catalog(catalog).source("flights").schedule.cron == cron
+    crons = offline.evaluate("local.aws_crons", f"-var=catalog_path={catalog}")
+    assert crons == {"flights": expected}
+
+
+def parse(path: Path) -> dict:
+    return hcl2.loads(
+        path.read_text(), serialization_options=SerializationOptions(strip_string_quotes=True)
+    )
+
+
+def statements_of(path: Path) -> list[tuple[str, dict]]:
+    parsed = parse(path)
+    found = []
+    for data in parsed.get("data", []):
+        for name, body in data.get("aws_iam_policy_document", {}).items():
+            for statement in body.get("statement", []):
+                found.append((f"{path.name}:{name}", statement))
+    return found
+
+
+# The key policy's first statement hands the key's administration to the account's IAM (the
+# documented default key policy); it grants nothing to a principal of ours.
+KEY_POLICY_DELEGATION = ("kms.tf:kms", "AccountAdministers")
+
+
+def test_no_statement_of_ours_grants_a_wildcard_action():
+    statements = [item for path in sorted(INFRA.glob("*.tf")) for item in statements_of(path)]
+    assert len(statements) > 20
+    for where, statement in statements:
+        if (where, statement.get("sid")) == KEY_POLICY_DELEGATION:
+            continue
+        for action in statement["actions"]:
+            assert action != "*" and not action.endswith(":*"), f"{where}: {action}"
+
+
+def test_schedules_are_written_once_from_the_catalog():
+    parsed = parse(INFRA / "eventbridge.tf")
+    schedules = [r for r in parsed["resource"] if "aws_scheduler_schedule" in r]
+    assert len(schedules) == 1
+    [body] = schedules[0]["aws_scheduler_schedule"].values()
+    assert body["for_each"] == "${local.schedules}"
+    locals_text = (INFRA / "locals.tf").read_text()
+    catalog_file = '"${path.module}/../platform_assets/catalog.yaml"'
+    assert f"yamldecode(file(coalesce(var.catalog_path, {catalog_file})))" in locals_text
+    for path in INFRA.glob("*.tf"):
+        assert "0 6 * * *" not in path.read_text(), f"{path.name} repeats a catalog cron"
+
+
+def test_the_state_machine_template_is_json_and_its_command_is_main_pys():
+    definition = json.loads(
+        render_state_machine(
+            max_concurrency=4,
+            retry_interval_seconds=60,
+            job_timeout_seconds=3600,
+            job_queue_arn="arn:aws:batch:us-east-1:123456789012:job-queue/q",
+            job_definition_arn="arn:aws:batch:us-east-1:123456789012:job-definition/d:1",
+        )
+    )
+    task = definition["States"]["RunChunks"]["ItemProcessor"]["States"]["RunMain"]
+    assert task["Resource"] == "arn:aws:states:::batch:submitJob.sync"
+    assert task["Parameters"]["ContainerOverrides"] == {
+        "Command.$": "$.command",
+        "Environment.$": "$.environment",
+    }
+    assert definition["States"]["RunChunks"]["MaxConcurrency"] == 4
+    assert [retry["ErrorEquals"] for retry in task["Retry"]][1] == ["States.TaskFailed"]
+    assert definition["States"]["RunChunks"]["Catch"][0]["Next"] == "RecordFailure"
