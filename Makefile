@@ -3,6 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+CHECKOV_VENV ?= .venv-checkov
 SERVE ?= 1
 PORT ?= 3000
 SOURCE ?= flights
@@ -19,6 +20,12 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+
+# checkov pins boto3 and others below the platform's: it gets a virtualenv of its own
+$(CHECKOV_VENV)/.installed:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==3.3.30
+	touch $@
 
 sample-data: export PLATFORM_HOME := $(PLATFORM_HOME)
 sample-data: install
@@ -39,12 +46,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
-	$(BIN)/pytest
+test: lint $(CHECKOV_VENV)/.installed
+	PLATFORM_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest
 
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) $(PLATFORM_HOME) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(PLATFORM_HOME) .pytest_cache .ruff_cache

@@ -10,6 +10,7 @@ resource "aws_batch_compute_environment" "fargate" {
   compute_environment_name = var.name
   type                     = "MANAGED"
   state                    = "ENABLED"
+  service_role             = var.batch_service_role_arn # null: Batch's service-linked role
 
   compute_resources {
     type               = "FARGATE"

@@ -1,7 +1,7 @@
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  azs        = slice(data.aws_availability_zones.available.names, 0, 2)
+  azs        = data.aws_availability_zones.pinned.names
 
   # The catalog is the single source of truth: the schedules come from it.
   catalog   = yamldecode(file(coalesce(var.catalog_path, "${path.module}/../platform_assets/catalog.yaml")))
@@ -25,9 +25,9 @@ locals {
     )
   }
 
-  lake_bucket  = aws_s3_bucket.this["lake"]
-  logs_bucket  = aws_s3_bucket.this["logs"]
-  pipes_bucket = aws_s3_bucket.this["pipes"]
+  lake_bucket  = module.lake_bucket
+  logs_bucket  = module.logs_bucket
+  pipes_bucket = module.pipes_bucket
   lake_uri     = "s3://${local.lake_bucket.bucket}/lake"
   reports_uri  = "s3://${local.pipes_bucket.bucket}/reports"
   logs_uri     = "s3://${local.logs_bucket.bucket}/runs"

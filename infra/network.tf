@@ -34,7 +34,8 @@ resource "aws_flow_log" "platform" {
   vpc_id               = aws_vpc.platform.id
   traffic_type         = "ALL"
   log_destination_type = "s3"
-  log_destination      = "${local.logs_bucket.arn}/vpc-flow-logs/"
+  log_destination      = local.logs_bucket.arn # under AWSLogs/<account>/vpcflowlogs/
+  depends_on           = [module.logs_bucket]
 }
 
 resource "aws_security_group" "jobs" {

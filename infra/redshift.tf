@@ -7,22 +7,22 @@ resource "aws_redshift_subnet_group" "warehouse" {
 }
 
 resource "aws_redshift_parameter_group" "warehouse" {
+  # checkov:skip=CKV_AWS_105: require_ssl is "true" through var.redshift_parameters' default; checkov does not expand that dynamic block
   name   = var.name
   family = "redshift-1.0"
 
-  parameter {
-    name  = "require_ssl"
-    value = "true"
-  }
-
-  parameter {
-    name  = "enable_user_activity_logging"
-    value = "true"
+  dynamic "parameter" {
+    for_each = var.redshift_parameters
+    content {
+      name  = parameter.key
+      value = parameter.value
+    }
   }
 }
 
 resource "aws_redshift_cluster" "warehouse" {
   # checkov:skip=CKV_AWS_141: version upgrades stay on; the cluster follows Redshift's maintenance track
+  # checkov:skip=CKV_AWS_71: audit logging is the aws_redshift_logging resource below (the inline block is deprecated)
   cluster_identifier                  = var.name
   database_name                       = var.redshift_database
   master_username                     = var.redshift_admin_user
@@ -43,6 +43,11 @@ resource "aws_redshift_cluster" "warehouse" {
   automated_snapshot_retention_period = 7
   skip_final_snapshot                 = false
   final_snapshot_identifier           = "${var.name}-final"
+
+  lifecycle {
+    # a generated password (redshift_managed_password = false) is set once, not at every plan
+    ignore_changes = [master_password]
+  }
 }
 
 resource "aws_redshift_logging" "warehouse" {
@@ -50,7 +55,7 @@ resource "aws_redshift_logging" "warehouse" {
   log_destination_type = "s3"
   bucket_name          = local.logs_bucket.id
   s3_key_prefix        = "redshift/"
-  depends_on           = [aws_s3_bucket_policy.this]
+  depends_on           = [module.logs_bucket]
 }
 
 # Only where Redshift cannot manage the password itself (redshift_managed_password = false).
@@ -74,4 +79,8 @@ resource "aws_secretsmanager_secret_version" "redshift_admin" {
     username = var.redshift_admin_user
     password = data.aws_secretsmanager_random_password.redshift_admin[0].random_password
   })
+
+  lifecycle {
+    ignore_changes = [secret_string] # the data source draws a new password at every plan
+  }
 }

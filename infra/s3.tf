@@ -1,142 +1,65 @@
-# The lake, the logs, and the Pipes exchange (context, messages, run reports): encrypted with the
-# platform's key, versioned, never public, TLS only, each with lifecycle rules for what expires.
+# The lake, the logs, and the Pipes exchange (context, messages, run reports), each a
+# modules/bucket: encrypted with the platform's key, versioned, never public, TLS only.
 locals {
-  buckets = {
-    lake = {
-      noncurrent_days = 30 # a republished partition's previous files, kept for a while
-      expire          = {}
-    }
-    logs = {
-      noncurrent_days = 7
-      expire          = { "runs/" = var.log_retention_days, "vpc-flow-logs/" = var.log_retention_days, "access/" = var.log_retention_days, "redshift/" = var.log_retention_days }
-    }
-    pipes = {
-      noncurrent_days = 1
-      expire          = { "" = 30 } # Pipes context and messages, and run reports once recorded
-    }
-  }
+  logs_bucket_name = "${var.name}-logs-${local.account_id}"
+  logs_bucket_arn  = "arn:${local.partition}:s3:::${local.logs_bucket_name}"
 }
 
-resource "aws_s3_bucket" "this" {
-  # checkov:skip=CKV_AWS_144: one region is the platform's scope; replicas are a deployment choice
-  # checkov:skip=CKV2_AWS_62: nothing reacts to these objects' events
-  for_each = local.buckets
-  bucket   = "${var.name}-${each.key}-${local.account_id}"
+module "logs_bucket" {
+  source          = "./modules/bucket"
+  name            = local.logs_bucket_name
+  kms_key_arn     = aws_kms_key.platform.arn
+  noncurrent_days = 7
+  expire          = { for prefix in ["runs/", "AWSLogs/", "access/", "redshift/"] : prefix => var.log_retention_days }
+  policy_json     = data.aws_iam_policy_document.log_delivery.json
 }
 
-resource "aws_s3_bucket_ownership_controls" "this" {
-  for_each = aws_s3_bucket.this
-  bucket   = each.value.id
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
+module "lake_bucket" {
+  source          = "./modules/bucket"
+  name            = "${var.name}-lake-${local.account_id}"
+  kms_key_arn     = aws_kms_key.platform.arn
+  noncurrent_days = 30 # a republished partition's previous files, kept a while
+  logging_target  = { bucket = module.logs_bucket.id, prefix = "access/lake/" }
+  depends_on      = [module.logs_bucket] # S3 may write access logs only once the policy allows it
 }
 
-resource "aws_s3_bucket_public_access_block" "this" {
-  for_each                = aws_s3_bucket.this
-  bucket                  = each.value.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
-  for_each = aws_s3_bucket.this
-  bucket   = each.value.id
-  rule {
-    bucket_key_enabled = true
-    apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.platform.arn
-    }
-  }
-}
-
-resource "aws_s3_bucket_versioning" "this" {
-  for_each = aws_s3_bucket.this
-  bucket   = each.value.id
-  versioning_configuration {
-    status = "Enabled"
-  }
-}
-
-resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  for_each   = aws_s3_bucket.this
-  bucket     = each.value.id
-  depends_on = [aws_s3_bucket_versioning.this]
-
-  rule {
-    id     = "tidy"
-    status = "Enabled"
-    filter {}
-    noncurrent_version_expiration {
-      noncurrent_days = local.buckets[each.key].noncurrent_days
-    }
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 1
-    }
-  }
-
-  dynamic "rule" {
-    for_each = local.buckets[each.key].expire
-    content {
-      id     = "expire-${rule.key == "" ? "all" : trimsuffix(rule.key, "/")}"
-      status = "Enabled"
-      filter {
-        prefix = rule.key
-      }
-      expiration {
-        days = rule.value
-      }
-    }
-  }
-}
-
-resource "aws_s3_bucket_logging" "this" {
-  for_each      = { for key, bucket in aws_s3_bucket.this : key => bucket if key != "logs" }
-  bucket        = each.value.id
-  target_bucket = local.logs_bucket.id
-  target_prefix = "access/${each.key}/"
-}
-
-resource "aws_s3_bucket_policy" "this" {
-  for_each   = aws_s3_bucket.this
-  bucket     = each.value.id
-  policy     = each.key == "logs" ? data.aws_iam_policy_document.logs_bucket.json : data.aws_iam_policy_document.tls_only[each.key].json
-  depends_on = [aws_s3_bucket_public_access_block.this]
-}
-
-data "aws_iam_policy_document" "tls_only" {
-  for_each = aws_s3_bucket.this
-  statement {
-    sid       = "TlsOnly"
-    effect    = "Deny"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [each.value.arn, "${each.value.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
+module "pipes_bucket" {
+  source          = "./modules/bucket"
+  name            = "${var.name}-pipes-${local.account_id}"
+  kms_key_arn     = aws_kms_key.platform.arn
+  noncurrent_days = 1
+  expire          = { "" = 30 } # Pipes context and messages, and run reports once recorded
+  logging_target  = { bucket = module.logs_bucket.id, prefix = "access/pipes/" }
+  depends_on      = [module.logs_bucket]
 }
 
 # The logs bucket also takes S3 access logs, VPC flow logs and Redshift's audit logs.
-data "aws_iam_policy_document" "logs_bucket" {
-  source_policy_documents = [data.aws_iam_policy_document.tls_only["logs"].json]
+data "aws_iam_policy_document" "log_delivery" {
+  dynamic "statement" {
+    for_each = toset(["lake", "pipes"])
+    content {
+      sid       = "S3AccessLogs${title(statement.value)}"
+      actions   = ["s3:PutObject"]
+      resources = ["${local.logs_bucket_arn}/access/${statement.value}/*"]
+      principals {
+        type        = "Service"
+        identifiers = ["logging.s3.amazonaws.com"]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+    }
+  }
 
   statement {
-    sid       = "ServiceLogDelivery"
+    sid       = "FlowAndAuditLogs"
     actions   = ["s3:PutObject"]
-    resources = ["${local.logs_bucket.arn}/access/*", "${local.logs_bucket.arn}/vpc-flow-logs/*", "${local.logs_bucket.arn}/redshift/*"]
+    resources = ["${local.logs_bucket_arn}/AWSLogs/*", "${local.logs_bucket_arn}/redshift/*"]
     principals {
       type        = "Service"
-      identifiers = ["logging.s3.amazonaws.com", "delivery.logs.amazonaws.com", "redshift.amazonaws.com"]
+      identifiers = ["delivery.logs.amazonaws.com", "redshift.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"
@@ -146,9 +69,9 @@ data "aws_iam_policy_document" "logs_bucket" {
   }
 
   statement {
-    sid       = "ServiceLogDeliveryChecks"
+    sid       = "FlowAndAuditLogsChecks"
     actions   = ["s3:GetBucketAcl"]
-    resources = [local.logs_bucket.arn]
+    resources = [local.logs_bucket_arn]
     principals {
       type        = "Service"
       identifiers = ["delivery.logs.amazonaws.com", "redshift.amazonaws.com"]

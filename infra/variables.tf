@@ -93,10 +93,25 @@ variable "redshift_managed_password" {
   default     = true
 }
 
+variable "redshift_parameters" {
+  description = "Parameters of the cluster's parameter group (TLS required, activity logged)."
+  type        = map(string)
+  default = {
+    require_ssl                  = "true"
+    enable_user_activity_logging = "true"
+  }
+}
+
 variable "log_retention_days" {
   description = "How long job and state machine logs are kept (CloudWatch and the logs bucket)."
   type        = number
   default     = 365
+}
+
+variable "batch_service_role_arn" {
+  description = "Service role of the compute environment; null uses Batch's service-linked role (recommended)."
+  type        = string
+  default     = null
 }
 
 variable "job_environment" {

@@ -22,6 +22,10 @@ provider "aws" {
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
-data "aws_availability_zones" "available" {
+data "aws_availability_zones" "pinned" {
   state = "available"
+  filter { # two named zones: the subnets never move when AWS adds a zone
+    name   = "zone-name"
+    values = ["${var.region}a", "${var.region}b"]
+  }
 }

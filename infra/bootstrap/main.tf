@@ -45,6 +45,16 @@ resource "aws_s3_bucket_versioning" "state" {
 resource "aws_kms_key" "state" {
   description         = "${var.name}: Terraform state"
   enable_key_rotation = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AccountAdministers" # the default key policy: the account's IAM decides
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
@@ -71,7 +81,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
   rule {
     id     = "old-versions"
     status = "Enabled"
-    filter {}
+    filter {
+      prefix = "" # every object
+    }
     noncurrent_version_expiration {
       noncurrent_days = 90
     }
