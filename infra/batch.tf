@@ -59,8 +59,8 @@ resource "aws_batch_job_definition" "main" {
   container_properties = jsonencode({
     image            = "${aws_ecr_repository.main.repository_url}:${var.image_tag}"
     command          = ["list"]
-    jobRoleArn       = aws_iam_role.job.arn
-    executionRoleArn = aws_iam_role.job_execution.arn
+    jobRoleArn       = aws_iam_role.this["job"].arn
+    executionRoleArn = aws_iam_role.this["job-execution"].arn
     resourceRequirements = [
       { type = "VCPU", value = var.job_vcpu },
       { type = "MEMORY", value = var.job_memory_mib },
@@ -93,6 +93,6 @@ locals {
     PLATFORM_REDSHIFT_DATABASE   = var.redshift_database
     PLATFORM_REDSHIFT_USER       = var.redshift_admin_user
     PLATFORM_REDSHIFT_SECRET_ARN = local.redshift_secret_arn
-    PLATFORM_REDSHIFT_IAM_ROLE   = aws_iam_role.redshift_copy.arn
+    PLATFORM_REDSHIFT_IAM_ROLE   = aws_iam_role.this["redshift-copy"].arn
   }
 }

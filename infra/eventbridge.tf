@@ -29,7 +29,7 @@ resource "aws_scheduler_schedule" "source" {
 
   target {
     arn      = aws_sfn_state_machine.main.arn
-    role_arn = aws_iam_role.scheduler.arn
+    role_arn = aws_iam_role.this["scheduler"].arn
     input    = jsonencode(local.schedule_inputs[each.key])
 
     retry_policy {

@@ -1,16 +1,6 @@
 # One role per principal, each allowed only what it does. No statement grants a wildcard action.
 
 # EventBridge Scheduler: may start executions of the platform's state machine, nothing else.
-resource "aws_iam_role" "scheduler" {
-  name               = "${var.name}-scheduler"
-  assume_role_policy = data.aws_iam_policy_document.assume["scheduler.amazonaws.com"].json
-}
-
-resource "aws_iam_role_policy" "scheduler" {
-  role   = aws_iam_role.scheduler.id
-  policy = data.aws_iam_policy_document.scheduler.json
-}
-
 data "aws_iam_policy_document" "scheduler" {
   statement {
     actions   = ["states:StartExecution"]
@@ -20,16 +10,6 @@ data "aws_iam_policy_document" "scheduler" {
 
 # Step Functions: submit, follow and stop the platform's Batch jobs (the managed events rule is
 # how `.sync` hears of a job's end), and write its logs.
-resource "aws_iam_role" "state_machine" {
-  name               = "${var.name}-state-machine"
-  assume_role_policy = data.aws_iam_policy_document.assume["states.amazonaws.com"].json
-}
-
-resource "aws_iam_role_policy" "state_machine" {
-  role   = aws_iam_role.state_machine.id
-  policy = data.aws_iam_policy_document.state_machine.json
-}
-
 data "aws_iam_policy_document" "state_machine" {
   # checkov:skip=CKV_AWS_111: DescribeJobs, TerminateJob and the log-delivery actions take no resource ARNs
   # checkov:skip=CKV_AWS_356: DescribeJobs, TerminateJob and the log-delivery actions take no resource ARNs
@@ -59,16 +39,6 @@ data "aws_iam_policy_document" "state_machine" {
 }
 
 # Batch's ECS agent: pull the image, write the container's log stream.
-resource "aws_iam_role" "job_execution" {
-  name               = "${var.name}-job-execution"
-  assume_role_policy = data.aws_iam_policy_document.assume["ecs-tasks.amazonaws.com"].json
-}
-
-resource "aws_iam_role_policy" "job_execution" {
-  role   = aws_iam_role.job_execution.id
-  policy = data.aws_iam_policy_document.job_execution.json
-}
-
 data "aws_iam_policy_document" "job_execution" {
   # checkov:skip=CKV_AWS_111: ecr:GetAuthorizationToken takes no resource ARN
   # checkov:skip=CKV_AWS_356: ecr:GetAuthorizationToken takes no resource ARN
@@ -91,16 +61,6 @@ data "aws_iam_policy_document" "job_execution" {
 }
 
 # The container (main.py): its buckets' prefixes, the warehouse's secret, the platform's key.
-resource "aws_iam_role" "job" {
-  name               = "${var.name}-job"
-  assume_role_policy = data.aws_iam_policy_document.assume["ecs-tasks.amazonaws.com"].json
-}
-
-resource "aws_iam_role_policy" "job" {
-  role   = aws_iam_role.job.id
-  policy = data.aws_iam_policy_document.job.json
-}
-
 data "aws_iam_policy_document" "job" {
   statement {
     sid       = "ReadWriteObjects"
@@ -125,16 +85,6 @@ data "aws_iam_policy_document" "job" {
 }
 
 # Redshift: read the lake for COPY, write the lake's exports for UNLOAD.
-resource "aws_iam_role" "redshift_copy" {
-  name               = "${var.name}-redshift-copy"
-  assume_role_policy = data.aws_iam_policy_document.assume["redshift.amazonaws.com"].json
-}
-
-resource "aws_iam_role_policy" "redshift_copy" {
-  role   = aws_iam_role.redshift_copy.id
-  policy = data.aws_iam_policy_document.redshift_copy.json
-}
-
 data "aws_iam_policy_document" "redshift_copy" {
   statement {
     actions   = ["s3:GetObject"]
@@ -182,6 +132,36 @@ data "aws_iam_policy_document" "dagster" {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.platform.arn]
   }
+}
+
+# The roles, each trusting one service and carrying its own policy from above.
+locals {
+  role_services = {
+    scheduler       = "scheduler.amazonaws.com"
+    "state-machine" = "states.amazonaws.com"
+    "job-execution" = "ecs-tasks.amazonaws.com"
+    job             = "ecs-tasks.amazonaws.com"
+    "redshift-copy" = "redshift.amazonaws.com"
+  }
+  role_policies = {
+    scheduler       = data.aws_iam_policy_document.scheduler.json
+    "state-machine" = data.aws_iam_policy_document.state_machine.json
+    "job-execution" = data.aws_iam_policy_document.job_execution.json
+    job             = data.aws_iam_policy_document.job.json
+    "redshift-copy" = data.aws_iam_policy_document.redshift_copy.json
+  }
+}
+
+resource "aws_iam_role" "this" {
+  for_each           = local.role_services
+  name               = "${var.name}-${each.key}"
+  assume_role_policy = data.aws_iam_policy_document.assume[each.value].json
+}
+
+resource "aws_iam_role_policy" "this" {
+  for_each = local.role_policies
+  role     = aws_iam_role.this[each.key].id
+  policy   = each.value
 }
 
 # Trust policies; the services that pass aws:SourceAccount are held to this account (confused deputy).

@@ -56,13 +56,39 @@ resource "aws_security_group" "warehouse" {
   vpc_id      = aws_vpc.platform.id
 }
 
-resource "aws_vpc_security_group_egress_rule" "jobs_to_endpoints" {
-  security_group_id            = aws_security_group.jobs.id
-  description                  = "HTTPS to the interface endpoints"
+# Who may talk to whom, and on which port: jobs → endpoints, S3 and the warehouse; nothing else.
+locals {
+  security_rules = {
+    jobs_to_endpoints   = { direction = "egress", group = "jobs", port = 443, peer = "endpoints", text = "HTTPS to the interface endpoints" }
+    jobs_to_warehouse   = { direction = "egress", group = "jobs", port = 5439, peer = "warehouse", text = "Redshift's port" }
+    endpoints_from_jobs = { direction = "ingress", group = "endpoints", port = 443, peer = "jobs", text = "HTTPS from the jobs" }
+    warehouse_from_jobs = { direction = "ingress", group = "warehouse", port = 5439, peer = "jobs", text = "Redshift's port from the jobs" }
+  }
+  security_groups = {
+    jobs      = aws_security_group.jobs.id
+    endpoints = aws_security_group.endpoints.id
+    warehouse = aws_security_group.warehouse.id
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "between_groups" {
+  for_each                     = { for name, rule in local.security_rules : name => rule if rule.direction == "egress" }
+  security_group_id            = local.security_groups[each.value.group]
+  description                  = each.value.text
   ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-  referenced_security_group_id = aws_security_group.endpoints.id
+  from_port                    = each.value.port
+  to_port                      = each.value.port
+  referenced_security_group_id = local.security_groups[each.value.peer]
+}
+
+resource "aws_vpc_security_group_ingress_rule" "between_groups" {
+  for_each                     = { for name, rule in local.security_rules : name => rule if rule.direction == "ingress" }
+  security_group_id            = local.security_groups[each.value.group]
+  description                  = each.value.text
+  ip_protocol                  = "tcp"
+  from_port                    = each.value.port
+  to_port                      = each.value.port
+  referenced_security_group_id = local.security_groups[each.value.peer]
 }
 
 resource "aws_vpc_security_group_egress_rule" "jobs_to_s3" {
@@ -72,33 +98,6 @@ resource "aws_vpc_security_group_egress_rule" "jobs_to_s3" {
   from_port         = 443
   to_port           = 443
   prefix_list_id    = aws_vpc_endpoint.s3.prefix_list_id
-}
-
-resource "aws_vpc_security_group_egress_rule" "jobs_to_warehouse" {
-  security_group_id            = aws_security_group.jobs.id
-  description                  = "Redshift's port"
-  ip_protocol                  = "tcp"
-  from_port                    = 5439
-  to_port                      = 5439
-  referenced_security_group_id = aws_security_group.warehouse.id
-}
-
-resource "aws_vpc_security_group_ingress_rule" "endpoints_from_jobs" {
-  security_group_id            = aws_security_group.endpoints.id
-  description                  = "HTTPS from the jobs"
-  ip_protocol                  = "tcp"
-  from_port                    = 443
-  to_port                      = 443
-  referenced_security_group_id = aws_security_group.jobs.id
-}
-
-resource "aws_vpc_security_group_ingress_rule" "warehouse_from_jobs" {
-  security_group_id            = aws_security_group.warehouse.id
-  description                  = "Redshift's port from the jobs"
-  ip_protocol                  = "tcp"
-  from_port                    = 5439
-  to_port                      = 5439
-  referenced_security_group_id = aws_security_group.jobs.id
 }
 
 resource "aws_vpc_endpoint" "s3" {

@@ -40,7 +40,7 @@ output "redshift_admin_secret_arn" {
 }
 
 output "redshift_copy_role_arn" {
-  value = aws_iam_role.redshift_copy.arn
+  value = aws_iam_role.this["redshift-copy"].arn
 }
 
 output "dagster_policy_arn" {

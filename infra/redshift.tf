@@ -39,7 +39,7 @@ resource "aws_redshift_cluster" "warehouse" {
   cluster_subnet_group_name           = aws_redshift_subnet_group.warehouse.name
   cluster_parameter_group_name        = aws_redshift_parameter_group.warehouse.name
   vpc_security_group_ids              = [aws_security_group.warehouse.id]
-  iam_roles                           = [aws_iam_role.redshift_copy.arn]
+  iam_roles                           = [aws_iam_role.this["redshift-copy"].arn]
   automated_snapshot_retention_period = 7
   skip_final_snapshot                 = false
   final_snapshot_identifier           = "${var.name}-final"

@@ -7,7 +7,7 @@ resource "aws_cloudwatch_log_group" "state_machine" {
 
 resource "aws_sfn_state_machine" "main" {
   name     = var.name
-  role_arn = aws_iam_role.state_machine.arn
+  role_arn = aws_iam_role.this["state-machine"].arn
   definition = templatefile("${path.module}/state_machine.asl.json.tftpl", {
     job_queue_arn          = aws_batch_job_queue.main.arn
     job_definition_arn     = aws_batch_job_definition.main.arn
