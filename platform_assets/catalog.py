@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from platform_assets.contracts import SchemaContract
 from platform_assets.errors import ConfigurationError
 from platform_assets.partitions import Granularity, Period, period_start, periods_between
 from platform_assets.schemas import IDENTIFIER, PARTITION_COLUMN, parse_type, schema_from_mapping
@@ -159,6 +160,7 @@ class Source(Partitioned, _Strict):
         default=None, description="Declared schema; omitted, it is inferred once, then frozen."
     )
     empty_ok: bool = False
+    schema_contract: SchemaContract = SchemaContract.FREEZE
 
     @field_validator("columns")
     @classmethod

@@ -43,7 +43,8 @@ REDSHIFT_ONLY_STARTUP = {
     b"plugin_name",
 }
 _COPY = re.compile(
-    r"^\s*COPY\s+(?P<table>\S+)\s+FROM\s+'(?P<url>s3://[^']+)'.*FORMAT\s+AS\s+PARQUET.*MANIFEST",
+    r"^\s*COPY\s+(?P<table>\S+)\s*(?P<columns>\([^)]*\))?\s+FROM\s+'(?P<url>s3://[^']+)'"
+    r".*FORMAT\s+AS\s+PARQUET.*MANIFEST",
     re.IGNORECASE | re.DOTALL,
 )
 _UNLOAD = re.compile(
@@ -183,7 +184,9 @@ class RedshiftStandIn:
                     del self._failures[index]
                     return f'SELECT 1 / 0 AS "{message}"'
         if match := _COPY.match(sql):
-            return self._copy(match.group("table"), match.group("url"))
+            return self._copy(
+                match.group("table"), match.group("columns") or "", match.group("url")
+            )
         if match := _UNLOAD.match(sql):
             query = match.group("query").replace("''", "'")
             column = match.group("column").strip().strip('"')
@@ -193,7 +196,9 @@ class RedshiftStandIn:
             return _REDSHIFT_DDL.sub("", sql)
         return sql
 
-    def _copy(self, table: str, manifest_url: str) -> str:
+    def _copy(self, table: str, columns: str, manifest_url: str) -> str:
+        """COPY's effect: the manifest's files into a scratch table, then into `table`'s
+        `columns` (COPY's column list: file columns by position) in the client's session."""
         manifest = json.loads(self._get(manifest_url))
         tables = [pq.read_table(io.BytesIO(self._get(e["url"]))) for e in manifest["entries"]]
         data = pa.concat_tables(tables) if tables else None
@@ -201,16 +206,16 @@ class RedshiftStandIn:
         self._scratch_tables.append(scratch)
         if data is None:
             return f"SELECT 1 WHERE false -- empty manifest for {table}"
-        columns = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in data.schema)
+        definitions = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in data.schema)
         csv = io.BytesIO()
         pacsv.write_csv(
             data, csv, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
         )
         with psycopg.connect(self.postgres_dsn, autocommit=True) as connection:
-            connection.execute(f'CREATE TABLE "{scratch}" ({columns})')
+            connection.execute(f'CREATE TABLE "{scratch}" ({definitions})')
             with connection.cursor().copy(f'COPY "{scratch}" FROM STDIN WITH (FORMAT csv)') as copy:
                 copy.write(csv.getvalue())
-        return f'INSERT INTO {table} SELECT * FROM "{scratch}"'
+        return f'INSERT INTO {table} {columns} SELECT * FROM "{scratch}"'
 
     def _unload(self, query: str, prefix: str, column: str, search_path: str) -> None:
         options = f"-c search_path={search_path}"

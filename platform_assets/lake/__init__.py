@@ -122,13 +122,13 @@ class Lake:
     def clear(self, directory: str) -> None:
         self.store.delete(self.store.list_files(directory, recursive=True))
 
-    def frozen_schema(self, source: str) -> pa.Schema | None:
-        """The schema inferred at a source's first push, kept beside its data."""
+    def stored_schema(self, source: str) -> pa.Schema | None:
+        """A source's schema as its pushes left it (inferred at the first, grown by evolve)."""
         path = self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}")
         if not self.store.exists(path):
             return None
         return schema_from_mapping(json.loads(self.store.read_bytes(path)))
 
-    def freeze_schema(self, source: str, schema: pa.Schema) -> None:
+    def store_schema(self, source: str, schema: pa.Schema) -> None:
         path = self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}")
         self.store.put(path, json.dumps(schema_to_mapping(schema), indent=1).encode())

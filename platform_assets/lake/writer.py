@@ -51,6 +51,7 @@ class PartitionWriter:
         self._store = store
         self._directory = directory
         self._period = period
+        self._source_schema = schema
         self._schema = lake_schema(schema)
         self._run_id = run_id
         self._file_rows = file_rows
@@ -77,6 +78,19 @@ class PartitionWriter:
         if not self._committed:
             self._writer = None
             self._store.delete(path for path in self._paths if self._store.exists(path))
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The source's columns that this writer's files take (without `dt`)."""
+        return self._source_schema
+
+    def use_schema(self, schema: pa.Schema) -> None:
+        """From now on files take `schema` (it grew); what is written so far keeps its own."""
+        while self._buffered:
+            self._flush(min(self._buffered, self._row_group_rows))
+        self._close_file()
+        self._source_schema = schema
+        self._schema = lake_schema(schema)
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:

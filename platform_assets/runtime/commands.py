@@ -12,8 +12,9 @@ from typing import Literal
 import pyarrow as pa
 
 from platform_assets.catalog import Source
+from platform_assets.contracts import Conformer, SchemaContract, effective_schema
 from platform_assets.errors import ConfigurationError, RunError
-from platform_assets.lake import Area
+from platform_assets.lake import Area, Manifest
 from platform_assets.partitions import Period
 from platform_assets.runtime.assets import CheckSpec, Layer
 from platform_assets.runtime.checks import run_checks
@@ -78,30 +79,23 @@ def run(job: Job, settings: Settings) -> RunReport:
 def _push(job: Job, settings: Settings) -> Materialization:
     started = time.perf_counter()
     source, lake = job.source, settings.lake
-    declared = source.declared_schema or lake.frozen_schema(source.name)
-    schema = declared
+    conformer = Conformer(
+        source.name,
+        source.schema_contract,
+        source.declared_schema,
+        effective_schema(source.declared_schema, lake.stored_schema(source.name)),
+    )
     results = []
     for period in job.periods:
         where = f"source {source.name} partition {period.key}"
         try:
-            batches = extract(source.read, period, schema, settings.landing)
-            first = next(batches, None)
-            if schema is None:
-                if first is None:
-                    raise RunError("no rows to infer the schema from; declare 'columns'")
-                schema = first.schema
-            with lake.writer(Area.RAW, source.name, period, schema, job.run_id) as writer:
-                for batch in _chain(first, batches):
-                    writer.write(batch)
-                if writer.rows == 0 and not source.empty_ok:
-                    raise RunError("no rows (set empty_ok: true if that can be right)")
-                manifest = writer.commit()
+            manifest = _publish(job, settings, period, conformer)
         except RunError as error:
             raise RunError(f"{where}: {error}") from None
-        if declared is None:
-            lake.freeze_schema(source.name, schema)
-            declared = schema
-            log.info("source %s: schema inferred and frozen (%s)", source.name, fingerprint(schema))
+        if conformer.grown:
+            assert conformer.schema is not None
+            lake.store_schema(source.name, conformer.schema)
+            conformer.grown = False
         results.append(
             PartitionResult(
                 period.key, manifest.record_count, manifest.content_length, len(manifest.entries)
@@ -114,14 +108,35 @@ def _push(job: Job, settings: Settings) -> Materialization:
             len(manifest.entries),
             f"{manifest.content_length:,}",
         )
-    assert schema is not None
+    assert conformer.schema is not None
     return Materialization(
         Layer.RAW,
         lake.dataset_url(Area.RAW, source.name),
         tuple(results),
-        fingerprint(lake_schema(schema)),
+        fingerprint(lake_schema(conformer.schema)),
         time.perf_counter() - started,
     )
+
+
+def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer) -> Manifest:
+    """One partition: upstream's batches, conformed to the schema, into the lake."""
+    source = job.source
+    batches = (
+        conformer.conform(batch)
+        for batch in extract(source.read, period, conformer.schema, settings.landing)
+    )
+    first = next(batches, None)
+    if conformer.schema is None:
+        raise RunError("no rows to infer the schema from; declare 'columns'")
+    writer = settings.lake.writer(Area.RAW, source.name, period, conformer.schema, job.run_id)
+    with writer:
+        for batch in _chain(first, batches):
+            if batch.schema != writer.schema:  # the schema grew (evolve) within the partition
+                writer.use_schema(batch.schema)
+            writer.write(batch)
+        if writer.rows == 0 and not source.empty_ok:
+            raise RunError("no rows (set empty_ok: true if that can be right)")
+        return writer.commit()
 
 
 def _load(job: Job, settings: Settings) -> Materialization:
@@ -138,7 +153,13 @@ def _load(job: Job, settings: Settings) -> Materialization:
         manifests.append(manifest)
     schema = lake_schema(_source_schema(source, settings))
     start, end = job.periods[0].start, job.periods[-1].end
-    rows = settings.warehouse.load(source.table_name, schema, manifests, start, end)
+    file_columns = None
+    if source.schema_contract is SchemaContract.EVOLVE:  # files may predate a new column
+        urls = [url for manifest in manifests for url in manifest.urls]
+        file_columns = {
+            url: file.names for url, file in zip(urls, lake.file_schemas(urls), strict=True)
+        }
+    rows = settings.warehouse.load(source.table_name, schema, manifests, start, end, file_columns)
     log.info(
         "source %s: %s rows loaded into table %s for %s..%s",
         source.name,
@@ -162,7 +183,7 @@ def _load(job: Job, settings: Settings) -> Materialization:
 
 
 def _source_schema(source: Source, settings: Settings) -> pa.Schema:
-    schema = source.declared_schema or settings.lake.frozen_schema(source.name)
+    schema = effective_schema(source.declared_schema, settings.lake.stored_schema(source.name))
     if schema is None:
         raise ConfigurationError(
             f"source {source.name}: no declared columns and nothing pushed yet to infer them from"

@@ -15,9 +15,9 @@ import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 from platform_assets.catalog import FilesRead
+from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.partitions import Period
-from platform_assets.schemas import PARTITION_COLUMN, is_storable
 from platform_assets.storage import Store, has_wildcards
 
 CSV_BLOCK_BYTES = 4 << 20
@@ -34,15 +34,17 @@ class SourceFileError(RunError):
 def read_files(
     spec: FilesRead, period: Period, schema: pa.Schema | None, landing: Store
 ) -> Iterator[pa.RecordBatch]:
-    """The period's rows, file by file; with no schema, the first file's inferred one is kept."""
+    """The period's rows, file by file, each batch tagged with its file. `schema` types the
+    columns it knows; others come as inferred (the schema contract decides about them)."""
     paths = _files_for(spec, period, landing)
     for path in paths:
+        url = landing.url(path)
         for batch in _read_file(spec, path, schema, landing):
             if schema is None:
-                schema = _checked_inference(batch.schema, landing.url(path))
+                schema = batch.schema  # later files parse as the first one did
             if spec.date_column is not None:
-                batch = _rows_in_period(batch, spec.date_column, period, landing.url(path))
-            yield batch
+                batch = _rows_in_period(batch, spec.date_column, period, url)
+            yield with_origin(batch, url)
 
 
 def _files_for(spec: FilesRead, period: Period, landing: Store) -> list[str]:
@@ -65,7 +67,7 @@ def _read_file(
         elif spec.format == "jsonl":
             yield from _read_jsonl(path, schema, landing)
         else:
-            yield from _read_parquet(path, schema, landing)
+            yield from _read_parquet(path, landing)
     except SourceFileError:
         raise
     except FileNotFoundError:
@@ -87,53 +89,24 @@ def _read_csv(
             table = pacsv.read_csv(stream, parse_options=parse, convert_options=convert)
             yield from table.to_batches()
             return
-        reader = pacsv.open_csv(
+        yield from pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
             parse_options=parse,
             convert_options=convert,
         )
-        _require_columns(schema, reader.schema, landing.url(path))
-        for batch in reader:
-            yield batch.select(schema.names)
 
 
 def _read_jsonl(path: str, schema: pa.Schema | None, landing: Store) -> Iterator[pa.RecordBatch]:
-    options = pajson.ParseOptions(
-        explicit_schema=schema, unexpected_field_behavior="infer" if schema is None else "error"
-    )
+    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
     with landing.fs.open_input_stream(path) as stream:
         yield from pajson.read_json(stream, parse_options=options).to_batches()
 
 
-def _read_parquet(path: str, schema: pa.Schema | None, landing: Store) -> Iterator[pa.RecordBatch]:
+def _read_parquet(path: str, landing: Store) -> Iterator[pa.RecordBatch]:
+    """Parquet carries its own types; the schema contract compares them with the source's."""
     with landing.fs.open_input_file(path) as handle:
-        parquet = pq.ParquetFile(handle)
-        if schema is not None:
-            _require_columns(schema, parquet.schema_arrow, landing.url(path))
-        for batch in parquet.iter_batches(columns=None if schema is None else schema.names):
-            yield batch if schema is None else batch.cast(schema)
-
-
-def _require_columns(expected: pa.Schema, actual: pa.Schema, url: str) -> None:
-    missing = [name for name in expected.names if name not in actual.names]
-    extra = [name for name in actual.names if name not in expected.names]
-    problems = [f"missing column(s) {', '.join(missing)}"] if missing else []
-    problems += [f"unexpected column(s) {', '.join(extra)}"] if extra else []
-    if problems:
-        raise SourceFileError(f"{url}: does not match the source's columns: {'; '.join(problems)}")
-
-
-def _checked_inference(schema: pa.Schema, url: str) -> pa.Schema:
-    for field in schema:
-        if field.name == PARTITION_COLUMN:
-            raise SourceFileError(f"{url}: column {PARTITION_COLUMN!r} is reserved for partitions")
-        if not is_storable(field.type):
-            raise SourceFileError(
-                f"{url}: column {field.name}: inferred type {field.type} cannot be stored;"
-                " declare the source's columns in the catalog"
-            )
-    return schema
+        yield from pq.ParquetFile(handle).iter_batches()
 
 
 def _rows_in_period(batch: pa.RecordBatch, column: str, period: Period, url: str) -> pa.RecordBatch:

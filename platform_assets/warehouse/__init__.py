@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import pyarrow as pa
 
-from platform_assets.errors import ConfigurationError
+from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Manifest
 from platform_assets.schemas import PARTITION_COLUMN
 
@@ -24,10 +24,13 @@ class Warehouse(Protocol):
         manifests: Sequence[Manifest],
         start: dt.date,
         end: dt.date,
+        file_columns: Mapping[str, Sequence[str]] | None = None,
     ) -> int:
         """Replace the table's rows with dt in [start, end) by the manifests' rows; one transaction.
 
-        Creates the table from `schema` (which includes `dt`) on first load; returns rows loaded.
+        Creates the table from `schema` (which includes `dt`) on first load and adds the columns
+        that schema evolution brought; returns rows loaded. `file_columns` names each file's
+        columns where files differ (an evolved schema); None: every file has `schema`'s.
         """
         ...
 
@@ -54,6 +57,23 @@ def ranged(query: str, low: str, high: str) -> str:
 def literal(text: str) -> str:
     """A SQL string literal, for the few places that take no bound values (COPY, UNLOAD)."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def columns_to_add(
+    table: str, wanted: Sequence[tuple[str, str]], actual: Sequence[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The (name, type) columns the table lacks; the table may have fewer, never other, columns."""
+    have = dict(actual)
+    conflicts = [
+        f"{name} {have[name]} (the lake's files: {kind})"
+        for name, kind in wanted
+        if name in have and have[name] != kind
+    ]
+    unknown = [name for name in have if name not in dict(wanted)]
+    if conflicts or unknown:
+        problems = conflicts + [f"{name} (not in the lake's files)" for name in unknown]
+        raise RunError(f"table {table} does not match the lake: {'; '.join(problems)}")
+    return [(name, kind) for name, kind in wanted if name not in have]
 
 
 def quote(identifier: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import pyarrow as pa
 from platform_assets.errors import RunError
 from platform_assets.lake import Manifest
 from platform_assets.schemas import PARTITION_COLUMN
-from platform_assets.warehouse import literal, quote, ranged
+from platform_assets.warehouse import columns_to_add, literal, quote, ranged
 
 LOCK_WAIT_SECONDS = 120.0
 
@@ -34,7 +34,9 @@ class DuckDBWarehouse:
         manifests: Sequence[Manifest],
         start: dt.date,
         end: dt.date,
+        file_columns: Mapping[str, Sequence[str]] | None = None,
     ) -> int:
+        del file_columns  # DuckDB matches columns by name and reads missing ones as NULL
         target = quote(table)
         urls = [url for manifest in manifests for url in manifest.urls]
         expected = sum(manifest.record_count for manifest in manifests)
@@ -50,7 +52,9 @@ class DuckDBWarehouse:
                 loaded = 0
                 if urls:
                     row = connection.execute(
-                        f"INSERT INTO {target} BY NAME SELECT * FROM read_parquet(?)", [urls]
+                        f"INSERT INTO {target} BY NAME"
+                        " SELECT * FROM read_parquet(?, union_by_name = true)",
+                        [urls],
                     ).fetchone()
                     loaded = row[0] if row else 0
                 if loaded != expected:
@@ -116,11 +120,8 @@ class DuckDBWarehouse:
             connection.unregister("_platform_template")
         wanted_columns = [(name, kind) for name, kind, *_ in wanted]
         actual_columns = [(name, kind) for name, kind, *_ in actual]
-        if wanted_columns != actual_columns:
-            raise RunError(
-                f"table {table} has columns {_render(actual_columns)}"
-                f" but the lake's files have {_render(wanted_columns)}"
-            )
+        for name, kind in columns_to_add(table, wanted_columns, actual_columns):
+            connection.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(name)} {kind}")
 
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -151,7 +152,3 @@ def _exists(connection: duckdb.DuckDBPyConnection, table: str) -> bool:
         [table],
     ).fetchone()
     return bool(row and row[0])
-
-
-def _render(columns: list[tuple[str, str]]) -> str:
-    return "(" + ", ".join(f"{name} {kind}" for name, kind in columns) + ")"

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
 
 from platform_assets.errors import ConfigurationError, PlatformError, RunError
-from platform_assets.lake import Manifest
+from platform_assets.lake import Manifest, ManifestEntry
 from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.storage import Store
-from platform_assets.warehouse import literal, quote, ranged
+from platform_assets.warehouse import columns_to_add, literal, quote, ranged
 
 # Arrow type → (Redshift DDL type, information_schema.columns.data_type)
 _TYPES: dict[pa.DataType, tuple[str, str]] = {
@@ -62,13 +62,23 @@ class RedshiftWarehouse:
         manifests: Sequence[Manifest],
         start: dt.date,
         end: dt.date,
+        file_columns: Mapping[str, Sequence[str]] | None = None,
     ) -> int:
         target = self._table(table)
         stage = quote(f"stage_{table}_{uuid.uuid4().hex[:8]}")
         expected = sum(manifest.record_count for manifest in manifests)
-        entries = tuple(entry for manifest in manifests for entry in manifest.entries)
-        manifest_path = self._staging.path(f"_staging/loads/{table}-{uuid.uuid4().hex}.manifest")
-        self._staging.put(manifest_path, Manifest(entries).to_json())
+        # COPY maps parquet columns by position: files with the same columns share one COPY
+        # naming them (one COPY for the whole range unless the schema evolved within it)
+        groups: dict[tuple[str, ...], list[ManifestEntry]] = {}
+        for entry in (entry for manifest in manifests for entry in manifest.entries):
+            columns = file_columns[entry.url] if file_columns else schema.names
+            groups.setdefault(tuple(columns), []).append(entry)
+        copies = {
+            columns: self._staging.path(f"_staging/loads/{table}-{uuid.uuid4().hex}.manifest")
+            for columns in groups
+        }
+        for columns, path in copies.items():
+            self._staging.put(path, Manifest(tuple(groups[columns])).to_json())
         self._ensure_table(table, schema)
         try:
             with self._transaction() as cursor:
@@ -78,9 +88,10 @@ class RedshiftWarehouse:
                 # fails on Redshift's serializable isolation (error 1023)
                 cursor.execute(f"LOCK TABLE {target}")
                 cursor.execute(f"CREATE TEMP TABLE {stage} (LIKE {target})")
-                if entries:
+                for columns, path in copies.items():
                     cursor.execute(
-                        f"COPY {stage} FROM {literal(self._staging.url(manifest_path))}"
+                        f"COPY {stage} ({', '.join(quote(column) for column in columns)})"
+                        f" FROM {literal(self._staging.url(path))}"
                         f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET MANIFEST"
                     )
                 cursor.execute(f"SELECT count(*) FROM {stage}")
@@ -95,7 +106,7 @@ class RedshiftWarehouse:
                 )
                 cursor.execute(f"INSERT INTO {target} SELECT * FROM {stage}")
         finally:
-            self._staging.delete([manifest_path])
+            self._staging.delete(copies.values())
         return expected
 
     def partition_rows(self, table: str, start: dt.date, end: dt.date) -> dict[dt.date, int]:
@@ -172,12 +183,15 @@ class RedshiftWarehouse:
             actual = [tuple(row) for row in cursor.fetchall()]
         if not actual and create_error is not None:
             raise create_error
-        if actual != [(name, kind) for name, _, kind in wanted]:
-            shown = ", ".join(f"{name} {kind}" for name, kind in actual)
-            raise RunError(
-                f"table {self._schema_name}.{table} has columns ({shown}), which do not match"
-                f" the lake's files ({', '.join(schema.names)})"
-            )
+        ddl = {name: ddl_type for name, ddl_type, _ in wanted}
+        additions = columns_to_add(
+            f"{self._schema_name}.{table}", [(name, kind) for name, _, kind in wanted], actual
+        )
+        for name, _ in additions:  # Redshift adds one column per statement
+            with self._transaction() as cursor:
+                cursor.execute(
+                    f"ALTER TABLE {self._table(table)} ADD COLUMN {quote(name)} {ddl[name]}"
+                )
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:

@@ -135,10 +135,10 @@ def test_a_batch_in_another_schema_is_refused(lake):
     assert lake.manifest(Area.RAW, "orders", DAY) is None
 
 
-def test_a_frozen_schema_round_trips(lake):
-    assert lake.frozen_schema("orders") is None
-    lake.freeze_schema("orders", SCHEMA)
-    assert lake.frozen_schema("orders") == SCHEMA
+def test_a_stored_schema_round_trips(lake):
+    assert lake.stored_schema("orders") is None
+    lake.store_schema("orders", SCHEMA)
+    assert lake.stored_schema("orders") == SCHEMA
 
 
 def test_staged_files_are_published_into_their_partitions(lake, store):

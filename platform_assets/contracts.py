@@ -1,0 +1,114 @@
+"""Schema contracts: what happens when upstream's columns differ from the source's schema.
+
+`freeze` (the default): any new or missing column is an error that names it.
+`evolve`: new columns are added (nullable) to the lake's and the warehouse's schema, where older
+rows read NULL; a declared column that goes missing is still an error.
+
+Sources tag their batches with where the rows came from (a file, a URL, a table), so that the
+messages here can name it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import pyarrow as pa
+
+from platform_assets.errors import RunError
+from platform_assets.schemas import PARTITION_COLUMN, is_storable
+
+log = logging.getLogger("platform")
+ORIGIN = b"platform.origin"
+
+
+class SchemaContract(StrEnum):
+    FREEZE = "freeze"
+    EVOLVE = "evolve"
+
+
+def with_origin(batch: pa.RecordBatch, origin: str) -> pa.RecordBatch:
+    return batch.replace_schema_metadata({ORIGIN: origin.encode()})
+
+
+def origin_of(batch: pa.RecordBatch) -> str:
+    metadata = batch.schema.metadata or {}
+    return metadata.get(ORIGIN, b"upstream").decode()
+
+
+def effective_schema(declared: pa.Schema | None, stored: pa.Schema | None) -> pa.Schema | None:
+    """The catalog's columns, then those that evolution added (kept in the lake); or, with
+    nothing declared, the schema inferred at the first push and evolved since."""
+    if declared is None:
+        return stored
+    extras = [] if stored is None else [f for f in stored if f.name not in declared.names]
+    return pa.schema([*declared, *extras])
+
+
+@dataclass
+class Conformer:
+    """Brings each batch to the source's current schema, growing it under `evolve`."""
+
+    source: str
+    contract: SchemaContract
+    declared: pa.Schema | None
+    schema: pa.Schema | None
+    grown: bool = field(default=False, init=False)
+
+    def conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        origin = origin_of(batch)
+        if self.schema is None:
+            self.schema = _storable(batch.schema.remove_metadata(), origin)
+            self.grown = True
+            log.info("source %s: schema inferred from %s", self.source, origin)
+            return batch.replace_schema_metadata(None)
+        extra = [f for f in batch.schema if f.name not in self.schema.names]
+        if extra and self.contract is SchemaContract.FREEZE:
+            raise RunError(
+                f"{origin}: upstream added column(s) {', '.join(f.name for f in extra)}, which the"
+                " frozen schema does not have (schema_contract: evolve would add them)"
+            )
+        if extra:
+            self.schema = pa.schema([*self.schema, *_storable(pa.schema(extra), origin)])
+            self.grown = True
+            log.warning(
+                "source %s: new column(s) %s from %s added to the schema",
+                self.source,
+                ", ".join(f.name for f in extra),
+                origin,
+            )
+        missing = [name for name in self.schema.names if name not in batch.schema.names]
+        required = (
+            missing
+            if self.contract is SchemaContract.FREEZE or self.declared is None
+            else [name for name in missing if name in self.declared.names]
+        )
+        if required:
+            raise RunError(f"{origin}: upstream lacks column(s) {', '.join(required)}")
+        columns = []
+        for target in self.schema:
+            if target.name not in batch.schema.names:
+                columns.append(pa.nulls(batch.num_rows, target.type))
+                continue
+            column = batch.column(target.name)
+            try:
+                columns.append(column.cast(target.type) if column.type != target.type else column)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+                raise RunError(
+                    f"{origin}: column {target.name} is {column.type}, the schema says"
+                    f" {target.type} ({' '.join(str(error).split())})"
+                ) from None
+        return pa.RecordBatch.from_arrays(columns, schema=self.schema)
+
+
+def _storable(schema: pa.Schema, origin: str) -> pa.Schema:
+    for item in schema:
+        if item.name == PARTITION_COLUMN:
+            raise RunError(f"{origin}: column {PARTITION_COLUMN!r} is reserved for partitions")
+        if not is_storable(item.type):
+            raise RunError(
+                f"{origin}: column {item.name}: type {item.type} cannot be stored;"
+                " declare the source's columns in the catalog"
+            )
+    return pa.schema([pa.field(item.name, item.type) for item in schema])

@@ -1,0 +1,62 @@
+import pyarrow as pa
+import pytest
+
+from platform_assets.contracts import Conformer, SchemaContract, effective_schema, with_origin
+from platform_assets.errors import RunError
+
+DECLARED = pa.schema([("id", pa.int64()), ("amount", pa.float64()), ("name", pa.string())])
+ORIGIN = "file:///drops/2024-01-02.csv"
+
+
+def batch(**columns) -> pa.RecordBatch:
+    return with_origin(pa.RecordBatch.from_pydict(columns), ORIGIN)
+
+
+def conformer(contract=SchemaContract.FREEZE, declared=DECLARED, schema=DECLARED) -> Conformer:
+    return Conformer("orders", contract, declared, schema)
+
+
+def test_columns_come_out_in_the_schemas_order_and_types():
+    out = conformer().conform(batch(name=["a"], amount=[2], id=[1]))
+    assert out.schema == DECLARED
+    assert out.to_pylist() == [{"id": 1, "amount": 2.0, "name": "a"}]
+
+
+@pytest.mark.parametrize("contract", list(SchemaContract))
+def test_a_declared_column_missing_upstream_is_an_error(contract):
+    with pytest.raises(RunError, match=rf"^{ORIGIN}: upstream lacks column\(s\) name$"):
+        conformer(contract).conform(batch(id=[1], amount=[1.0]))
+
+
+def test_under_freeze_a_new_column_is_an_error_naming_it():
+    with pytest.raises(RunError, match=rf"^{ORIGIN}: upstream added column\(s\) region, which"):
+        conformer().conform(batch(id=[1], amount=[1.0], name=["a"], region=["eu"]))
+
+
+def test_under_evolve_a_new_column_joins_the_schema_and_older_batches_read_null():
+    evolving = conformer(SchemaContract.EVOLVE)
+    grown = evolving.conform(batch(id=[1], amount=[1.0], name=["a"], region=["eu"]))
+    assert evolving.grown
+    assert grown.schema.names == ["id", "amount", "name", "region"]
+    older = evolving.conform(batch(id=[2], amount=[2.0], name=["b"]))
+    assert older.to_pylist() == [{"id": 2, "amount": 2.0, "name": "b", "region": None}]
+
+
+def test_a_type_upstream_cannot_be_cast_to_is_an_error_naming_the_column():
+    with pytest.raises(RunError, match=rf"^{ORIGIN}: column id is string, the schema says int64"):
+        conformer().conform(batch(id=["x1"], amount=[1.0], name=["a"]))
+
+
+def test_without_a_schema_the_first_batch_decides_and_must_be_storable():
+    inferring = conformer(declared=None, schema=None)
+    inferring.conform(batch(id=[1], when=["2024-01-02"]))
+    assert inferring.schema.names == ["id", "when"] and inferring.grown
+    with pytest.raises(RunError, match="column empty: type null cannot be stored"):
+        conformer(declared=None, schema=None).conform(batch(id=[1], empty=[None]))
+
+
+def test_the_effective_schema_is_the_declared_one_plus_what_evolution_added():
+    stored = pa.schema([*DECLARED, ("region", pa.string())])
+    assert effective_schema(DECLARED, stored).names == ["id", "amount", "name", "region"]
+    assert effective_schema(DECLARED, None) == DECLARED
+    assert effective_schema(None, stored) == stored
