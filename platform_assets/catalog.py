@@ -61,14 +61,7 @@ class FilesRead(_Strict):
     @field_validator("path")
     @classmethod
     def _template_uses_only_dt(cls, value: str) -> str:
-        try:
-            fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
-        except ValueError as error:
-            raise ValueError(f"malformed template: {error}") from None
-        unknown = sorted({name for name in fields if name != "dt"})
-        if unknown:
-            raise ValueError(f"unknown template field(s) {unknown}; only {{dt:<strftime>}} exists")
-        return value
+        return _template(value, {"dt"})
 
     def paths_for(self, period: Period) -> list[str]:
         """The distinct path patterns (possibly globs) that hold the period's rows, in order."""
@@ -76,7 +69,95 @@ class FilesRead(_Strict):
         return list(dict.fromkeys(patterns))
 
 
-ReadSpec = Annotated[FilesRead, Field(discriminator="kind")]
+def _template(value: str, allowed: set[str]) -> str:
+    """A str.format template whose fields are among `allowed` (their [items] aside)."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError as error:
+        raise ValueError(f"malformed template: {error}") from None
+    unknown = sorted({name.split("[")[0] for name in fields} - allowed)
+    if unknown:
+        shown = ", ".join(f"{{{name}}}" for name in sorted(allowed))
+        raise ValueError(f"unknown template field(s) {unknown}; there are {shown}")
+    return value
+
+
+class SecretRef(_Strict):
+    """Where a secret comes from (its value never sits in the catalog): an environment variable,
+    an AWS Secrets Manager secret, or both (in aws mode the secret, locally the variable)."""
+
+    env: str | None = Field(default=None, description="An environment variable holding it.")
+    aws_secret: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9/_+=.@-]+$",
+        description="A Secrets Manager secret name (infra creates it and lets the job read it).",
+    )
+    field: str | None = Field(default=None, description="A key of the secret's JSON string.")
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> SecretRef:
+        if self.env is None and self.aws_secret is None:
+            raise ValueError("name env, aws_secret or both")
+        return self
+
+
+class Pagination(_Strict):
+    """How to get every page: none, page numbers, a cursor in the body, or a Link header."""
+
+    style: Literal["none", "page", "cursor", "link"] = "none"
+    param: str | None = Field(default=None, description="page: the page parameter; cursor: its.")
+    start: int = Field(default=1, description="page: the first page's number.")
+    size_param: str | None = Field(default=None, description="page: the page-size parameter.")
+    size: int | None = Field(default=None, ge=1, description="page: records per page asked for.")
+    next_path: str | None = Field(default=None, description="cursor: dotted path to the next one.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Pagination:
+        needs = {"page": ["param"], "cursor": ["param", "next_path"]}.get(self.style, [])
+        missing = [name for name in needs if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"{self.style} pagination needs {', '.join(missing)}")
+        return self
+
+
+class HttpApiRead(_Strict):
+    """A JSON API: one partition is the records of its dates, page after page."""
+
+    kind: Literal["http_api"]
+    base_url_env: str = Field(description="Environment variable with the API's base URL.")
+    path: str = Field(description="Appended to the base URL; {start}, {end} (exclusive), {dt}.")
+    params: dict[str, str] = Field(default_factory=dict, description="Query parameters.")
+    headers: dict[str, str] = Field(default_factory=dict, description="{secret[name]} allowed.")
+    secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    records: str = Field(default="", description="Dotted path to the records ('': the body).")
+    pagination: Pagination = Field(default_factory=Pagination)
+    date_column: str | None = None
+    timeout_seconds: float = Field(default=30, gt=0)
+    max_retries: int = Field(default=5, ge=0)
+    rate_limit_per_second: float | None = Field(default=None, gt=0)
+    max_seconds: float = Field(default=900, gt=0, description="Bound on one partition's time.")
+
+    @model_validator(mode="after")
+    def _templates(self) -> HttpApiRead:
+        dates = {"start", "end", "dt"}
+        _template(self.path, dates)
+        for value in self.params.values():
+            _template(value, dates | {"secret"})
+        for value in self.headers.values():
+            _template(value, dates | {"secret"})
+        used = {
+            name.split("[")[1].rstrip("]")
+            for value in [*self.params.values(), *self.headers.values()]
+            for _, name, _, _ in string.Formatter().parse(value)
+            if name and name.startswith("secret[")
+        }
+        unknown = sorted(used - set(self.secrets))
+        if unknown:
+            raise ValueError(f"secret(s) {unknown} used but not among 'secrets'")
+        return self
+
+
+ReadSpec = Annotated[FilesRead | HttpApiRead, Field(discriminator="kind")]
 
 
 class Partitioning(_Strict):
@@ -365,6 +446,11 @@ def _source_name(raw: Any, index: int) -> str | None:
 
 def _suggestion(detail: Any) -> str:
     misspelt = str(detail["loc"][-1])
-    candidates = [*Source.model_fields, *FilesRead.model_fields, *Partitioning.model_fields]
+    candidates = [
+        *Source.model_fields,
+        *FilesRead.model_fields,
+        *HttpApiRead.model_fields,
+        *Partitioning.model_fields,
+    ]
     close = difflib.get_close_matches(misspelt, candidates, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -12,9 +12,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from platform_assets.catalog import Catalog, load_catalog
+from platform_assets.catalog import Catalog, SecretRef, load_catalog
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Lake
+from platform_assets.sources import Upstream
 from platform_assets.storage import LocalStore, S3Store, Store
 from platform_assets.warehouse import Warehouse, quote
 from platform_assets.warehouse.duckdb import DuckDBWarehouse
@@ -119,6 +120,7 @@ class Settings:
     catalog_path: Path
     aws: Aws | None = None
     passed_on: Mapping[str, str] = field(default_factory=dict, repr=False)
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -146,6 +148,29 @@ class Settings:
                 lambda: redshift.connect(aws), redshift.schema, redshift.iam_role, self.lake.store
             )
         return DuckDBWarehouse(self.home / "warehouse.duckdb")
+
+    @cached_property
+    def upstream(self) -> Upstream:
+        return Upstream(self.landing, self.variable, self.secret)
+
+    def variable(self, name: str) -> str:
+        """An environment variable the catalog names (an API's base URL, a database URL)."""
+        value = self.environ.get(name, "").strip()
+        if not value:
+            raise ConfigurationError(f"the catalog needs the environment variable {name}")
+        return value
+
+    def secret(self, ref: SecretRef) -> str:
+        """A secret the catalog names: in aws mode from Secrets Manager when it names a secret
+        there, otherwise (and locally) from the environment variable it names."""
+        if ref.env is not None and (self.aws is None or ref.aws_secret is None):
+            return self.variable(ref.env)
+        client = self.aws.client("secretsmanager") if self.aws else _default_client()
+        try:
+            text = client.get_secret_value(SecretId=ref.aws_secret)["SecretString"]
+            return json.loads(text)[ref.field] if ref.field else text
+        except Exception as error:  # boto3's and JSON's errors: one line either way
+            raise RunError(f"cannot read secret {ref.aws_secret}: {error}") from None
 
     @property
     def warehouse_kind(self) -> str:
@@ -202,7 +227,14 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         catalog_path=catalog_path,
         aws=_aws(environ) if environment == "aws" else None,
         passed_on={name: value for name, value in environ.items() if _PASSED_ON.match(name)},
+        environ=dict(environ),
     )
+
+
+def _default_client() -> Any:
+    import boto3
+
+    return boto3.client("secretsmanager")
 
 
 def _aws(environ: Mapping[str, str]) -> Aws:

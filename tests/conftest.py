@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import boto3
+import duckdb
 import psycopg
 import pyarrow.csv as pacsv
 import pytest
@@ -283,3 +284,25 @@ def step_functions_env(aws_env: dict[str, str], batch_runner: BatchRunner) -> di
         "PLATFORM_PIPES_BUCKET": pipes_bucket,
         "PLATFORM_POLL_SECONDS": "0.5",
     }
+
+
+@pytest.fixture(params=["local", "aws"])
+def either_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
+    """The platform's settings locally (a folder, DuckDB), then in aws mode (moto, the stand-in)."""
+    if request.param == "local":
+        return {"PLATFORM_ENV": "local", "PLATFORM_HOME": str(tmp_path / "home")}
+    return request.getfixturevalue("aws_env")
+
+
+def warehouse_query(settings: Settings, sql: str) -> list[tuple]:
+    """Rows of `sql` in the settings' warehouse; `{schema}` names the platform's schema."""
+    if settings.aws is None:
+        with duckdb.connect(str(settings.home / "warehouse.duckdb"), read_only=True) as db:
+            return db.execute(sql.format(schema="main")).fetchall()
+    connection = settings.aws.redshift.connect(settings.aws)
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql.format(schema=settings.aws.redshift.schema))
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        connection.close()

@@ -58,7 +58,7 @@ def test_seed_catalog_declares_flights_daily_over_2013():
         ),
         (
             ("      kind: files", "      kind: ftp"),
-            "key 'read': unknown kind 'ftp' (expected 'files')",
+            "key 'read': unknown kind 'ftp' (expected 'files'",
         ),
         (
             ("granularity: daily", "granularity: hourly"),
@@ -74,7 +74,8 @@ def test_seed_catalog_declares_flights_daily_over_2013():
         (("name: flights", "name: Flights!"), "key 'name': String should match pattern"),
         (
             ("      format: csv\n", "      format: csv\n      format: csv\n"),
-            "not valid YAML at line 19, column 7: duplicate key 'format'",
+            "not valid YAML at line "
+            f"{SEED.splitlines().index('      format: csv') + 2}, column 7: duplicate key 'format'",
         ),
     ],
 )

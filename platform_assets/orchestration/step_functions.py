@@ -87,11 +87,10 @@ class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
                     commands, session.get_per_writer_bootstrap_env_vars(), strict=True
                 )
             ]
+            step = context.op_execution_context.op.name
             execution_arn = self._sfn.start_execution(
                 stateMachineArn=self.state_machine_arn,
-                name=_name(
-                    f"{context.run.run_id[:8]}-{context.op.name}-{uuid.uuid4().hex[:8]}", 80
-                ),
+                name=_name(f"{context.run.run_id[:8]}-{step}-{uuid.uuid4().hex[:8]}", 80),
                 input=json.dumps({"chunks": chunks}),
             )["executionArn"]
             context.log.info(f"[pipes] started {execution_arn} with {len(chunks)} Batch job(s)")

@@ -123,7 +123,7 @@ def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer)
     source = job.source
     batches = (
         conformer.conform(batch)
-        for batch in extract(source.read, period, conformer.schema, settings.landing)
+        for batch in extract(source.read, period, conformer.schema, settings.upstream)
     )
     first = next(batches, None)
     if conformer.schema is None:

@@ -3,10 +3,9 @@
 from pathlib import Path
 
 import boto3
-import duckdb
-import pytest
 
 from platform_assets.settings import load_settings
+from tests.conftest import warehouse_query
 
 CATALOG = """
 sources:
@@ -37,21 +36,14 @@ def drops(env: dict[str, str], tmp_path: Path) -> str:
     return f"s3://landing/{prefix}"
 
 
-@pytest.fixture(params=["local", "aws"])
-def env(request, tmp_path) -> dict[str, str]:
-    if request.param == "local":
-        return {"PLATFORM_ENV": "local", "PLATFORM_HOME": str(tmp_path / "home")}
-    return request.getfixturevalue("aws_env")
-
-
-def catalog(env, tmp_path, contract: str) -> dict[str, str]:
+def catalog(env: dict[str, str], tmp_path, contract: str) -> dict[str, str]:
     path = tmp_path / f"{contract}.yaml"
     path.write_text(CATALOG.format(drops=drops(env, tmp_path), contract=contract))
     return {**env, "PLATFORM_CATALOG": str(path)}
 
 
-def test_under_freeze_a_new_upstream_column_fails_naming_it(env, tmp_path, run_main):
-    frozen = catalog(env, tmp_path, "freeze")
+def test_under_freeze_a_new_upstream_column_fails_naming_it(either_env, tmp_path, run_main):
+    frozen = catalog(either_env, tmp_path, "freeze")
     days = ("--partition", "2024-01-01", "--to", "2024-01-02")
     result = run_main("push", "--source", "orders", *days, env=frozen)
     assert result.returncode == 1
@@ -65,8 +57,10 @@ def test_under_freeze_a_new_upstream_column_fails_naming_it(env, tmp_path, run_m
     )
 
 
-def test_under_evolve_the_table_gains_the_column_and_older_rows_read_null(env, tmp_path, run_main):
-    evolving = catalog(env, tmp_path, "evolve")
+def test_under_evolve_the_table_gains_the_column_and_older_rows_read_null(
+    either_env, tmp_path, run_main
+):
+    evolving = catalog(either_env, tmp_path, "evolve")
     first = run_main("push", "--source", "orders", "--partition", "2024-01-01", env=evolving)
     assert first.returncode == 0, first.stderr
     second = run_main("push", "--source", "orders", "--partition", "2024-01-02", env=evolving)
@@ -92,13 +86,4 @@ def test_under_evolve_the_table_gains_the_column_and_older_rows_read_null(env, t
 
 
 def table_rows(settings) -> list[tuple]:
-    if settings.aws is None:
-        with duckdb.connect(str(settings.home / "warehouse.duckdb"), read_only=True) as db:
-            return db.execute("SELECT id, amount, region FROM orders ORDER BY id").fetchall()
-    connection = settings.aws.redshift.connect(settings.aws)
-    cursor = connection.cursor()
-    schema = settings.aws.redshift.schema
-    cursor.execute(f'SELECT id, amount, region FROM "{schema}".orders ORDER BY id')
-    rows = [tuple(row) for row in cursor.fetchall()]
-    connection.close()
-    return rows
+    return warehouse_query(settings, 'SELECT id, amount, region FROM "{schema}".orders ORDER BY id')

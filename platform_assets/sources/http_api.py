@@ -1,0 +1,202 @@
+"""The `http_api` kind: a JSON API read page by page, retried with backoff, within bounds.
+
+Retries (429, 5xx, dropped connections, timeouts) are urllib3's: exponential backoff with jitter,
+honouring Retry-After. Any other error status fails the partition at once, naming the URL.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from platform_assets.catalog import HttpApiRead, Pagination
+from platform_assets.contracts import with_origin
+from platform_assets.errors import RunError
+from platform_assets.partitions import Period
+
+RETRIED_STATUSES = (429, 500, 502, 503, 504)
+
+
+class ApiError(RunError):
+    """The API answered with an error, or with something that is not the expected JSON."""
+
+
+def read_api(
+    spec: HttpApiRead, period: Period, base_url: str, secrets: dict[str, str]
+) -> Iterator[pa.RecordBatch]:
+    """One batch per page of the period's records, each tagged with its request's URL."""
+    values = {"start": period.start, "end": period.end, "dt": period.start, "secret": secrets}
+    url = base_url.rstrip("/") + spec.path.format(**values)
+    params: dict[str, Any] = {name: value.format(**values) for name, value in spec.params.items()}
+    headers = {name: value.format(**values) for name, value in spec.headers.items()}
+    pagination = spec.pagination
+    if pagination.style == "page":
+        params[str(pagination.param)] = pagination.start
+        if pagination.size_param and pagination.size:
+            params[pagination.size_param] = pagination.size
+    deadline = time.monotonic() + spec.max_seconds
+    pace = _Pace(spec.rate_limit_per_second)
+    with _session(spec, url, deadline) as session:
+        next_url: str | None = url
+        while next_url is not None:
+            pace.wait()
+            if time.monotonic() > deadline:
+                raise ApiError(f"{url}: still paging after {spec.max_seconds:g}s (max_seconds)")
+            response = _get(session, next_url, params, headers, spec, deadline)
+            body = _json(response)
+            records = _records(body, spec.records, response.url)
+            if records:
+                batch = _batch(records)
+                if spec.date_column is not None:
+                    batch = _rows_in_period(batch, spec.date_column, period, response.url)
+                yield with_origin(batch, response.url)
+            next_url, params = _next(pagination, body, response, records, next_url, params)
+
+
+def _session(spec: HttpApiRead, url: str, deadline: float) -> requests.Session:
+    retry = _BoundedRetry(
+        total=spec.max_retries,
+        connect=spec.max_retries,
+        read=spec.max_retries,
+        status=spec.max_retries,
+        backoff_factor=0.5,
+        backoff_jitter=0.25,
+        backoff_max=30,
+        status_forcelist=RETRIED_STATUSES,
+        allowed_methods=["GET"],
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    retry.bound = (url, spec.max_seconds, deadline)
+    session = requests.Session()
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    return session
+
+
+class _BoundedRetry(Retry):
+    """urllib3's retries, but a wait (backoff or Retry-After) past the deadline fails at once."""
+
+    bound: tuple[str, float, float] = ("", math.inf, math.inf)
+
+    def new(self, **changes: Any) -> _BoundedRetry:
+        retry = super().new(**changes)
+        retry.bound = self.bound
+        return retry
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        asked = self.get_retry_after(response) if response is not None else None
+        wait = asked if asked else self.get_backoff_time()
+        url, max_seconds, deadline = self.bound
+        if time.monotonic() + wait > deadline:
+            raise ApiError(
+                f"{url}: a retry {wait:g}s away would pass max_seconds ({max_seconds:g}s)"
+            )
+        time.sleep(wait)
+
+
+def _get(
+    session: requests.Session,
+    url: str,
+    params: dict[str, Any],
+    headers: dict[str, str],
+    spec: HttpApiRead,
+    deadline: float,
+) -> requests.Response:
+    timeout = min(spec.timeout_seconds, max(deadline - time.monotonic(), 0.001))
+    try:
+        response = session.get(url, params=params, headers=headers, timeout=timeout)
+    except requests.RequestException as error:
+        raise ApiError(f"{url}: no answer after {spec.max_retries} retries ({error})") from None
+    if response.status_code >= 400:
+        retried = " after retries" if response.status_code in RETRIED_STATUSES else ""
+        raise ApiError(f"{response.url}: HTTP {response.status_code} {response.reason}{retried}")
+    return response
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        kind = response.headers.get("Content-Type", "no content type")
+        start = " ".join(response.text[:60].split())
+        raise ApiError(f"{response.url}: not JSON ({kind}): {start!r}") from None
+
+
+def _records(body: Any, path: str, url: str) -> list[dict[str, Any]]:
+    found = body
+    for part in [part for part in path.split(".") if part]:
+        if not isinstance(found, dict) or part not in found:
+            raise ApiError(f"{url}: no {path!r} in the response")
+        found = found[part]
+    if not isinstance(found, list) or not all(isinstance(item, dict) for item in found):
+        raise ApiError(f"{url}: {path or 'the body'} is not a list of records")
+    return found
+
+
+def _batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
+    """Records as columns: every field any record has, in first-seen order; absent is null."""
+    names = list(dict.fromkeys(name for record in records for name in record))
+    return pa.RecordBatch.from_pydict({name: [r.get(name) for r in records] for name in names})
+
+
+def _next(
+    pagination: Pagination,
+    body: Any,
+    response: requests.Response,
+    records: list[dict[str, Any]],
+    url: str,
+    params: dict[str, Any],
+) -> tuple[str | None, dict[str, Any]]:
+    if pagination.style == "page":
+        full = pagination.size is None or len(records) >= pagination.size
+        if not records or not full:
+            return None, params
+        return url, {**params, pagination.param: params[pagination.param] + 1}
+    if pagination.style == "cursor":
+        cursor = body
+        for part in pagination.next_path.split("."):
+            cursor = cursor.get(part) if isinstance(cursor, dict) else None
+        return (url, {**params, pagination.param: cursor}) if cursor else (None, params)
+    if pagination.style == "link":
+        following = response.links.get("next", {}).get("url")
+        return (following, {}) if following else (None, params)
+    return None, params
+
+
+def _rows_in_period(batch: pa.RecordBatch, column: str, period: Period, url: str) -> pa.RecordBatch:
+    if column not in batch.schema.names:
+        raise ApiError(f"{url}: date_column {column!r} is not a field of the records")
+    values = batch[column]
+    if pa.types.is_string(values.type):  # an ISO date or timestamp: its date, as written
+        values = pc.utf8_slice_codeunits(values, 0, 10)
+    try:
+        days = pc.cast(values, pa.date32())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
+        raise ApiError(f"{url}: date_column {column!r}: {error}") from None
+    start = pa.scalar(period.start, pa.date32())
+    end = pa.scalar(period.end, pa.date32())
+    return batch.filter(pc.and_(pc.greater_equal(days, start), pc.less(days, end)))
+
+
+class _Pace:
+    """At most `per_second` requests a second (none: as fast as the API answers)."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self._interval = 1 / per_second if per_second else 0.0
+        self._last = 0.0
+
+    def wait(self) -> None:
+        pause = self._last + self._interval - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        self._last = time.monotonic()

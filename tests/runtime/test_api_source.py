@@ -1,0 +1,86 @@
+"""The seed catalog's weather source: a month from the sample API into the warehouse, through
+faults, locally (token from the environment) and in aws mode (token from Secrets Manager)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from platform_assets.samples.weather_api import WeatherApi
+from platform_assets.settings import load_settings
+from tests.conftest import warehouse_query
+
+TOKEN = "weather-test-token"
+JANUARY = ("--partition", "2013-01-01", "--to", "2013-01-31")
+COLUMNS = "origin, time_hour, temp, dewp, humid, wind_dir, wind_speed, wind_gust, precip, visib"
+
+
+@pytest.fixture(scope="module")
+def weather_api() -> Iterator[tuple[WeatherApi, str]]:
+    api = WeatherApi(token=TOKEN)
+    server = api.serve()
+    yield api, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def with_api(env: dict[str, str], url: str, token: str) -> dict[str, str]:
+    """WEATHER_API_URL, and the token where the mode reads it from (the catalog names both)."""
+    if env["PLATFORM_ENV"] != "aws":
+        return {**env, "WEATHER_API_URL": url, "WEATHER_API_TOKEN": token}
+    secrets = boto3.client("secretsmanager")
+    try:
+        secrets.create_secret(Name="platform/weather-api-token", SecretString=token)
+    except secrets.exceptions.ResourceExistsException:
+        secrets.put_secret_value(SecretId="platform/weather-api-token", SecretString=token)
+    return {**env, "WEATHER_API_URL": url}
+
+
+def january(api: WeatherApi) -> list[tuple]:
+    """What the API holds for January, as the warehouse query below returns it."""
+    return sorted(
+        (
+            r["origin"],
+            int(dt.datetime.fromisoformat(r["time_hour"]).timestamp()),
+            *(r[name] for name in COLUMNS.split(", ")[2:]),
+        )
+        for r in api.records
+        if r["time_hour"].startswith("2013-01")
+    )
+
+
+def test_a_month_through_429_500_and_a_drop_equals_what_the_api_holds(
+    either_env, weather_api, run_main
+):
+    api, url = weather_api
+    env = with_api(either_env, url, TOKEN)
+    api.fail_next("429", "500", "drop")
+    result = run_main("push", "--source", "weather", *JANUARY, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "check warehouse/unique_key: passed" in result.stdout
+    selected = COLUMNS.replace("time_hour", "CAST(EXTRACT(EPOCH FROM time_hour) AS BIGINT)")
+    sql = f'SELECT {selected} FROM "{{schema}}".weather ORDER BY 1, 2'
+    rows = warehouse_query(load_settings(env), sql)
+    assert len(rows) == 2_211
+    assert rows == january(api)
+    again = run_main("push", "--source", "weather", *JANUARY, env=env)
+    assert again.returncode == 0, again.stderr
+    assert warehouse_query(load_settings(env), sql) == rows
+
+
+def test_a_wrong_token_fails_at_once_naming_the_source_and_writes_nothing(
+    either_env, weather_api, run_main
+):
+    api, url = weather_api
+    env = with_api(either_env, url, "not-the-token")
+    before = api.requests
+    result = run_main("push", "--source", "weather", *JANUARY, env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"main.py: failed: source weather partition 2013-01-01: {url}/observations"
+        "?start=2013-01-01&end=2013-01-02&page=1&per_page=100: HTTP 401 Unauthorized"
+    )
+    assert api.requests - before == 1
+    assert load_settings(env).lake.stored_schema("weather") is None

@@ -1,0 +1,191 @@
+"""The http_api kind against real HTTP servers on loopback: the weather API and a paging one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pyarrow as pa
+import pytest
+
+from platform_assets.catalog import HttpApiRead
+from platform_assets.partitions import Period
+from platform_assets.samples.weather_api import WeatherApi
+from platform_assets.sources.http_api import ApiError, read_api
+
+JANUARY_2ND = Period(dt.date(2013, 1, 2), dt.date(2013, 1, 3))
+TOKEN = "test-token-not-a-secret"
+
+
+def weather_spec(**changes: object) -> HttpApiRead:
+    spec = {
+        "kind": "http_api",
+        "base_url_env": "WEATHER_API_URL",
+        "path": "/observations",
+        "params": {"start": "{start}", "end": "{end}"},
+        "headers": {"Authorization": "Bearer {secret[token]}"},
+        "secrets": {"token": {"env": "WEATHER_API_TOKEN"}},
+        "records": "data",
+        "pagination": {"style": "page", "param": "page", "size_param": "per_page", "size": 10},
+        **changes,
+    }
+    return HttpApiRead.model_validate(spec)
+
+
+@pytest.fixture(scope="module")
+def weather() -> Iterator[tuple[WeatherApi, str]]:
+    api = WeatherApi(token=TOKEN)
+    server = api.serve()
+    host, port = server.server_address[:2]
+    yield api, f"http://{host}:{port}"
+    server.shutdown()
+
+
+def expected_rows(api: WeatherApi, period: Period) -> list[tuple[str, str]]:
+    start, end = period.start.isoformat(), period.end.isoformat()
+    return sorted(
+        (r["origin"], r["time_hour"]) for r in api.records if start <= r["time_hour"][:10] < end
+    )
+
+
+def as_table(batches: list[pa.RecordBatch]) -> pa.Table:
+    """Pages as one table (a page whose values are all null has a null-typed column)."""
+    tables = [pa.Table.from_batches([batch.replace_schema_metadata(None)]) for batch in batches]
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def rows_read(spec: HttpApiRead, period: Period, url: str) -> list[tuple[str, str]]:
+    table = as_table(list(read_api(spec, period, url, {"token": TOKEN})))
+    return sorted(zip(table["origin"].to_pylist(), table["time_hour"].to_pylist(), strict=True))
+
+
+def test_pages_hold_exactly_the_days_records(weather):
+    api, url = weather
+    before = api.requests
+    rows = rows_read(weather_spec(), JANUARY_2ND, url)
+    assert rows == expected_rows(api, JANUARY_2ND)
+    assert len(rows) == 72  # 3 airports x 24 hours
+    assert api.requests - before == 8  # pages of 10: 7 full, then one of 2
+
+
+def test_429_500_503_and_a_dropped_connection_are_retried_to_the_same_rows(weather):
+    api, url = weather
+    api.fail_next("429", "500", "drop", "503")
+    started = time.monotonic()
+    rows = rows_read(weather_spec(), JANUARY_2ND, url)
+    assert rows == expected_rows(api, JANUARY_2ND)
+    assert time.monotonic() - started >= 3  # Retry-After: 1 was honoured three times
+
+
+def test_a_401_fails_at_once_without_retrying(weather):
+    api, url = weather
+    before = api.requests
+    spec = weather_spec()
+    with pytest.raises(ApiError, match=r"/observations\?.*: HTTP 401 Unauthorized$"):
+        list(read_api(spec, JANUARY_2ND, url, {"token": "wrong"}))
+    assert api.requests - before == 1
+
+
+def test_a_page_that_is_not_json_fails_naming_what_came_instead(weather):
+    api, url = weather
+    api.fail_next("html")
+    with pytest.raises(ApiError, match=r"not JSON \(text/html\): '<html><body>Please sign in"):
+        rows_read(weather_spec(), JANUARY_2ND, url)
+
+
+def test_retries_stop_at_max_seconds(weather):
+    api, url = weather
+    api.fail_next("503", "503")  # the second Retry-After: 1 would end past 1.5 s
+    started = time.monotonic()
+    with pytest.raises(ApiError, match=r"a retry 1s away would pass max_seconds \(1.5s\)"):
+        rows_read(weather_spec(max_seconds=1.5), JANUARY_2ND, url)
+    assert time.monotonic() - started < 1.5
+
+
+def test_the_rate_limit_spaces_requests(weather):
+    _, url = weather
+    started = time.monotonic()
+    rows_read(weather_spec(rate_limit_per_second=10), JANUARY_2ND, url)
+    assert time.monotonic() - started >= 0.7  # 8 requests, at least 0.1 s apart
+
+
+ITEMS = [{"id": number, "day": f"2024-03-{1 + number % 3:02d}"} for number in range(25)]
+
+
+class PagingApi(BaseHTTPRequestHandler):
+    """25 items, 10 a page: /cursor names the next page in the body, /link in a Link header."""
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        query = {name: values[-1] for name, values in parse_qs(url.query).items()}
+        first = int(query.get("after", query.get("from", "0")))
+        page = ITEMS[first : first + 10]
+        following = first + 10 if first + 10 < len(ITEMS) else None
+        headers = {}
+        if url.path == "/cursor":
+            body = {"result": {"items": page}, "meta": {"next": following}}
+        else:
+            body = {"items": page}
+            if following is not None:
+                following_url = f"http://{self.headers['Host']}/link?from={following}"
+                headers["Link"] = f'<{following_url}>; rel="next"'
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def paging() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PagingApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("path", "records", "pagination"),
+    [
+        (
+            "/cursor",
+            "result.items",
+            {"style": "cursor", "param": "after", "next_path": "meta.next"},
+        ),
+        ("/link", "items", {"style": "link"}),
+    ],
+)
+def test_cursor_and_link_pagination_reach_every_page(paging, path, records, pagination):
+    spec = HttpApiRead.model_validate(
+        {
+            "kind": "http_api",
+            "base_url_env": "PAGING_URL",
+            "path": path,
+            "records": records,
+            "pagination": pagination,
+            "date_column": "day",
+        }
+    )
+    march_2nd = Period(dt.date(2024, 3, 2), dt.date(2024, 3, 3))
+    batches = list(read_api(spec, march_2nd, paging, {}))
+    assert len(batches) == 3
+    ids = as_table(batches)["id"].to_pylist()
+    assert ids == [item["id"] for item in ITEMS if item["day"] == "2024-03-02"]
+
+
+def test_records_that_are_not_where_the_catalog_says_fail_naming_the_path(paging):
+    spec = HttpApiRead.model_validate(
+        {"kind": "http_api", "base_url_env": "PAGING_URL", "path": "/link", "records": "data"}
+    )
+    with pytest.raises(ApiError, match=r"/link: no 'data' in the response"):
+        list(read_api(spec, JANUARY_2ND, paging, {}))
