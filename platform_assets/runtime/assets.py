@@ -40,7 +40,10 @@ CHECKS = (
     ),
     CheckSpec(Layer.WAREHOUSE, "rows_match_lake", "Rows per partition equal the lake manifests'."),
     CheckSpec(
-        Layer.WAREHOUSE, "unique_key", "No two rows share the catalog's key.", needs_key=True
+        Layer.WAREHOUSE,
+        "unique_key",
+        "No two rows of a partition share the catalog's key.",
+        needs_key=True,
     ),
 )
 

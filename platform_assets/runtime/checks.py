@@ -17,7 +17,7 @@ from platform_assets.contracts import SchemaContract
 from platform_assets.lake import Area, Lake
 from platform_assets.partitions import Period
 from platform_assets.runtime.assets import CHECKS, CheckSpec
-from platform_assets.schemas import describe_difference, fingerprint, lake_schema
+from platform_assets.schemas import PARTITION_COLUMN, describe_difference, fingerprint, lake_schema
 from platform_assets.warehouse import Warehouse
 
 _SHOWN = 20
@@ -144,9 +144,8 @@ def _rows_match_lake(
 
 
 def _unique_key(source: Source, periods: Sequence[Period], warehouse: Warehouse) -> Metadata:
-    duplicates = warehouse.duplicate_keys(
-        source.table_name, source.key, periods[0].start, periods[-1].end
-    )
+    key = [PARTITION_COLUMN, *source.key]  # a key identifies a row within its partition
+    duplicates = warehouse.duplicate_keys(source.table_name, key, periods[0].start, periods[-1].end)
     return {"key": ", ".join(source.key), "duplicate_keys": duplicates}
 
 
@@ -167,8 +166,8 @@ def _judge_rows(metadata: Metadata) -> tuple[bool, str]:
 def _judge_key(metadata: Metadata) -> tuple[bool, str]:
     key, duplicates = metadata["key"], metadata["duplicate_keys"]
     if duplicates:
-        return False, f"{duplicates:,} ({key}) values repeat"
-    return True, f"({key}) unique"
+        return False, f"{duplicates:,} ({key}) values repeat within a partition"
+    return True, f"({key}) unique in each partition"
 
 
 _JUDGES: dict[str, Callable[[Metadata], tuple[bool, str]]] = {

@@ -18,6 +18,7 @@ from platform_assets.lake import Area, Manifest
 from platform_assets.partitions import Period
 from platform_assets.runtime.assets import CheckSpec, Layer
 from platform_assets.runtime.checks import run_checks
+from platform_assets.runtime.incremental import record_window, window_for
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
@@ -121,9 +122,10 @@ def _push(job: Job, settings: Settings) -> Materialization:
 def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer) -> Manifest:
     """One partition: upstream's batches, conformed to the schema, into the lake."""
     source = job.source
+    window = window_for(source, period, settings.lake, settings.upstream)
     batches = (
         conformer.conform(batch)
-        for batch in extract(source.read, period, conformer.schema, settings.upstream)
+        for batch in extract(source.read, period, conformer.schema, settings.upstream, window)
     )
     first = next(batches, None)
     if conformer.schema is None:
@@ -136,7 +138,10 @@ def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer)
             writer.write(batch)
         if writer.rows == 0 and not source.empty_ok:
             raise RunError("no rows (set empty_ok: true if that can be right)")
-        return writer.commit()
+        manifest = writer.commit()
+    if window is not None:
+        record_window(source, period, window, settings.lake)
+    return manifest
 
 
 def _load(job: Job, settings: Settings) -> Materialization:

@@ -4,7 +4,7 @@
     Authorization: Bearer <token>          (when the server has one)
     → {"data": [records whose time_hour is in [start, end)], "page": N, "per_page": M, "total": T}
 
-`python -m platform_assets.samples.weather_api --port 8765 --token <token>` serves it; tests run
+`python -m platform_assets.samples.weather_api --port 8765 --token-file <file>` serves it; tests run
 it on a free port and can make it misbehave (`fail_next`).
 """
 
@@ -16,6 +16,7 @@ import json
 import threading
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -136,9 +137,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--token", help="the bearer token clients must send (none: open)")
+    parser.add_argument(
+        "--token-file", type=Path, help="a file holding the bearer token clients must send"
+    )
     arguments = parser.parse_args()
-    server = WeatherApi(arguments.token).serve(arguments.host, arguments.port)
+    token = arguments.token_file.read_text().strip() if arguments.token_file else None
+    server = WeatherApi(token).serve(arguments.host, arguments.port)
     host, port = server.server_address[:2]
     print(f"weather API on http://{host}:{port}/observations (Ctrl-C stops it)")
     threading.Event().wait()

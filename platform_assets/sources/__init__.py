@@ -5,8 +5,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from platform_assets.catalog import FilesRead, HttpApiRead, ReadSpec, SecretRef
+from platform_assets.catalog import DatabaseRead, FilesRead, HttpApiRead, ReadSpec, SecretRef
 from platform_assets.partitions import Period
+from platform_assets.sources.database import Window, read_database
 from platform_assets.sources.files import read_files
 from platform_assets.sources.http_api import read_api
 from platform_assets.storage import Store
@@ -23,12 +24,19 @@ class Upstream:
 
 
 def extract(
-    read: ReadSpec, period: Period, schema: pa.Schema | None, upstream: Upstream
+    read: ReadSpec,
+    period: Period,
+    schema: pa.Schema | None,
+    upstream: Upstream,
+    window: Window | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """Batches of the period's rows, typed by `schema` where the kind can (else inferred)."""
+    """Batches of the period's rows (of its `window`, for an incremental database source),
+    typed by `schema` where the kind can (else inferred)."""
     match read:
         case FilesRead():
             return read_files(read, period, schema, upstream.landing)
         case HttpApiRead():
             secrets = {name: upstream.secret(ref) for name, ref in read.secrets.items()}
             return read_api(read, period, upstream.variable(read.base_url_env), secrets)
+        case DatabaseRead():
+            return read_database(read, period, upstream.secret(read.url), window)
