@@ -60,7 +60,8 @@ data "aws_iam_policy_document" "job_execution" {
   }
 }
 
-# The container (main.py): its buckets' prefixes, the warehouse's secret, the platform's key.
+# The container (main.py): its buckets' prefixes, the warehouse's and the sources' secrets, the
+# platform's key.
 data "aws_iam_policy_document" "job" {
   statement {
     sid       = "ReadWriteObjects"
@@ -76,6 +77,14 @@ data "aws_iam_policy_document" "job" {
     sid       = "WarehousePassword"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = [local.redshift_secret_arn]
+  }
+  dynamic "statement" {
+    for_each = length(aws_secretsmanager_secret.source) > 0 ? [1] : []
+    content {
+      sid       = "SourceSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [for secret in aws_secretsmanager_secret.source : secret.arn]
+    }
   }
   statement {
     sid       = "Encryption"

@@ -9,7 +9,7 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
-from platform_assets.catalog import load_catalog
+from platform_assets.catalog import DatabaseRead, load_catalog
 from platform_assets.runtime.cli import build_parser
 from platform_assets.settings import PACKAGE_DIRECTORY
 from tests.conftest import render_state_machine
@@ -79,6 +79,24 @@ def test_unix_crons_become_eventbridge_crons(offline: Workspace, tmp_path: Path,
     assert load_catalog(catalog).source("flights").schedule.cron == cron
     crons = offline.evaluate("local.aws_crons", f"-var=catalog_path={catalog}")
     assert crons["flights"] == expected
+
+
+def test_every_secret_the_catalog_names_is_created_once_and_readable_by_the_job(
+    offline: Workspace, tmp_path: Path
+):
+    named = set()
+    for source in CATALOG.sources:
+        references = [*getattr(source.read, "secrets", {}).values()]
+        references += [source.read.url] if isinstance(source.read, DatabaseRead) else []
+        named |= {ref.aws_secret for ref in references if ref.aws_secret}
+    assert named == {"platform/weather-api-token", "platform/client-database"}
+    assert set(offline.evaluate("local.source_secret_names")) == named
+    iam = (INFRA / "iam.tf").read_text()
+    assert "resources = [for secret in aws_secretsmanager_secret.source : secret.arn]" in iam
+    files_only = tmp_path / "catalog.yaml"
+    seed = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
+    files_only.write_text(seed[: seed.index("  - name: weather")])
+    assert offline.evaluate("local.source_secret_names", f"-var=catalog_path={files_only}") == []
 
 
 def parse(path: Path) -> dict:
