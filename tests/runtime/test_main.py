@@ -57,7 +57,8 @@ def test_load_of_a_partition_never_pushed_fails_clearly(run_main):
         ),
         (
             ("push", "--source", "nope", "--partition", "2013-02-03"),
-            "main.py: error: unknown source 'nope' (known: flights)",
+            "main.py: error: unknown source 'nope'"
+            " (known: flights, weather, airlines, airports, planes)",
         ),
         (
             ("push", "--source", "flights", "--partition", "2014-01-01"),
