@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from platform_assets.samples.weather_api import WeatherApi
-from platform_assets.settings import load_settings
+from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
 from tests.conftest import warehouse_query
 
 TOKEN = "weather-test-token"
@@ -84,3 +84,47 @@ def test_a_wrong_token_fails_at_once_naming_the_source_and_writes_nothing(
     )
     assert api.requests - before == 1
     assert load_settings(env).lake.stored_schema("weather") is None
+
+
+def test_a_field_the_api_starts_sending_fails_under_freeze_and_joins_under_evolve(
+    home, tmp_path, run_main
+):
+    api = WeatherApi(token=TOKEN)
+    api.records = [
+        {**r, "visib_km": round(r["visib"] * 1.609, 1)} if r["time_hour"] >= "2013-01-02" else r
+        for r in api.records
+    ]
+    server = api.serve()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    env = {"PLATFORM_HOME": str(home), "WEATHER_API_URL": url, "WEATHER_API_TOKEN": TOKEN}
+    try:
+        first = run_main("push", "--source", "weather", "--partition", "2013-01-01", env=env)
+        assert first.returncode == 0, first.stderr
+        frozen = run_main("push", "--source", "weather", "--partition", "2013-01-02", env=env)
+        assert frozen.returncode == 1
+        assert (
+            frozen.stderr.strip()
+            .splitlines()[-1]
+            .endswith(
+                "page=1&per_page=100: upstream added column(s) visib_km, which the frozen schema"
+                " does not have (schema_contract: evolve would add them)"
+            )
+        )
+        seed = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
+        block = "    key: [origin, time_hour]\n"
+        evolving = tmp_path / "evolve.yaml"
+        evolving.write_text(seed.replace(block, block + "    schema_contract: evolve\n", 1))
+        env["PLATFORM_CATALOG"] = str(evolving)
+        second = run_main("push", "--source", "weather", "--partition", "2013-01-02", env=env)
+        assert second.returncode == 0, second.stderr
+    finally:
+        server.shutdown()
+    sql = 'SELECT CAST(dt AS VARCHAR), COUNT(visib_km), COUNT(*) FROM "{schema}".weather'
+    held = {
+        day: [r for r in api.records if r["time_hour"].startswith(day)]
+        for day in ("2013-01-01", "2013-01-02")
+    }
+    assert warehouse_query(load_settings(env), sql + " GROUP BY 1 ORDER BY 1") == [
+        (day, sum(r.get("visib_km") is not None for r in rows), len(rows))
+        for day, rows in held.items()
+    ]

@@ -126,3 +126,9 @@ def test_a_url_that_is_not_one_is_a_configuration_error():
 def test_the_catalog_refuses_what_cannot_be_read_safely(fields, message):
     with pytest.raises(ValueError, match=message):
         spec(**fields)
+
+
+def test_a_date_column_the_table_lacks_is_named_with_those_it_has(client_database):
+    seed(client_database, ["airlines"])
+    with pytest.raises(RunError, match=r"\(airlines\): no column day \(there are carrier, name\)"):
+        list(read_database(spec(table="airlines", date_column="day"), JANUARY_2, client_database))
