@@ -365,3 +365,14 @@ def january_flights() -> pa.Table:
     naive = table["time_hour"].cast(pa.timestamp("s", tz="UTC")).cast(pa.timestamp("s"))
     table = table.set_column(table.schema.get_field_index("time_hour"), "time_hour", naive)
     return table.filter(pc.less(table["time_hour"], pa.scalar(dt.datetime(2013, 2, 1))))
+
+
+def put_secret(name: str, value: str) -> None:
+    """Set a secret on the moto server, whether it is new, exists, or is pending deletion (the
+    infra rehearsal's destroy leaves the catalog's secrets so, with a recovery window)."""
+    secrets = boto3.client("secretsmanager")
+    try:
+        secrets.create_secret(Name=name, SecretString=value)
+    except secrets.exceptions.ResourceExistsException:
+        secrets.restore_secret(SecretId=name)  # a no-op unless it is pending deletion
+        secrets.put_secret_value(SecretId=name, SecretString=value)

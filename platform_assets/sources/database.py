@@ -51,12 +51,14 @@ def read_database(
             stream_results=True, yield_per=spec.chunk_rows
         ).execute(statement, parameters)
         names = list(result.keys())
-        for rows in result.partitions():
+        while rows := result.fetchmany(spec.chunk_rows):
             columns = zip(*rows, strict=True)
             arrays = [
                 _array(values, name, origin) for values, name in zip(columns, names, strict=True)
             ]
+            del rows, columns  # the Python rows go before the next chunk is fetched
             yield with_origin(pa.RecordBatch.from_arrays(arrays, names=names), origin)
+            del arrays
 
 
 def newest_cursor(spec: DatabaseRead, period: Period, url: str) -> Any:

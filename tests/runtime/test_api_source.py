@@ -6,19 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-import boto3
 import pytest
 
 from platform_assets.samples.weather_api import WeatherApi
 from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
-from tests.conftest import warehouse_query
+from tests.conftest import put_secret, warehouse_query
 
 TOKEN = "weather-test-token"
 JANUARY = ("--partition", "2013-01-01", "--to", "2013-01-31")
 COLUMNS = "origin, time_hour, temp, dewp, humid, wind_dir, wind_speed, wind_gust, precip, visib"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # one per test: faults a failed test left queued never reach the next
 def weather_api() -> Iterator[tuple[WeatherApi, str]]:
     api = WeatherApi(token=TOKEN)
     server = api.serve()
@@ -30,11 +29,7 @@ def with_api(env: dict[str, str], url: str, token: str) -> dict[str, str]:
     """WEATHER_API_URL, and the token where the mode reads it from (the catalog names both)."""
     if env["PLATFORM_ENV"] != "aws":
         return {**env, "WEATHER_API_URL": url, "WEATHER_API_TOKEN": token}
-    secrets = boto3.client("secretsmanager")
-    try:
-        secrets.create_secret(Name="platform/weather-api-token", SecretString=token)
-    except secrets.exceptions.ResourceExistsException:
-        secrets.put_secret_value(SecretId="platform/weather-api-token", SecretString=token)
+    put_secret("platform/weather-api-token", token)
     return {**env, "WEATHER_API_URL": url}
 
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import boto3
 import pyarrow as pa
 import sqlalchemy as sa
 
 from platform_assets.samples.client_database import seed
 from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
-from tests.conftest import warehouse_query
+from tests.conftest import put_secret, warehouse_query
 from tests.sources.test_database_source import execute, fill
 
 JANUARY = ("--partition", "2013-01-01", "--to", "2013-01-31")
@@ -83,11 +82,7 @@ def client_database_url(env: dict[str, str], url: str) -> dict[str, str]:
     of the platform/client-database secret."""
     if env["PLATFORM_ENV"] != "aws":
         return {**env, "CLIENT_DATABASE_URL": url}
-    secrets, value = boto3.client("secretsmanager"), json.dumps({"url": url})
-    try:
-        secrets.create_secret(Name="platform/client-database", SecretString=value)
-    except secrets.exceptions.ResourceExistsException:
-        secrets.put_secret_value(SecretId="platform/client-database", SecretString=value)
+    put_secret("platform/client-database", json.dumps({"url": url}))
     return {k: v for k, v in env.items() if k != "CLIENT_DATABASE_URL"}
 
 

@@ -37,7 +37,7 @@ def weather_spec(**changes: object) -> HttpApiRead:
     return HttpApiRead.model_validate(spec)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture  # one per test: faults a failed test left queued never reach the next
 def weather() -> Iterator[tuple[WeatherApi, str]]:
     api = WeatherApi(token=TOKEN)
     server = api.serve()
