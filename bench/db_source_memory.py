@@ -1,12 +1,15 @@
 """Peak memory and wall time of reading one 1,000,000-row partition from a client database
 (PostgreSQL, MariaDB) through the `database` source kind, against baselines, side by side.
 
-    .venv/bin/python bench/db_source_memory.py [--runs 5] [--rows 1000000] [--database mariadb]
+    .venv/bin/python bench/db_source_memory.py [--runs 5] [--mariadb-runs 3] [--rows 1000000]
+        [--database postgresql|mariadb]
 
 Every run is a fresh process; its peak RSS is the ru_maxrss that wait4 reports for it (the
 largest of it and its children), its seconds the wall time from start to exit, imports included.
-The runs interleave so that a noisy neighbour hits every variant alike. The script makes its own
-PostgreSQL schema and MariaDB database (bench_<hex>), fills them, and drops them at the end.
+The runs interleave so that a noisy neighbour hits every variant alike; MariaDB's variants run
+fewer times by default, as PyMySQL decodes rows in pure Python (≈ 25 s a million rows). The
+script makes its own PostgreSQL schema and MariaDB database (bench_<hex>), fills them, and drops
+them at the end.
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ class Variant:
     name: str
     argv: list[str]
     env: dict[str, str]
+    runs: int
     counted: bool = True  # must read the whole day
     lake: bool = False  # needs a fresh PLATFORM_HOME each run
     kib: list[int] = field(default_factory=list)
@@ -116,6 +120,7 @@ class Variant:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--mariadb-runs", type=int, default=3, help="runs of MariaDB's variants")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in the partition")
     parser.add_argument("--database", choices=list(DRIVERS), action="append", help="both unless")
     arguments = parser.parse_args()
@@ -125,17 +130,23 @@ def main() -> None:
         catalog = scratch / "catalog.yaml"
         catalog.write_text(CATALOG)
         with _filled(databases, arguments.rows) as urls:
-            variants = [v for name, url in urls.items() for v in _variants(name, url, catalog)]
+            runs = {"postgresql": arguments.runs, "mariadb": arguments.mariadb_runs}
+            variants = [
+                variant
+                for database, url in urls.items()
+                for variant in _variants(database, url, catalog, runs[database])
+            ]
             started = time.perf_counter()
-            for run in range(arguments.runs):
+            for run in range(max(variant.runs for variant in variants)):
                 for variant in variants:
-                    _run(variant, scratch, arguments.rows)
-                print(f"run {run + 1}/{arguments.runs} done", file=sys.stderr)
+                    if run < variant.runs:
+                        _run(variant, scratch, arguments.rows)
+                print(f"round {run + 1} done", file=sys.stderr)
             elapsed = time.perf_counter() - started
-    _print(variants, arguments.runs, elapsed)
+    _print(variants, elapsed)
 
 
-def _variants(database: str, url: str, catalog: Path) -> list[Variant]:
+def _variants(database: str, url: str, catalog: Path, runs: int) -> list[Variant]:
     driver = DRIVERS[database]
     env = {URL_ENV: url}
 
@@ -148,6 +159,7 @@ def _variants(database: str, url: str, catalog: Path) -> list[Variant]:
             f"import only (pyarrow, sqlalchemy, {driver})",
             python(IMPORT_ONLY.format(driver=driver)),
             env,
+            runs,
             counted=False,
         ),
         Variant(
@@ -155,16 +167,18 @@ def _variants(database: str, url: str, catalog: Path) -> list[Variant]:
             f"import only ({driver}, platform reader module)",
             python(IMPORT_READER.format(driver=driver)),
             env,
+            runs,
             counted=False,
         ),
-        Variant(database, "whole result: pandas.read_sql", python(PANDAS_READ_SQL), env),
-        Variant(database, "whole result: fetchall → pa.Table", python(FETCHALL_ARROW), env),
+        Variant(database, "whole result: pandas.read_sql", python(PANDAS_READ_SQL), env, runs),
+        Variant(database, "whole result: fetchall → pa.Table", python(FETCHALL_ARROW), env, runs),
         *(
             Variant(
                 database,
                 f"read_database, chunk_rows {rows:,}",
                 python(READ_DATABASE, str(rows)),
                 env,
+                runs,
             )
             for rows in CHUNKS
         ),
@@ -173,6 +187,7 @@ def _variants(database: str, url: str, catalog: Path) -> list[Variant]:
             "main.py push --no-load (chunk_rows 50,000)",
             [*PUSH, "--partition", DAY.isoformat(), "--no-load"],
             {**env, "PLATFORM_ENV": "local", "PLATFORM_CATALOG": str(catalog)},
+            runs,
             lake=True,
         ),
     ]
@@ -211,9 +226,10 @@ def _run(variant: Variant, scratch: Path, expected: int) -> None:
     variant.rows.add(rows)
 
 
-def _print(variants: list[Variant], runs: int, elapsed: float) -> None:
+def _print(variants: list[Variant], elapsed: float) -> None:
     header = (
         "variant",
+        "runs",
         "rows",
         "peak RSS MiB",
         "min-max",
@@ -230,6 +246,7 @@ def _print(variants: list[Variant], runs: int, elapsed: float) -> None:
             lines.append(
                 (
                     variant.label,
+                    str(len(variant.kib)),
                     ", ".join(f"{rows:,}" for rows in sorted(variant.rows)),
                     f"{peak:.0f}",
                     f"{min(variant.kib) / 1024:.0f}-{max(variant.kib) / 1024:.0f}",
@@ -239,7 +256,7 @@ def _print(variants: list[Variant], runs: int, elapsed: float) -> None:
                 )
             )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    print(f"medians of {runs} runs each, interleaved; {elapsed / 60:.1f} minutes in all")
+    print(f"medians over interleaved runs, {elapsed / 60:.1f} minutes in all")
     for line in lines:
         cells = [
             cell.ljust(w) if i == 0 else cell.rjust(w)
