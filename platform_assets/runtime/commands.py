@@ -12,7 +12,7 @@ from typing import Literal
 import pyarrow as pa
 
 from platform_assets.catalog import Source
-from platform_assets.contracts import Conformer, SchemaContract, effective_schema
+from platform_assets.contracts import Conformer, SchemaContract, effective_schema, origin_of
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Area, Manifest
 from platform_assets.partitions import Period
@@ -124,7 +124,7 @@ def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer)
     source = job.source
     window = window_for(source, period, settings.lake, settings.upstream)
     batches = (
-        conformer.conform(batch)
+        conformer.conform(_key_complete(batch, source.key))
         for batch in extract(source.read, period, conformer.schema, settings.upstream, window)
     )
     first = next(batches, None)
@@ -194,6 +194,13 @@ def _source_schema(source: Source, settings: Settings) -> pa.Schema:
             f"source {source.name}: no declared columns and nothing pushed yet to infer them from"
         )
     return schema
+
+
+def _key_complete(batch: pa.RecordBatch, key: Sequence[str]) -> pa.RecordBatch:
+    for name in key:
+        if name in batch.schema.names and (nulls := batch.column(name).null_count):
+            raise RunError(f"{origin_of(batch)}: {nulls} row(s) with no {name}, a key column")
+    return batch
 
 
 def _chain(

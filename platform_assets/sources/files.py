@@ -25,6 +25,8 @@ _COLUMN_COUNT = re.compile(r"Expected (\d+) columns, got (\d+)")
 _CONVERSION = re.compile(
     r"In CSV column #(\d+): CSV conversion error to (.+?): invalid value '(.*)'"
 )
+_NOT_UTF8 = re.compile(r"In CSV column #(\d+): CSV conversion error to string: invalid UTF8 data")
+_OTHER_DELIMITERS = (",", ";", "\t", "|")
 
 
 class SourceFileError(RunError):
@@ -40,6 +42,8 @@ def read_files(
     for path in paths:
         url = landing.url(path)
         for batch in _read_file(spec, path, schema, landing):
+            if spec.format == "csv" and batch.num_columns == 1:
+                _check_delimiter(batch.schema.names[0], spec.delimiter, url)
             if schema is None:
                 schema = batch.schema  # later files parse as the first one did
             if spec.date_column is not None:
@@ -109,6 +113,16 @@ def _read_parquet(path: str, landing: Store) -> Iterator[pa.RecordBatch]:
         yield from pq.ParquetFile(handle).iter_batches()
 
 
+def _check_delimiter(header: str, delimiter: str, url: str) -> None:
+    """A file with one column whose name holds another delimiter was split on the wrong one."""
+    for other in _OTHER_DELIMITERS:
+        if other != delimiter and other in header:
+            raise SourceFileError(
+                f"{url}: line 1: one column {header!r}: the delimiter looks like {other!r},"
+                f" not {delimiter!r} (read.delimiter)"
+            )
+
+
 def _rows_in_period(batch: pa.RecordBatch, column: str, period: Period, url: str) -> pa.RecordBatch:
     if column not in batch.schema.names:
         raise SourceFileError(f"{url}: date_column {column!r} is not a column of the file")
@@ -144,6 +158,12 @@ def _locate_csv(text: io.TextIOBase, delimiter: str, cause: str) -> str | None:
         for row in rows:
             if len(row) != expected:
                 return f"line {rows.line_num}: expected {expected} columns, got {len(row)}"
+    elif match := _NOT_UTF8.search(cause):
+        index = int(match.group(1))
+        for row in rows:
+            if index < len(row) and "\ufffd" in row[index]:
+                column = header[index] if index < len(header) else f"#{index + 1}"
+                return f"line {rows.line_num}: column {column}: not UTF-8 (re-encode the file)"
     elif match := _CONVERSION.search(cause):
         index, type_name, value = int(match.group(1)), match.group(2), match.group(3)
         for row in rows:

@@ -1,0 +1,180 @@
+"""Bad input, one case a row: the exit code, the one line main.py prints last, and nothing
+published. README's "Troubleshooting" lists the same messages with what to do about them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from platform_assets.samples.weather_api import WeatherApi
+from platform_assets.settings import load_settings
+from tests.conftest import warehouse_query
+
+DAY = "2024-01-02"
+CATALOG = """
+sources:
+  - name: orders
+    read: {kind: files, path: "drops/{dt:%Y-%m-%d}.csv", format: csv}
+    partitioning: {granularity: daily, start: 2024-01-01, end: 2024-02-01}
+    schedule: {cron: "0 6 * * *"}
+    key: [id]
+    columns: {id: int64, amount: float64, region: string}
+  - name: readings
+    read:
+      kind: http_api
+      base_url_env: READINGS_URL
+      path: /observations
+      params: {start: "{start}", end: "{end}"}
+      records: data
+    partitioning: {granularity: daily, start: 2013-01-01, end: 2014-01-01}
+"""
+GOOD = "id,amount,region\n1,1.5,eu\n2,2.5,us\n"
+
+
+@dataclass(frozen=True)
+class Case:
+    drop: bytes | None = GOOD.encode()  # the day's file (None: no file at all)
+    arguments: tuple[str, ...] = ("push", "--source", "orders", "--partition", DAY)
+    catalog: Callable[[str], str] = field(default=lambda text: text)
+    exit_code: int = 1
+    message: str = ""
+
+
+CASES = {
+    "malformed CSV row": Case(
+        drop=b"id,amount,region\n1,1.5,eu\n2,2.5,us,surplus\n",
+        message=r"^main\.py: failed: source orders partition 2024-01-02: file://.*/drops/"
+        r"2024-01-02\.csv: line 3: expected 3 columns, got 4$",
+    ),
+    "wrong delimiter": Case(
+        drop=b"id;amount;region\n1;1.5;eu\n",
+        message=r"line 1: one column 'id;amount;region': the delimiter looks like ';', not ','"
+        r" \(read.delimiter\)$",
+    ),
+    "empty file": Case(
+        drop=b"", message=r"2024-01-02\.csv: line 1: empty file, expected a header$"
+    ),
+    "missing file for a day": Case(drop=None, message=r"/drops/2024-01-02\.csv: file not found$"),
+    "non-UTF-8 bytes": Case(
+        drop="id,amount,region\n1,1.5,Zürich\n".encode("latin-1"),
+        message=r"2024-01-02\.csv: line 2: column region: not UTF-8 \(re-encode the file\)$",
+    ),
+    "schema drift": Case(
+        drop=b"id,amount,region,channel\n1,1.5,eu,web\n",
+        message=r"2024-01-02\.csv: upstream added column\(s\) channel, which the frozen schema"
+        r" does not have \(schema_contract: evolve would add them\)$",
+    ),
+    "a type change": Case(
+        drop=b"id,amount,region\n1,one euro,eu\n",
+        message=r"2024-01-02\.csv: line 2: column amount: 'one euro' is not a valid double$",
+    ),
+    "nulls in a declared key": Case(
+        drop=b"id,amount,region\n1,1.5,eu\n,2.5,us\n",
+        message=r"2024-01-02\.csv: 1 row\(s\) with no id, a key column$",
+    ),
+    "header only": Case(
+        drop=b"id,amount,region\n",
+        message=r"partition 2024-01-02: no rows \(set empty_ok: true if that can be right\)$",
+    ),
+    "unknown source": Case(
+        arguments=("push", "--source", "nope", "--partition", DAY),
+        exit_code=2,
+        message=r"error: unknown source 'nope' \(known: orders, readings\)",
+    ),
+    "bad partition key": Case(
+        arguments=("push", "--source", "orders", "--partition", "2024-13-01"),
+        exit_code=2,
+        message=r"error: source orders: '2024-13-01' is not a date YYYY-MM-DD \(month must be in",
+    ),
+    "a range ending before it starts": Case(
+        arguments=("push", "--source", "orders", "--partition", DAY, "--to", "2024-01-01"),
+        exit_code=2,
+        message=r"error: source orders: the range ends \(2024-01-01\) before it starts"
+        r" \(2024-01-02\)$",
+    ),
+    "a partition outside the source's": Case(
+        arguments=("push", "--source", "orders", "--partition", "2025-01-01"),
+        exit_code=2,
+        message=r"2025-01-01 is outside source orders's partitions \(2024-01-01 to 2024-01-31\)$",
+    ),
+    "a catalog with a bad cron": Case(
+        catalog=lambda text: text.replace('"0 6 * * *"', '"0 6 * *"'),
+        exit_code=2,
+        message=r"catalog\.yaml: source 'orders': key 'schedule\.cron': '0 6 \* \*' is not a"
+        r" five-field cron expression$",
+    ),
+    "an unknown key in the catalog": Case(
+        catalog=lambda text: text.replace("key: [id]", "keys: [id]"),
+        exit_code=2,
+        message=r"catalog\.yaml: source 'orders': key 'keys': unknown key"
+        r" \(did you mean 'key'\?\)$",
+    ),
+    "a hostile identifier": Case(
+        catalog=lambda text: text.replace(
+            "region: string}", 'region: string, "x\\"; DROP TABLE orders; --": string}'
+        ),
+        exit_code=2,
+        message=r"source 'orders': key 'columns': column name 'x\"; DROP TABLE orders; --' must be"
+        r" lower-case letters, digits and _$",
+    ),
+    "an API returning HTML instead of JSON": Case(
+        arguments=("push", "--source", "readings", "--partition", "2013-01-02"),
+        message=r"failed: source readings partition 2013-01-02: http://127\.0\.0\.1:\d+/observations"
+        r"\?start=2013-01-02&end=2013-01-03: not JSON \(text/html\): '<html><body>Please sign in",
+    ),
+}
+
+
+@pytest.fixture
+def html_api():
+    """An API whose next answer is a sign-in page instead of JSON."""
+    api = WeatherApi()
+    api.fail_next("html")
+    server = api.serve()
+    yield api, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_bad_input_exits_with_one_line_and_publishes_nothing(
+    case, run_main, home, tmp_path, html_api
+):
+    _, url = html_api
+    drops = home / "drops"
+    drops.mkdir()
+    (drops / "2024-01-01.csv").write_text(GOOD)
+    if case.drop is not None:
+        (drops / f"{DAY}.csv").write_bytes(case.drop)
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(CATALOG)
+    env = {"PLATFORM_CATALOG": str(catalog), "READINGS_URL": url}
+    good = run_main("push", "--source", "orders", "--partition", "2024-01-01", env=env)
+    assert good.returncode == 0, good.stderr
+    before = lake_files(home)
+    assert len([name for name in before if name.endswith("_manifest.json")]) == 1
+
+    catalog.write_text(case.catalog(CATALOG))
+    result = run_main(*case.arguments, env=env)
+    last = result.stderr.strip().splitlines()[-1]
+    assert result.returncode == case.exit_code, result.stderr
+    assert re.search(case.message, last), last
+    assert last.startswith(
+        "main.py: failed: source " if case.exit_code == 1 else "main.py: error: "
+    )
+    assert lake_files(home) == before  # nothing published, the previous version intact
+    settings = load_settings({"PLATFORM_HOME": str(home)})
+    assert warehouse_query(
+        settings, 'SELECT CAST(dt AS VARCHAR), COUNT(*) FROM "{schema}".orders GROUP BY 1'
+    ) == [("2024-01-01", 2)]
+
+
+def lake_files(home: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(home)): path.read_bytes()
+        for path in (home / "lake").rglob("*")
+        if path.is_file()
+    }
