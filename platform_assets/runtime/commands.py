@@ -93,6 +93,8 @@ def _push(job: Job, settings: Settings) -> Materialization:
             manifest = _publish(job, settings, period, conformer)
         except RunError as error:
             raise RunError(f"{where}: {error}") from None
+        except ConfigurationError as error:  # e.g. an environment variable the source names
+            raise ConfigurationError(f"{where}: {error}") from None
         if conformer.grown:
             assert conformer.schema is not None
             lake.store_schema(source.name, conformer.schema)

@@ -121,6 +121,13 @@ CASES = {
         message=r"source 'orders': key 'columns': column name 'x\"; DROP TABLE orders; --' must be"
         r" lower-case letters, digits and _$",
     ),
+    "an environment variable the source names is unset": Case(
+        arguments=("push", "--source", "readings", "--partition", "2013-01-02"),
+        catalog=lambda text: text.replace("READINGS_URL", "UNSET_READINGS_URL"),
+        exit_code=2,
+        message=r"error: source readings partition 2013-01-02: the catalog needs the environment"
+        r" variable UNSET_READINGS_URL$",
+    ),
     "an API returning HTML instead of JSON": Case(
         arguments=("push", "--source", "readings", "--partition", "2013-01-02"),
         message=r"failed: source readings partition 2013-01-02: http://127\.0\.0\.1:\d+/observations"
