@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -27,7 +28,8 @@ import sqlalchemy
 from moto.server import ThreadedMotoServer
 
 from platform_assets.samples.nycflights13 import data_directory, flights_csv_lines, land_flights
-from platform_assets.settings import PROJECT_DIRECTORY, Settings, load_settings
+from platform_assets.samples.weather_api import WeatherApi
+from platform_assets.settings import PACKAGE_DIRECTORY, PROJECT_DIRECTORY, Settings, load_settings
 from platform_assets.storage import S3Store
 from tests.moto_batch import BatchRunner, complete_moto_step_functions
 from tests.redshift_standin import RedshiftStandIn, assert_valid_redshift
@@ -376,3 +378,21 @@ def put_secret(name: str, value: str) -> None:
     except secrets.exceptions.ResourceExistsException:
         secrets.restore_secret(SecretId=name)  # a no-op unless it is pending deletion
         secrets.put_secret_value(SecretId=name, SecretString=value)
+
+
+def edited_seed_catalog(path: Path, old: str, new: str) -> str:
+    """The seed catalog with its one `old` replaced by `new`, written to `path`."""
+    seed = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
+    assert seed.count(old) == 1, old
+    path.write_text(seed.replace(old, new))
+    return str(path)
+
+
+@contextlib.contextmanager
+def served(api: WeatherApi) -> Iterator[str]:
+    """The sample API on a free loopback port, for the duration; yields its base URL."""
+    server = api.serve()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

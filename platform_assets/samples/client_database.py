@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -57,10 +56,6 @@ def seed(url: str, tables: Iterable[str] = TABLES) -> dict[str, int]:
 
 def _sample(name: str) -> pa.Table:
     return pacsv.read_csv(data_directory() / f"{name}.csv")
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path.resolve()}"
 
 
 def main() -> int:

@@ -18,6 +18,7 @@ from platform_assets.catalog import FilesRead
 from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.partitions import Period
+from platform_assets.sources.period_filter import rows_within
 from platform_assets.storage import Store, has_wildcards
 
 CSV_BLOCK_BYTES = 4 << 20
@@ -126,10 +127,7 @@ def _check_delimiter(header: str, delimiter: str, url: str) -> None:
 def _rows_in_period(batch: pa.RecordBatch, column: str, period: Period, url: str) -> pa.RecordBatch:
     if column not in batch.schema.names:
         raise SourceFileError(f"{url}: date_column {column!r} is not a column of the file")
-    days = pc.cast(batch[column], pa.date32())
-    start = pa.scalar(period.start, pa.date32())
-    end = pa.scalar(period.end, pa.date32())
-    return batch.filter(pc.and_(pc.greater_equal(days, start), pc.less(days, end)))
+    return rows_within(batch, pc.cast(batch[column], pa.date32()), period)
 
 
 def _locate(
@@ -162,17 +160,21 @@ def _locate_csv(text: io.TextIOBase, delimiter: str, cause: str) -> str | None:
         index = int(match.group(1))
         for row in rows:
             if index < len(row) and "\ufffd" in row[index]:
-                column = header[index] if index < len(header) else f"#{index + 1}"
+                column = _column_name(header, index)
                 return f"line {rows.line_num}: column {column}: not UTF-8 (re-encode the file)"
     elif match := _CONVERSION.search(cause):
         index, type_name, value = int(match.group(1)), match.group(2), match.group(3)
         for row in rows:
             if index < len(row) and row[index] == value:
-                column = header[index] if index < len(header) else f"#{index + 1}"
+                column = _column_name(header, index)
                 return (
                     f"line {rows.line_num}: column {column}: {value!r} is not a valid {type_name}"
                 )
     return None
+
+
+def _column_name(header: list[str], index: int) -> str:
+    return header[index] if index < len(header) else f"#{index + 1}"
 
 
 def _locate_jsonl(text: io.TextIOBase, schema: pa.Schema | None) -> str | None:

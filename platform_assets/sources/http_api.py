@@ -22,6 +22,7 @@ from platform_assets.catalog import HttpApiRead, Pagination
 from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.partitions import Period
+from platform_assets.sources.period_filter import rows_within
 
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 
@@ -183,9 +184,7 @@ def _rows_in_period(batch: pa.RecordBatch, column: str, period: Period, url: str
         days = pc.cast(values, pa.date32())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
         raise ApiError(f"{url}: date_column {column!r}: {error}") from None
-    start = pa.scalar(period.start, pa.date32())
-    end = pa.scalar(period.end, pa.date32())
-    return batch.filter(pc.and_(pc.greater_equal(days, start), pc.less(days, end)))
+    return rows_within(batch, days, period)
 
 
 class _Pace:

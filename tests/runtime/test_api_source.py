@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from platform_assets.samples.weather_api import WeatherApi
-from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
-from tests.conftest import put_secret, warehouse_query
+from platform_assets.settings import load_settings
+from tests.conftest import edited_seed_catalog, put_secret, served, warehouse_query
 
 TOKEN = "weather-test-token"
 JANUARY = ("--partition", "2013-01-01", "--to", "2013-01-31")
@@ -20,9 +20,8 @@ COLUMNS = "origin, time_hour, temp, dewp, humid, wind_dir, wind_speed, wind_gust
 @pytest.fixture  # one per test: faults a failed test left queued never reach the next
 def weather_api() -> Iterator[tuple[WeatherApi, str]]:
     api = WeatherApi(token=TOKEN)
-    server = api.serve()
-    yield api, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with served(api) as url:
+        yield api, url
 
 
 def with_api(env: dict[str, str], url: str, token: str) -> dict[str, str]:
@@ -89,10 +88,8 @@ def test_a_field_the_api_starts_sending_fails_under_freeze_and_joins_under_evolv
         {**r, "visib_km": round(r["visib"] * 1.609, 1)} if r["time_hour"] >= "2013-01-02" else r
         for r in api.records
     ]
-    server = api.serve()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    env = {"PLATFORM_HOME": str(home), "WEATHER_API_URL": url, "WEATHER_API_TOKEN": TOKEN}
-    try:
+    with served(api) as url:
+        env = {"PLATFORM_HOME": str(home), "WEATHER_API_URL": url, "WEATHER_API_TOKEN": TOKEN}
         first = run_main("push", "--source", "weather", "--partition", "2013-01-01", env=env)
         assert first.returncode == 0, first.stderr
         frozen = run_main("push", "--source", "weather", "--partition", "2013-01-02", env=env)
@@ -105,15 +102,12 @@ def test_a_field_the_api_starts_sending_fails_under_freeze_and_joins_under_evolv
                 " does not have (schema_contract: evolve would add them)"
             )
         )
-        seed = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
         block = "    key: [origin, time_hour]\n"
-        evolving = tmp_path / "evolve.yaml"
-        evolving.write_text(seed.replace(block, block + "    schema_contract: evolve\n", 1))
-        env["PLATFORM_CATALOG"] = str(evolving)
+        env["PLATFORM_CATALOG"] = edited_seed_catalog(
+            tmp_path / "evolve.yaml", block, block + "    schema_contract: evolve\n"
+        )
         second = run_main("push", "--source", "weather", "--partition", "2013-01-02", env=env)
         assert second.returncode == 0, second.stderr
-    finally:
-        server.shutdown()
     sql = 'SELECT CAST(dt AS VARCHAR), COUNT(visib_km), COUNT(*) FROM "{schema}".weather'
     held = {
         day: [r for r in api.records if r["time_hour"].startswith(day)]

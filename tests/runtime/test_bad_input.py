@@ -12,7 +12,7 @@ import pytest
 
 from platform_assets.samples.weather_api import WeatherApi
 from platform_assets.settings import load_settings
-from tests.conftest import warehouse_query
+from tests.conftest import served, warehouse_query
 
 DAY = "2024-01-02"
 CATALOG = """
@@ -141,9 +141,8 @@ def html_api():
     """An API whose next answer is a sign-in page instead of JSON."""
     api = WeatherApi()
     api.fail_next("html")
-    server = api.serve()
-    yield api, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with served(api) as url:
+        yield api, url
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())

@@ -11,8 +11,8 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from platform_assets.samples.client_database import seed
-from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
-from tests.conftest import put_secret, warehouse_query
+from platform_assets.settings import load_settings
+from tests.conftest import edited_seed_catalog, put_secret, warehouse_query
 from tests.sources.test_database_source import execute, fill
 
 JANUARY = ("--partition", "2013-01-01", "--to", "2013-01-31")
@@ -40,11 +40,10 @@ CLIENT_FLIGHTS = """
 """
 
 
-def with_source(tmp_path: Path, block: str, name: str = "catalog.yaml") -> str:
-    seed = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
-    path = tmp_path / name
-    path.write_text(seed.replace("\n# Exports:", f"{block}\n# Exports:", 1))
-    return str(path)
+def with_source(tmp_path: Path, block: str) -> str:
+    """The seed catalog with one more source."""
+    exports = "\n# Exports:"
+    return edited_seed_catalog(tmp_path / "catalog.yaml", exports, block + exports)
 
 
 def upstream_rows(url: str, sql: str) -> list[tuple]:
@@ -136,12 +135,10 @@ def test_a_column_added_upstream_fails_under_freeze_and_joins_under_evolve(
 
 
 def _evolving_airlines(tmp_path: Path) -> str:
-    seed = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
     block = "    key: [carrier]\n"
-    assert seed.count(block) == 1
-    path = tmp_path / "evolve.yaml"
-    path.write_text(seed.replace(block, block + "    schema_contract: evolve\n"))
-    return str(path)
+    return edited_seed_catalog(
+        tmp_path / "evolve.yaml", block, block + "    schema_contract: evolve\n"
+    )
 
 
 INCREMENTAL = """

@@ -17,6 +17,7 @@ from platform_assets.catalog import HttpApiRead
 from platform_assets.partitions import Period
 from platform_assets.samples.weather_api import WeatherApi
 from platform_assets.sources.http_api import ApiError, read_api
+from tests.conftest import served
 
 JANUARY_2ND = Period(dt.date(2013, 1, 2), dt.date(2013, 1, 3))
 TOKEN = "test-token-not-a-secret"
@@ -40,10 +41,8 @@ def weather_spec(**changes: object) -> HttpApiRead:
 @pytest.fixture  # one per test: faults a failed test left queued never reach the next
 def weather() -> Iterator[tuple[WeatherApi, str]]:
     api = WeatherApi(token=TOKEN)
-    server = api.serve()
-    host, port = server.server_address[:2]
-    yield api, f"http://{host}:{port}"
-    server.shutdown()
+    with served(api) as url:
+        yield api, url
 
 
 def expected_rows(api: WeatherApi, period: Period) -> list[tuple[str, str]]:
