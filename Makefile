@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CHECKOV_VENV ?= .venv-checkov
+BENCH_VENV := .venv-bench
+RUNS ?= 5
 SERVE ?= 1
 PORT ?= 3000
 SOURCE ?= flights
@@ -18,7 +20,7 @@ WEATHER_API_TOKEN_FILE := $(PLATFORM_HOME)/weather-api-token
 export CLIENT_DATABASE_URL WEATHER_API_URL
 WITH_TOKEN = WEATHER_API_TOKEN="$$(cat $(WEATHER_API_TOKEN_FILE))"
 
-.PHONY: install sample-data weather-api run test lint format clean
+.PHONY: install sample-data weather-api run test bench lint format clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +34,12 @@ install: $(BIN)/.installed
 $(CHECKOV_VENV)/.installed:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==3.3.30
+	touch $@
+
+# the peers the benchmarks compare against whose pins conflict with ours (awswrangler's pyarrow)
+$(BENCH_VENV)/.installed: bench/peers/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/peers/requirements.txt
 	touch $@
 
 sample-data: export PLATFORM_HOME := $(PLATFORM_HOME)
@@ -62,9 +70,13 @@ lint: install
 test: lint $(CHECKOV_VENV)/.installed
 	PLATFORM_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest
 
+# P1-P5 side by side with their peers, $(RUNS) runs each; the tables land in BENCHMARKS.md
+bench: install $(BENCH_VENV)/.installed
+	$(BIN)/python -m bench --runs $(RUNS)
+
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(PLATFORM_HOME) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(BENCH_VENV) $(PLATFORM_HOME) .pytest_cache .ruff_cache

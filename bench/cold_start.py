@@ -1,43 +1,60 @@
-"""main.py's cold start: process start to `--help` done, and to `list` done (settings and catalog
-loaded), against the bare interpreter and the import of dagster_pipes, side by side.
+"""P5, main.py's cold start, which every Batch job pays: process start to `--help` done, to `list`
+done (settings and catalog loaded), and to one partition published in the lake (its first bytes
+written and its manifest), against the bare interpreter and the import of dagster_pipes.
 
-    .venv/bin/python bench/cold_start.py [--runs 21]
-
-Prints the median and the ratio to the bare interpreter for each; the runs interleave so that a
-noisy neighbour slows every command alike.
+    .venv/bin/python -m bench.cold_start [--runs 21]
 """
 
+from __future__ import annotations
+
 import argparse
-import statistics
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
 
-MAIN = Path(__file__).resolve().parent.parent / "main.py"
-COMMANDS = {
-    "python -c pass (baseline)": [sys.executable, "-c", "pass"],
-    "python -c 'import dagster_pipes'": [sys.executable, "-c", "import dagster_pipes"],
-    "python main.py --help": [sys.executable, str(MAIN), "--help"],
-    "python main.py list": [sys.executable, str(MAIN), "list"],
-}
+from bench.harness import MAIN, Variant, interleave, markdown_table
+from bench.setup import landed_home
+
+ONE_PARTITION = ("push", "--source", "flights", "--partition", "2013-01-05", "--no-load")
+
+
+def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
+    home = landed_home(work / "home")
+    env = {"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local"}
+    commands = {
+        "python -c pass (baseline)": [sys.executable, "-c", "pass"],
+        "python -c 'import dagster_pipes'": [sys.executable, "-c", "import dagster_pipes"],
+        "python main.py --help": [sys.executable, str(MAIN), "--help"],
+        "python main.py list": [sys.executable, str(MAIN), "list"],
+        "python main.py push, one partition, lake only": [
+            sys.executable,
+            str(MAIN),
+            *ONE_PARTITION,
+        ],
+    }
+    variants = [
+        Variant(name, lambda _, command=command: command, env=env)
+        for name, command in commands.items()
+    ]
+    interleave(variants, runs)
+    baseline = variants[0].seconds
+    rows = [
+        [v.name, f"{v.seconds * 1000:.0f}", v.seconds_range, f"{v.seconds / baseline:.1f}"]
+        for v in variants
+    ]
+    table = markdown_table(("command", "median ms", "min-max s", "x baseline"), rows)
+    figures = {"help_seconds": variants[2].seconds, "first_partition_seconds": variants[4].seconds}
+    return figures, table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=21)
-    runs = parser.parse_args().runs
-    seconds: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for _ in range(runs):
-        for name, command in COMMANDS.items():
-            started = time.perf_counter()
-            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-            seconds[name].append(time.perf_counter() - started)
-    baseline = statistics.median(seconds["python -c pass (baseline)"])
-    print(f"{'command':<36} {'median ms':>10} {'x baseline':>11}   ({runs} runs each)")
-    for name, values in seconds.items():
-        median = statistics.median(values)
-        print(f"{name:<36} {median * 1000:>10.1f} {median / baseline:>11.1f}")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-") as work:
+        figures, table = measure(arguments.runs, Path(work))
+    print(table)
+    print(figures)
 
 
 if __name__ == "__main__":

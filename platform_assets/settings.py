@@ -18,6 +18,7 @@ from platform_assets.lake import Lake
 from platform_assets.sources import Upstream
 from platform_assets.storage import LocalStore, S3Store, Store
 from platform_assets.warehouse import Warehouse, quote
+from platform_assets.warehouse.duckdb import MEMORY_LIMIT as DUCKDB_MEMORY_LIMIT
 from platform_assets.warehouse.duckdb import DuckDBWarehouse
 from platform_assets.warehouse.redshift import RedshiftWarehouse
 
@@ -147,7 +148,10 @@ class Settings:
             return RedshiftWarehouse(
                 lambda: redshift.connect(aws), redshift.schema, redshift.iam_role, self.lake.store
             )
-        return DuckDBWarehouse(self.home / "warehouse.duckdb")
+        return DuckDBWarehouse(
+            self.home / "warehouse.duckdb",
+            self.environ.get("PLATFORM_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT,
+        )
 
     @cached_property
     def upstream(self) -> Upstream:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import posixpath
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import pyarrow as pa
 import pyarrow.fs as pafs
+import pyarrow.parquet as pq
 
 _GLOB_CHARS = frozenset("*?[")
+_FOOTER_READ = 64 * 1024  # enough for a parquet footer of a few hundred columns
 _CONCURRENT_REQUESTS = 16
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -22,6 +27,28 @@ def map_concurrently(function: Callable[[_T], _R], items: Iterable[_T]) -> list[
     """`function` over `items` in threads, in order: for many small reads that each wait on I/O."""
     with ThreadPoolExecutor(_CONCURRENT_REQUESTS) as pool:
         return list(pool.map(function, items))
+
+
+def map_in_order(function: Callable[[_T], _R], items: Iterable[_T], threads: int) -> Iterator[_R]:
+    """`function` over `items`, up to `threads` at a time, yielding results in order. At the
+    first failure (in order) nothing more starts, and it is raised once the running ones end."""
+    if threads <= 1:
+        yield from map(function, items)
+        return
+    remaining = iter(items)
+    with ThreadPoolExecutor(threads) as pool:
+        pending: deque[Future[_R]] = deque(
+            pool.submit(function, item) for item in itertools.islice(remaining, threads)
+        )
+        while pending:
+            try:
+                result = pending.popleft().result()
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                raise
+            pending.extend(pool.submit(function, item) for item in itertools.islice(remaining, 1))
+            yield result
 
 
 def has_wildcards(pattern: str) -> bool:
@@ -59,6 +86,10 @@ class Store(ABC):
         with self.fs.open_input_stream(path) as stream:
             return stream.read()
 
+    def parquet_schema(self, path: str, size: int) -> pa.Schema:
+        """The schema in a parquet file's footer, the file's size being known."""
+        return pq.read_schema(path, filesystem=self.fs)
+
     def read_if_exists(self, path: str) -> bytes | None:
         """The object's content, or None if there is none (one request either way)."""
         try:
@@ -71,6 +102,11 @@ class Store(ABC):
         selector = pafs.FileSelector(directory, recursive=recursive, allow_not_found=True)
         infos = self.fs.get_file_info(selector)
         return sorted(info.path for info in infos if info.type == pafs.FileType.File)
+
+    def list_prefix(self, prefix: str) -> list[str]:
+        """Paths of the files below `prefix`, a path that may end inside a name ('…/dt=2013-')."""
+        below = self.list_files(posixpath.dirname(prefix), recursive=True)
+        return [path for path in below if path.startswith(prefix)]
 
     def glob(self, pattern: str) -> list[str]:
         """Files matching a path with * ? [] wildcards (a path without any must exist to match)."""
@@ -141,6 +177,51 @@ class S3Store(Store):
         self.root = uri.removeprefix("s3://").rstrip("/")
         self.scheme = "s3://"
         self._client = client
+
+    def read_bytes(self, path: str) -> bytes:
+        """One GET (pyarrow's input streams send a HEAD first)."""
+        bucket, key = _split(path)
+        try:
+            return self._client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except self._client.exceptions.NoSuchKey:
+            raise FileNotFoundError(self.url(path)) from None
+
+    def parquet_schema(self, path: str, size: int) -> pa.Schema:
+        """One ranged GET of the file's tail (pyarrow would HEAD, then GET the footer)."""
+        tail = self._read_range(path, max(0, size - _FOOTER_READ))
+        footer = int.from_bytes(tail[-8:-4], "little") + 8
+        if footer > len(tail):  # a footer larger than the guess: read exactly it
+            tail = self._read_range(path, size - footer)
+        return pq.read_schema(pa.BufferReader(tail))
+
+    def _read_range(self, path: str, start: int) -> bytes:
+        bucket, key = _split(path)
+        response = self._client.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-")
+        return response["Body"].read()
+
+    def exists(self, path: str) -> bool:
+        """One HEAD (pyarrow also lists, to tell a missing file from a directory)."""
+        bucket, key = _split(path)
+        try:
+            self._client.head_object(Bucket=bucket, Key=key)
+        except self._client.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey"):
+                return False
+            raise
+        return True
+
+    def list_prefix(self, prefix: str) -> list[str]:
+        """One request per 1,000 keys, however many directories the prefix spans."""
+        bucket, key_prefix = _split(prefix)
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=bucket, Prefix=key_prefix
+        )
+        return sorted(
+            f"{bucket}/{item['Key']}"
+            for page in pages
+            for item in page.get("Contents", [])
+            if not item["Key"].endswith("/")
+        )
 
     def put(self, path: str, data: bytes) -> None:
         bucket, key = _split(path)

@@ -11,12 +11,11 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from platform_assets.errors import RunError
@@ -54,7 +53,11 @@ class StagedFile:
 
 @dataclass(frozen=True)
 class Lake:
+    """`published` remembers the manifests this process wrote, so that reading them back (the
+    checks and the load after a push) costs no request."""
+
     store: Store
+    published: dict[str, Manifest] = field(default_factory=dict, compare=False, repr=False)
 
     def dataset_url(self, area: Area, name: str) -> str:
         return self.store.url(self.store.path(f"{area}/{name}/"))
@@ -66,11 +69,16 @@ class Lake:
         self, area: Area, name: str, period: Period, schema: pa.Schema, run_id: str
     ) -> PartitionWriter:
         directory = self.partition_directory(area, name, period)
-        return PartitionWriter(self.store, directory, period, schema, run_id)
+        return PartitionWriter(self.store, directory, period, schema, run_id, self._remember)
+
+    def _remember(self, directory: str, manifest: Manifest) -> None:
+        self.published[posixpath.join(directory, MANIFEST_NAME)] = manifest
 
     def manifest(self, area: Area, name: str, period: Period) -> Manifest | None:
         """The published version of a partition, or None if it was never published."""
         path = posixpath.join(self.partition_directory(area, name, period), MANIFEST_NAME)
+        if path in self.published:
+            return self.published[path]
         data = self.store.read_if_exists(path)
         if data is None:
             return None
@@ -86,13 +94,18 @@ class Lake:
     def file_paths(self, manifest: Manifest) -> list[str]:
         return [self.store.path_of_url(url) for url in manifest.urls]
 
-    def file_schemas(self, urls: Sequence[str]) -> list[pa.Schema]:
-        """The schema in each data file's footer (small reads, concurrently)."""
+    def file_schemas(self, entries: Sequence[ManifestEntry]) -> list[pa.Schema]:
+        """The schema in each listed data file's footer (small reads, concurrently)."""
         return map_concurrently(
-            lambda url: pq.read_schema(self.store.path_of_url(url), filesystem=self.store.fs), urls
+            lambda entry: self.store.parquet_schema(
+                self.store.path_of_url(entry.url), entry.content_length
+            ),
+            entries,
         )
 
     def read(self, manifest: Manifest) -> pa.Table:
+        import pyarrow.dataset as ds  # ~0.1 s, and pandas's import if present: only reads need it
+
         paths = self.file_paths(manifest)
         return ds.dataset(paths, format="parquet", filesystem=self.store.fs).to_table()
 
@@ -119,17 +132,38 @@ class Lake:
             rows = pq.read_metadata(file.path, filesystem=self.store.fs).num_rows
             self.store.move(file.path, path)
             entries.append(ManifestEntry(self.store.url(path), self.store.size(path), rows))
-        return publish(self.store, directory, entries)
+        manifest = publish(self.store, directory, entries)
+        self._remember(directory, manifest)
+        return manifest
+
+    def remove_stale(self, area: Area, name: str, periods: Sequence[Period]) -> int:
+        """Delete what these partitions' directories hold besides their manifests and the files
+        those list (earlier versions, a crashed run's leftovers): one listing of the range and
+        batched deletes, so a backfill pays two requests per partition, not four."""
+        directories = {self.partition_directory(area, name, period) for period in periods}
+        if not directories:
+            return 0
+        keep = set()
+        for directory in directories:
+            manifest_path = posixpath.join(directory, MANIFEST_NAME)
+            if (manifest := self.published.get(manifest_path)) is None:
+                return 0  # only a range this process published is known well enough to prune
+            keep |= {manifest_path, *self.file_paths(manifest)}
+        stale = [
+            path
+            for path in self.store.list_prefix(posixpath.commonprefix(sorted(directories)))
+            if posixpath.dirname(path) in directories and path not in keep
+        ]
+        self.store.delete(stale)
+        return len(stale)
 
     def clear(self, directory: str) -> None:
         self.store.delete(self.store.list_files(directory, recursive=True))
 
     def stored_schema(self, source: str) -> pa.Schema | None:
         """A source's schema as its pushes left it (inferred at the first, grown by evolve)."""
-        path = self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}")
-        if not self.store.exists(path):
-            return None
-        return schema_from_mapping(json.loads(self.store.read_bytes(path)))
+        data = self.store.read_if_exists(self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}"))
+        return None if data is None else schema_from_mapping(json.loads(data))
 
     def store_schema(self, source: str, schema: pa.Schema) -> None:
         path = self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}")

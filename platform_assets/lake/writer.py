@@ -1,9 +1,10 @@
-"""Writes a partition: fresh run-scoped files, then the manifest in one write, then cleanup."""
+"""Writes a partition: fresh run-scoped files, then the manifest in one write. What the manifest
+no longer lists is removed afterwards, for a whole range at once (`Lake.remove_stale`)."""
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 import pyarrow as pa
@@ -24,12 +25,9 @@ def data_file_name(run_id: str, number: int) -> str:
 
 
 def publish(store: Store, directory: str, entries: Sequence[ManifestEntry]) -> Manifest:
-    """Make `entries` the partition's content: one manifest write, then the rest of it goes."""
+    """Make `entries` the partition's content: one manifest write."""
     manifest = Manifest(tuple(entries))
-    manifest_path = posixpath.join(directory, MANIFEST_NAME)
-    store.put(manifest_path, manifest.to_json())
-    keep = {store.path_of_url(entry.url) for entry in entries} | {manifest_path}
-    store.delete(path for path in store.list_files(directory) if path not in keep)
+    store.put(posixpath.join(directory, MANIFEST_NAME), manifest.to_json())
     return manifest
 
 
@@ -46,6 +44,7 @@ class PartitionWriter:
         period: Period,
         schema: pa.Schema,
         run_id: str,
+        on_publish: Callable[[str, Manifest], None] | None = None,
         file_rows: int = FILE_ROWS,
     ) -> None:
         self._store = store
@@ -54,6 +53,7 @@ class PartitionWriter:
         self._source_schema = schema
         self._schema = lake_schema(schema)
         self._run_id = run_id
+        self._on_publish = on_publish
         self._file_rows = file_rows
         self._row_group_rows = min(ROW_GROUP_ROWS, file_rows)
         self._entries: list[ManifestEntry] = []
@@ -103,14 +103,17 @@ class PartitionWriter:
             self._flush(self._row_group_rows)
 
     def commit(self) -> Manifest:
-        """Publish: the manifest replaces the previous one in one write; then stale files go."""
+        """Publish: the manifest replaces the previous one in one write."""
         while self._buffered:
             self._flush(min(self._buffered, self._row_group_rows))
         if not self._entries and self._writer is None:
             self._open_file()  # an empty partition still gets one file, so its schema is known
         self._close_file()
         self._committed = True
-        return publish(self._store, self._directory, self._entries)
+        manifest = publish(self._store, self._directory, self._entries)
+        if self._on_publish:
+            self._on_publish(self._directory, manifest)
+        return manifest
 
     def _flush(self, rows: int) -> None:
         table = pa.Table.from_batches(self._buffer, self._schema)

@@ -90,12 +90,14 @@ def _schema_matches(
         if manifest is None
     ]
     files = [
-        (period, url)
+        (period, entry)
         for period, manifest in zip(periods, manifests, strict=True)
         if manifest is not None
-        for url in manifest.urls
+        for entry in manifest.entries
     ]
-    for (period, url), actual in zip(files, lake.file_schemas([u for _, u in files]), strict=True):
+    schemas = lake.file_schemas([entry for _, entry in files])
+    for (period, entry), actual in zip(files, schemas, strict=True):
+        url = entry.url
         if source.schema_contract is SchemaContract.EVOLVE:
             # a file written before the schema grew has the columns of its day: a subset
             actual_names = set(actual.names)

@@ -11,7 +11,7 @@ from typing import Literal
 
 import pyarrow as pa
 
-from platform_assets.catalog import Source
+from platform_assets.catalog import FilesRead, Source
 from platform_assets.contracts import Conformer, SchemaContract, effective_schema, origin_of
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Area, Manifest
@@ -19,14 +19,17 @@ from platform_assets.partitions import Period
 from platform_assets.runtime.assets import CheckSpec, Layer
 from platform_assets.runtime.checks import run_checks
 from platform_assets.runtime.incremental import record_window, window_for
+from platform_assets.runtime.pipes import PER_PARTITION
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
 from platform_assets.sources import extract
+from platform_assets.storage import map_in_order
 
 log = logging.getLogger("platform")
 
 Command = Literal["push", "load", "check"]
+PUSH_THREADS = 4  # CSV parsing and parquet encoding release the GIL; S3 requests wait on I/O
 
 
 def layers_of(command: Command, load: bool = True) -> tuple[Layer, ...]:
@@ -86,31 +89,36 @@ def _push(job: Job, settings: Settings) -> Materialization:
         source.declared_schema,
         effective_schema(source.declared_schema, lake.stored_schema(source.name)),
     )
-    results = []
-    for period in job.periods:
+
+    def publish(period: Period) -> Manifest:
         where = f"source {source.name} partition {period.key}"
         try:
-            manifest = _publish(job, settings, period, conformer)
+            return _publish(job, settings, period, conformer)
         except RunError as error:
             raise RunError(f"{where}: {error}") from None
         except ConfigurationError as error:  # e.g. an environment variable the source names
             raise ConfigurationError(f"{where}: {error}") from None
-        if conformer.grown:
-            assert conformer.schema is not None
-            lake.store_schema(source.name, conformer.schema)
-            conformer.grown = False
-        results.append(
-            PartitionResult(
-                period.key, manifest.record_count, manifest.content_length, len(manifest.entries)
+
+    results: list[PartitionResult] = []
+    try:
+        manifests = map_in_order(publish, job.periods, _threads(source, conformer))
+        for period, manifest in zip(job.periods, manifests, strict=False):  # shorter on a failure
+            if conformer.grown:
+                assert conformer.schema is not None
+                lake.store_schema(source.name, conformer.schema)
+                conformer.grown = False
+            results.append(PartitionResult.published(period, manifest))
+            log.info(
+                "source %s partition %s: %s rows, %s files, %s bytes published",
+                source.name,
+                period.key,
+                f"{manifest.record_count:,}",
+                len(manifest.entries),
+                f"{manifest.content_length:,}",
+                extra=PER_PARTITION,
             )
-        )
-        log.info(
-            "%s: %s rows, %s files, %s bytes published",
-            where,
-            f"{manifest.record_count:,}",
-            len(manifest.entries),
-            f"{manifest.content_length:,}",
-        )
+    finally:
+        _remove_stale(job, settings, len(results))
     assert conformer.schema is not None
     return Materialization(
         Layer.RAW,
@@ -119,6 +127,29 @@ def _push(job: Job, settings: Settings) -> Materialization:
         fingerprint(lake_schema(conformer.schema)),
         time.perf_counter() - started,
     )
+
+
+def _threads(source: Source, conformer: Conformer) -> int:
+    """Partitions of files read and written side by side, when nothing is shared between them:
+    a schema that cannot grow, no rate limit (APIs), no cursor windows (databases)."""
+    parallel = (
+        isinstance(source.read, FilesRead)
+        and source.schema_contract is SchemaContract.FREEZE
+        and conformer.schema is not None
+    )
+    return PUSH_THREADS if parallel else 1
+
+
+def _remove_stale(job: Job, settings: Settings, published: int) -> None:
+    """What the published partitions' new manifests no longer list; a failure here only leaves
+    unread files behind for the next push, so it must not hide the run's own outcome."""
+    try:
+        removed = settings.lake.remove_stale(Area.RAW, job.source.name, job.periods[:published])
+    except Exception as error:  # S3's or the filesystem's, whichever: the run's outcome stands
+        log.warning("source %s: stale files not removed (%s)", job.source.name, error)
+        return
+    if removed:
+        log.info("source %s: %s stale files removed", job.source.name, f"{removed:,}")
 
 
 def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer) -> Manifest:
@@ -162,9 +193,10 @@ def _load(job: Job, settings: Settings) -> Materialization:
     start, end = job.periods[0].start, job.periods[-1].end
     file_columns = None
     if source.schema_contract is SchemaContract.EVOLVE:  # files may predate a new column
-        urls = [url for manifest in manifests for url in manifest.urls]
+        entries = [entry for manifest in manifests for entry in manifest.entries]
         file_columns = {
-            url: file.names for url, file in zip(urls, lake.file_schemas(urls), strict=True)
+            entry.url: file.names
+            for entry, file in zip(entries, lake.file_schemas(entries), strict=True)
         }
     rows = settings.warehouse.load(source.table_name, schema, manifests, start, end, file_columns)
     log.info(
@@ -179,9 +211,7 @@ def _load(job: Job, settings: Settings) -> Materialization:
         Layer.WAREHOUSE,
         source.table_name,
         tuple(
-            PartitionResult(
-                period.key, manifest.record_count, manifest.content_length, len(manifest.entries)
-            )
+            PartitionResult.published(period, manifest)
             for period, manifest in zip(job.periods, manifests, strict=True)
         ),
         fingerprint(schema),

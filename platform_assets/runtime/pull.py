@@ -41,12 +41,10 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
             ),
             periods,
         )
-        urls = [url for manifest in manifests for url in manifest.urls]
-        fingerprints = {fingerprint(schema) for schema in lake.file_schemas(urls)}
+        entries = [entry for manifest in manifests for entry in manifest.entries]
+        fingerprints = {fingerprint(schema) for schema in lake.file_schemas(entries)}
         results = [
-            PartitionResult(
-                period.key, manifest.record_count, manifest.content_length, len(manifest.entries)
-            )
+            PartitionResult.published(period, manifest)
             for period, manifest in zip(periods, manifests, strict=True)
         ]
     finally:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from platform_assets.lake import Manifest
 from platform_assets.partitions import Period
 from platform_assets.runtime.assets import Layer
 from platform_assets.runtime.checks import CheckOutcome, combine_outcomes, outcome_from_dict
@@ -23,6 +24,12 @@ class PartitionResult:
     rows: int
     bytes: int
     files: int
+
+    @classmethod
+    def published(cls, period: Period, manifest: Manifest) -> PartitionResult:
+        return cls(
+            period.key, manifest.record_count, manifest.content_length, len(manifest.entries)
+        )
 
 
 @dataclass(frozen=True)

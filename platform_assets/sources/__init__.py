@@ -7,9 +7,8 @@ import pyarrow as pa
 
 from platform_assets.catalog import DatabaseRead, FilesRead, HttpApiRead, ReadSpec, SecretRef
 from platform_assets.partitions import Period
-from platform_assets.sources.database import Window, read_database
 from platform_assets.sources.files import read_files
-from platform_assets.sources.http_api import read_api
+from platform_assets.sources.window import Window
 from platform_assets.storage import Store
 
 
@@ -36,7 +35,11 @@ def extract(
         case FilesRead():
             return read_files(read, period, schema, upstream.landing)
         case HttpApiRead():
+            from platform_assets.sources.http_api import read_api  # requests: ~0.1 s
+
             secrets = {name: upstream.secret(ref) for name, ref in read.secrets.items()}
             return read_api(read, period, upstream.variable(read.base_url_env), secrets)
         case DatabaseRead():
+            from platform_assets.sources.database import read_database  # SQLAlchemy: ~0.25 s
+
             return read_database(read, period, upstream.secret(read.url), window)

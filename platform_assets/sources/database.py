@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -24,21 +23,7 @@ from platform_assets.catalog import DatabaseRead
 from platform_assets.contracts import with_origin
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.partitions import Period
-
-
-@dataclass(frozen=True)
-class Window:
-    """The incremental rows of one partition: cursor values in (after, through]."""
-
-    after: Any
-    through: Any
-
-    def to_json(self) -> dict[str, Any]:
-        return {"after": _dump(self.after), "through": _dump(self.through)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Window:
-        return cls(_load(data["after"]), _load(data["through"]))
+from platform_assets.sources.window import Window
 
 
 def read_database(
@@ -147,19 +132,3 @@ def _array(values: tuple[Any, ...], name: str, origin: str) -> pa.Array:
 
 def _first_line(error: BaseException) -> str:
     return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-
-
-def _dump(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return {"datetime": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {"date": value.isoformat()}
-    return value
-
-
-def _load(value: Any) -> Any:
-    if isinstance(value, dict) and "datetime" in value:
-        return dt.datetime.fromisoformat(value["datetime"])
-    if isinstance(value, dict) and "date" in value:
-        return dt.date.fromisoformat(value["date"])
-    return value

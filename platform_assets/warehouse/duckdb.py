@@ -18,13 +18,22 @@ from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.warehouse import columns_to_add, literal, quote, ranged
 
 LOCK_WAIT_SECONDS = 120.0
+# DuckDB's buffers (it spills beyond them): the load and the checks then take about the same
+# memory for ten times the rows, and just as long (BENCHMARKS.md, P4)
+MEMORY_LIMIT = "128MB"
 
 
 class DuckDBWarehouse:
     """Each call opens the file briefly, so concurrent runs take turns instead of failing."""
 
-    def __init__(self, path: Path, lock_wait_seconds: float = LOCK_WAIT_SECONDS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        memory_limit: str = MEMORY_LIMIT,
+        lock_wait_seconds: float = LOCK_WAIT_SECONDS,
+    ) -> None:
         self.path = path
+        self._memory_limit = memory_limit
         self._lock_wait_seconds = lock_wait_seconds
 
     def load(
@@ -36,8 +45,10 @@ class DuckDBWarehouse:
         end: dt.date,
         file_columns: Mapping[str, Sequence[str]] | None = None,
     ) -> int:
-        del file_columns  # DuckDB matches columns by name and reads missing ones as NULL
         target = quote(table)
+        # files that predate a column (schema contract evolve) differ: DuckDB then matches them
+        # by name and reads missing columns as NULL, at the price of reading every footer first
+        union_by_name = "true" if file_columns is not None else "false"
         urls = [url for manifest in manifests for url in manifest.urls]
         expected = sum(manifest.record_count for manifest in manifests)
         with self._connect() as connection:
@@ -53,7 +64,7 @@ class DuckDBWarehouse:
                 if urls:
                     row = connection.execute(
                         f"INSERT INTO {target} BY NAME"
-                        " SELECT * FROM read_parquet(?, union_by_name = true)",
+                        f" SELECT * FROM read_parquet(?, union_by_name = {union_by_name})",
                         [urls],
                     ).fetchone()
                     loaded = row[0] if row else 0
@@ -130,7 +141,9 @@ class DuckDBWarehouse:
         pause = 0.05
         while True:
             try:
-                connection = duckdb.connect(str(self.path))
+                connection = duckdb.connect(
+                    str(self.path), config={"memory_limit": self._memory_limit}
+                )
                 break
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower() or time.monotonic() > deadline:

@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from platform_assets.lake import Area, Lake, PartitionWriter
-from platform_assets.partitions import Granularity, period_at
+from platform_assets.partitions import Granularity, Period, period_at
 from platform_assets.storage import LocalStore, S3Store, Store
 
 DAY = period_at(Granularity.DAILY, dt.date(2024, 1, 2))
@@ -24,14 +24,16 @@ def batch(ids: range) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict({"id": list(ids), "at": [moment] * len(ids)}, schema=SCHEMA)
 
 
-def publish(lake: Lake, ids: range, run_id: str) -> None:
-    with lake.writer(Area.RAW, "orders", DAY, SCHEMA, run_id) as writer:
+def publish(lake: Lake, ids: range, run_id: str, day: Period = DAY) -> None:
+    """As a push does it: the partition's files and manifest, then what it no longer lists goes."""
+    with lake.writer(Area.RAW, "orders", day, SCHEMA, run_id) as writer:
         writer.write(batch(ids))
         writer.commit()
+    lake.remove_stale(Area.RAW, "orders", [day])
 
 
-def partition_files(lake: Lake) -> list[str]:
-    directory = lake.partition_directory(Area.RAW, "orders", DAY)
+def partition_files(lake: Lake, day: Period = DAY) -> list[str]:
+    directory = lake.partition_directory(Area.RAW, "orders", day)
     return [posixpath.basename(path) for path in lake.store.list_files(directory)]
 
 
@@ -107,6 +109,31 @@ def test_files_outside_the_manifest_are_never_read_and_go_at_the_next_publish(la
     assert lake.read(lake.manifest(Area.RAW, "orders", DAY))["id"].to_pylist() == [0, 1, 2]
 
 
+def test_stale_files_of_a_range_go_in_one_listing_and_nothing_outside_it_is_touched(store):
+    days = [period_at(Granularity.DAILY, dt.date(2024, 1, day)) for day in (9, 10, 11, 12)]
+    writer_lake = Lake(store)
+    for day in days:
+        publish(writer_lake, range(5), "run1", day)
+    outside = posixpath.join(writer_lake.partition_directory(Area.RAW, "orders", days[3]), "x")
+    store.put(outside, b"another run's business")
+    lake = Lake(store)  # a new process: it prunes only what it published itself
+    assert lake.remove_stale(Area.RAW, "orders", days[:3]) == 0
+    for day in days[:3]:
+        with lake.writer(Area.RAW, "orders", day, SCHEMA, "run2") as writer:
+            writer.write(batch(range(7)))
+            writer.commit()
+        assert len(partition_files(lake, day)) == 3  # the old file stays until the range ends
+    assert lake.remove_stale(Area.RAW, "orders", days[:3]) == 3
+    for day in days[:3]:
+        assert partition_files(lake, day) == ["_manifest.json", "part-run2-00000.parquet"]
+        assert Lake(store).read(Lake(store).manifest(Area.RAW, "orders", day)).num_rows == 7
+    assert sorted(partition_files(lake, days[3])) == [
+        "_manifest.json",
+        "part-run1-00000.parquet",
+        "x",
+    ]
+
+
 def test_large_partitions_roll_over_into_several_files(store):
     directory = store.path("raw/orders/dt=2024-01-02")
     with PartitionWriter(store, directory, DAY, SCHEMA, "run1", file_rows=1000) as writer:
@@ -122,7 +149,7 @@ def test_an_empty_partition_still_has_one_file_with_the_schema(lake):
         manifest = writer.commit()
     assert manifest.record_count == 0
     assert len(manifest.entries) == 1
-    assert lake.file_schemas(manifest.urls)[0].names == ["id", "at", "dt"]
+    assert lake.file_schemas(manifest.entries)[0].names == ["id", "at", "dt"]
 
 
 def test_a_batch_in_another_schema_is_refused(lake):

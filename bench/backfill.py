@@ -1,0 +1,132 @@
+"""P2, a backfill end to end (source → lake → warehouse): the year through Dagster as one run,
+against a bare pyarrow + duckdb script doing the same work, main.py alone, and one Dagster run
+per partition (ten of them timed, the year extrapolated).
+
+    .venv/bin/python -m bench.backfill [--runs 5] [--single-runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.harness import MAIN, PEERS, Variant, interleave, markdown_table, run_measured
+from bench.setup import DAYS, ROWS, landed_home
+
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+ASSETS = "raw/flights,warehouse/flights"
+
+
+def dagster_home(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return directory
+
+
+def materialize(partitions: str) -> list[str]:
+    """`dagster asset materialize` of both flights assets, for a range (a...b) or one partition."""
+    selection = (
+        ["--partition-range", partitions] if "..." in partitions else ["--partition", partitions]
+    )
+    return [
+        DAGSTER,
+        "asset",
+        "materialize",
+        "-m",
+        "platform_assets.definitions",
+        "--select",
+        ASSETS,
+        *selection,
+    ]
+
+
+def measure(runs: int, single_runs: int, work: Path) -> tuple[dict[str, float], str]:
+    home = landed_home(work / "home")
+    env = {
+        "PLATFORM_HOME": str(home),
+        "PLATFORM_ENV": "local",
+        "DAGSTER_HOME": str(dagster_home(work / "dagster")),
+    }
+    year = "2013-01-01...2013-12-31"
+    through_dagster = Variant("Dagster, the year as one run", lambda _: materialize(year), env=env)
+    main_only = Variant(
+        "main.py push (lake + warehouse), no Dagster",
+        lambda _: [
+            sys.executable,
+            str(MAIN),
+            "push",
+            "--source",
+            "flights",
+            "--partition",
+            "2013-01-01",
+            "--to",
+            "2013-12-31",
+        ],
+        env=env,
+    )
+    bare = Variant(
+        "bare script: pyarrow + duckdb",
+        lambda _: [
+            sys.executable,
+            str(PEERS / "bare_backfill.py"),
+            str(home / "landing" / "flights"),
+            str(work / "bare-lake"),
+            str(work / "bare.duckdb"),
+        ],
+    )
+    variants = [bare, main_only, through_dagster]
+    interleave(variants, runs)
+    single = [
+        run_measured(materialize(f"2013-02-{day:02d}"), env).seconds
+        for day in range(1, single_runs + 1)
+    ]
+    per_run = statistics.median(single)
+    baseline = bare.seconds
+    rows = [
+        [
+            v.name,
+            f"{v.seconds:.2f}",
+            v.seconds_range,
+            f"{v.seconds / baseline:.2f}",
+            f"{ROWS / v.seconds:,.0f}",
+            f"{v.peak_rss_mib:.0f}",
+        ]
+        for v in variants
+    ]
+    rows.append(
+        [
+            f"Dagster, one run per partition ({single_runs} timed, x {DAYS})",
+            f"{per_run * DAYS:.0f}",
+            f"{min(single) * DAYS:.0f}-{max(single) * DAYS:.0f}",
+            f"{per_run * DAYS / baseline:.0f}",
+            f"{ROWS / (per_run * DAYS):,.0f}",
+            "-",
+        ]
+    )
+    table = markdown_table(
+        ("variant", "median s", "min-max s", "x bare script", "rows/s", "peak RSS MiB"), rows
+    )
+    figures = {
+        "dagster_over_bare": through_dagster.seconds / baseline,
+        "per_partition_over_range": per_run * DAYS / through_dagster.seconds,
+        "main_over_bare": main_only.seconds / baseline,
+    }
+    return figures, table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--single-runs", type=int, default=10)
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-") as work:
+        figures, table = measure(arguments.runs, arguments.single_runs, Path(work))
+    print(table)
+    print(figures)
+
+
+if __name__ == "__main__":
+    main()

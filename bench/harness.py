@@ -1,0 +1,199 @@
+"""What every benchmark shares: timed child processes, a moto S3 that counts requests, tables."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent.parent
+PEERS = PROJECT / "bench" / "peers"
+MAIN = PROJECT / "main.py"
+FAKE_AWS = {  # moto accepts any credentials; these name no real account
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_rss_mib: float
+
+
+def run_measured(
+    command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path = PROJECT
+) -> Sample:
+    """Wall time and peak RSS (the child's own ru_maxrss, via wait4) of one child process."""
+    environment = {**os.environ, **(env or {})}
+    environment.pop("DAGSTER_PIPES_CONTEXT", None)
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        list(command), env=environment, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    assert child.stdout is not None
+    output = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        tail = output.decode(errors="replace")[-3000:]
+        raise RuntimeError(f"{' '.join(command)} exited {child.returncode}:\n{tail}")
+    return Sample(seconds, usage.ru_maxrss / 1024)
+
+
+@dataclass
+class Variant:
+    """One way of doing a case's work; `prepare` runs untimed before each timed run."""
+
+    name: str
+    command: Callable[[int], Sequence[str]]
+    env: Mapping[str, str] = field(default_factory=dict)
+    prepare: Callable[[int], None] | None = None
+    samples: list[Sample] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def run(self, number: int) -> Sample:
+        if self.prepare:
+            self.prepare(number)
+        sample = run_measured(self.command(number), self.env)
+        self.samples.append(sample)
+        return sample
+
+    @property
+    def seconds(self) -> float:
+        return statistics.median(sample.seconds for sample in self.samples)
+
+    @property
+    def seconds_range(self) -> str:
+        values = [sample.seconds for sample in self.samples]
+        return f"{min(values):.2f}-{max(values):.2f}"
+
+    @property
+    def peak_rss_mib(self) -> float:
+        return statistics.median(sample.peak_rss_mib for sample in self.samples)
+
+    @property
+    def peak_rss_range(self) -> str:
+        values = [sample.peak_rss_mib for sample in self.samples]
+        return f"{min(values):.0f}-{max(values):.0f}"
+
+
+def interleave(variants: Sequence[Variant], runs: int, warmup: bool = True) -> None:
+    """Each variant `runs` times, round-robin, so that a noisy neighbour slows all alike."""
+    if warmup:
+        for variant in variants:
+            if variant.prepare:
+                variant.prepare(-1)
+            run_measured(variant.command(-1), variant.env)
+    for number in range(runs):
+        for variant in variants:
+            variant.run(number)
+            print(f"  {variant.name}: {variant.samples[-1].seconds:.2f} s", file=sys.stderr)
+
+
+class CountingMoto:
+    """A moto server on a loopback port that counts requests per bucket (path-style addressing),
+    so a variant's requests are known exactly, unlike its seconds."""
+
+    def __init__(self) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        application = DomainDispatcherApplication(create_backend_app)
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+        def counted(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+            bucket = environ.get("PATH_INFO", "/").lstrip("/").split("/", 1)[0]
+            with self._lock:
+                self._counts[(bucket, _kind(environ))] += 1
+            return application(environ, start_response)
+
+        self._server = make_server(
+            "127.0.0.1", 0, counted, threaded=True, request_handler=MotoRequestHandler
+        )
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> CountingMoto:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
+        os.environ.update(FAKE_AWS)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+
+    def requests(self, bucket: str) -> Counter[str]:
+        """Requests to `bucket` so far, by kind (PUT, LIST, DELETE, GET, HEAD, ...)."""
+        with self._lock:
+            return Counter(
+                {method: n for (name, method), n in self._counts.items() if name == bucket}
+            )
+
+    @contextmanager
+    def counting(self, bucket: str) -> Iterator[Counter[str]]:
+        """Requests to `bucket` while the block runs, by kind (filled in when it ends)."""
+        before = self.requests(bucket)
+        delta: Counter[str] = Counter()
+        yield delta
+        delta.update(self.requests(bucket))
+        delta.subtract(before)
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1")
+
+
+def _kind(environ: dict[str, Any]) -> str:
+    query = environ.get("QUERY_STRING", "")
+    method = environ["REQUEST_METHOD"]
+    if method == "GET" and "list-type" in query:
+        return "LIST"
+    if method == "POST" and "delete" in query:
+        return "DELETE"
+    return method
+
+
+WRITES = ("PUT", "DELETE", "LIST", "POST")  # what publishing costs; GET and HEAD are reads
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    import duckdb
+    import pyarrow
+
+    return (
+        f"{cores} cores, {memory:.0f} GiB, {platform.platform(terse=True)}, Python"
+        f" {platform.python_version()}, pyarrow {pyarrow.__version__}, duckdb {duckdb.__version__}"
+    )
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def goal_line(goal: str, measured: str, met: bool) -> tuple[str, str, str]:
+    return (goal, measured, "met" if met else "**not met**")

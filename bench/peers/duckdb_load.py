@@ -1,0 +1,32 @@
+"""DuckDB's own load of a partitioned parquet lake: replace the range's rows with
+`INSERT … SELECT * FROM read_parquet(...)` in one transaction; prints the statement's seconds.
+
+    python bench/peers/duckdb_load.py WAREHOUSE.duckdb 'LAKE/dt=*/*.parquet'
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import duckdb
+
+
+def main() -> None:
+    warehouse, files = sys.argv[1:3]
+    with duckdb.connect(warehouse) as connection:
+        started = time.perf_counter()
+        connection.execute("BEGIN TRANSACTION")
+        connection.execute(
+            "CREATE TABLE IF NOT EXISTS flights AS"
+            " SELECT * FROM read_parquet(?, hive_partitioning = false) LIMIT 0",
+            [files],
+        )
+        connection.execute("DELETE FROM flights")
+        connection.execute("INSERT INTO flights SELECT * FROM read_parquet(?)", [files])
+        connection.execute("COMMIT")
+        print(f"seconds={time.perf_counter() - started:.6f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""pandas into PostgreSQL with `DataFrame.to_sql(method="multi")`, the usual hand-written load:
+a partitioned parquet lake into a table; prints the load's seconds.
+
+    python bench/peers/pandas_to_sql.py LAKE 'dt=2013-01-*/*.parquet' postgresql+psycopg://… SCHEMA
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import sqlalchemy
+
+
+def main() -> None:
+    lake, pattern, url, schema = sys.argv[1:5]
+    frame = pd.concat(pq.read_table(path).to_pandas() for path in sorted(Path(lake).glob(pattern)))
+    engine = sqlalchemy.create_engine(url)
+    started = time.perf_counter()
+    frame.to_sql(
+        "flights",
+        engine,
+        schema=schema,
+        if_exists="replace",
+        index=False,
+        method="multi",
+        chunksize=1000,
+    )
+    print(f"seconds={time.perf_counter() - started:.6f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""The benchmarks' inputs: the year of flights as the platform lands it, locally and on S3."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from bench.harness import FAKE_AWS, PROJECT, CountingMoto
+
+BENCH_PYTHON = PROJECT / ".venv-bench" / "bin" / "python"  # the peers that conflict with our pins
+DAYS = 365
+ROWS = 336_776
+COPY_ROLE = "arn:aws:iam::123456789012:role/platform-redshift-copy"
+
+
+def landed_home(home: Path) -> Path:
+    """A PLATFORM_HOME whose landing folder holds the year of daily flights CSVs."""
+    from platform_assets.samples.nycflights13 import land_flights
+    from platform_assets.settings import load_settings
+
+    home.mkdir(parents=True, exist_ok=True)
+    settings = load_settings({"PLATFORM_HOME": str(home)})
+    days, rows = land_flights(settings.catalog.source("flights"), settings.landing)
+    assert (days, rows) == (DAYS, ROWS), (days, rows)
+    return home
+
+
+def fresh_home(home: Path, landed: Path) -> Path:
+    """A PLATFORM_HOME with (a copy of) `landed`'s landing folder and nothing else."""
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    shutil.copytree(landed / "landing", home / "landing")
+    return home
+
+
+def upload_landing(moto: CountingMoto, home: Path, bucket: str) -> None:
+    """The landing folder's files into s3://`bucket`/drops/landing/, as the catalog's paths say."""
+    client = moto.client()
+    client.create_bucket(Bucket=bucket)
+    landing = home / "landing"
+    for path in sorted(landing.rglob("*.csv")):
+        key = f"drops/{path.relative_to(home).as_posix()}"
+        client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+
+
+def aws_env(
+    endpoint: str, home: Path, lake_uri: str, landing_uri: str, redshift_port: int = 5439
+) -> dict[str, str]:
+    """PLATFORM_* for aws mode on the moto server (the Redshift settings matter only to loads)."""
+    return {
+        **FAKE_AWS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "PLATFORM_ENV": "aws",
+        "PLATFORM_HOME": str(home),
+        "PLATFORM_LAKE_URI": lake_uri,
+        "PLATFORM_LANDING_URI": landing_uri,
+        "PLATFORM_REDSHIFT_HOST": "127.0.0.1",
+        "PLATFORM_REDSHIFT_PORT": str(redshift_port),
+        "PLATFORM_REDSHIFT_DATABASE": "test",
+        "PLATFORM_REDSHIFT_USER": "postgres",
+        "PLATFORM_REDSHIFT_PASSWORD": "not-checked-by-trust",
+        "PLATFORM_REDSHIFT_IAM_ROLE": COPY_ROLE,
+        "PLATFORM_REDSHIFT_SSL": "false",
+    }
