@@ -12,6 +12,12 @@ from typing import Any, TypeVar
 
 import pyarrow.fs as pafs
 
+# Attempts per S3 request, the first included, for boto3 and pyarrow alike. Both retry 500, 503
+# (SlowDown), throttling and dropped connections after a random share of a doubling delay (up to
+# 1, 2, 4, 8 s; boto3's is 50, 100, 200, 400 ms unless throttled); other errors (403,
+# NoSuchBucket, …) fail at once.
+REQUEST_ATTEMPTS = 5
+CONNECT_TIMEOUT_SECONDS = 10
 _GLOB_CHARS = frozenset("*?[")
 _CONCURRENT_REQUESTS = 16
 _T = TypeVar("_T")
@@ -128,12 +134,17 @@ class LocalStore(Store):
 
 class S3Store(Store):
     """`root` is 'bucket/prefix'. Writes use boto3: one PutObject per object, no directory
-    markers, no multipart upload for small files (pyarrow's output streams do both)."""
+    markers, no multipart upload for small files (pyarrow's output streams do both). The boto3
+    client should retry as the filesystem does (`REQUEST_ATTEMPTS`, settings.Aws.client)."""
 
     def __init__(self, uri: str, region: str, endpoint_url: str | None, client: Any) -> None:
         if not uri.startswith("s3://") or len(uri) <= len("s3://"):
             raise ValueError(f"{uri!r} is not an s3://bucket/prefix URI")
-        options: dict[str, Any] = {"region": region}
+        options: dict[str, Any] = {
+            "region": region,
+            "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=REQUEST_ATTEMPTS),
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        }
         if endpoint_url:
             scheme, _, address = endpoint_url.partition("://")
             options |= {"endpoint_override": address, "scheme": scheme}
