@@ -88,9 +88,12 @@ class Lake:
 
     def file_schemas(self, urls: Sequence[str]) -> list[pa.Schema]:
         """The schema in each data file's footer (small reads, concurrently)."""
-        return map_concurrently(
-            lambda url: pq.read_schema(self.store.path_of_url(url), filesystem=self.store.fs), urls
-        )
+        return map_concurrently(self._file_schema, urls)
+
+    def _file_schema(self, url: str) -> pa.Schema:
+        path = self.store.path_of_url(url)
+        with self.store.failures_at(path):
+            return pq.read_schema(path, filesystem=self.store.fs)
 
     def read(self, manifest: Manifest) -> pa.Table:
         paths = self.file_paths(manifest)
@@ -116,7 +119,8 @@ class Lake:
         entries = []
         for number, file in enumerate(staged):
             path = posixpath.join(directory, data_file_name(run_id, number))
-            rows = pq.read_metadata(file.path, filesystem=self.store.fs).num_rows
+            with self.store.failures_at(file.path):
+                rows = pq.read_metadata(file.path, filesystem=self.store.fs).num_rows
             self.store.move(file.path, path)
             entries.append(ManifestEntry(self.store.url(path), self.store.size(path), rows))
         return publish(self.store, directory, entries)
