@@ -16,7 +16,13 @@ from platform_assets.catalog import Catalog, SecretRef, load_catalog
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Lake
 from platform_assets.sources import Upstream
-from platform_assets.storage import LocalStore, S3Store, Store
+from platform_assets.storage import (
+    CONNECT_TIMEOUT_SECONDS,
+    REQUEST_ATTEMPTS,
+    LocalStore,
+    S3Store,
+    Store,
+)
 from platform_assets.warehouse import Warehouse, quote
 from platform_assets.warehouse.duckdb import MEMORY_LIMIT as DUCKDB_MEMORY_LIMIT
 from platform_assets.warehouse.duckdb import DuckDBWarehouse
@@ -27,6 +33,7 @@ PROJECT_DIRECTORY = PACKAGE_DIRECTORY.parent
 ENVIRONMENTS = ("local", "aws")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _PASSED_ON = re.compile(r"^(PLATFORM_|AWS_)")
+_READ_TIMEOUT_SECONDS = 60  # boto3's, between bytes (pyarrow's applies on Windows and macOS only)
 _STATE_MACHINE_ARN = re.compile(
     r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}$"
 )
@@ -83,12 +90,21 @@ class Aws:
     _secrets: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def client(self, service: str) -> Any:
-        """One boto3 client per service (creating one costs ~0.1 s of model loading)."""
+        """One boto3 client per service (creating one costs ~0.1 s of model loading); requests
+        are retried as the lake's filesystem retries them."""
         if service not in self._clients:
             import boto3
+            from botocore.config import Config
 
             self._clients[service] = boto3.client(
-                service, region_name=self.region, endpoint_url=self.endpoint_url
+                service,
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                config=Config(
+                    retries={"mode": "standard", "total_max_attempts": REQUEST_ATTEMPTS},
+                    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                    read_timeout=_READ_TIMEOUT_SECONDS,
+                ),
             )
         return self._clients[service]
 

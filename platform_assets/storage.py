@@ -2,22 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import itertools
 import posixpath
+import re
 import uuid
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+from botocore.exceptions import BotoCoreError, ClientError
 
+from platform_assets.errors import RunError
+
+# Attempts per S3 request, the first included, for boto3 and pyarrow alike. Both retry 500, 503
+# (SlowDown), throttling and dropped connections after a random share of a doubling delay (up to
+# 1, 2, 4, 8 s; boto3's is 50, 100, 200, 400 ms unless throttled); other errors (403,
+# NoSuchBucket, …) fail at once.
+REQUEST_ATTEMPTS = 5
+CONNECT_TIMEOUT_SECONDS = 10
 _GLOB_CHARS = frozenset("*?[")
 _FOOTER_READ = 64 * 1024  # enough for a parquet footer of a few hundred columns
+# pyarrow's S3 errors end "AWS Error ACCESS_DENIED during GetObject operation: Access Denied"
+_PYARROW_S3_ERROR = re.compile(
+    r"AWS Error (?P<code>\w+) during (?P<operation>\w+) operation: (?P<message>.*?)"
+    r"\s*(?:\(Request ID: [^)]*\))?$"
+)
 _CONCURRENT_REQUESTS = 16
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -56,7 +73,8 @@ def has_wildcards(pattern: str) -> bool:
 
 
 class Store(ABC):
-    """Reads go through pyarrow's filesystem; writes are whole objects, each in one request."""
+    """Reads go through pyarrow's filesystem (S3's whole-object reads through boto3); writes are
+    whole objects, each in one request."""
 
     fs: pafs.FileSystem
     root: str
@@ -76,11 +94,18 @@ class Store(ABC):
             raise ValueError(f"{url} is not a {self.scheme} URL")
         return url.removeprefix(self.scheme)
 
+    def failures_at(self, path: str) -> AbstractContextManager[None]:
+        """Around requests about `path`: a storage error becomes a RunError naming its URL (a
+        missing object stays FileNotFoundError)."""
+        return contextlib.nullcontext()
+
     def exists(self, path: str) -> bool:
-        return self.fs.get_file_info(path).type == pafs.FileType.File
+        with self.failures_at(path):
+            return self.fs.get_file_info(path).type == pafs.FileType.File
 
     def size(self, path: str) -> int:
-        return self.fs.get_file_info(path).size
+        with self.failures_at(path):
+            return self.fs.get_file_info(path).size
 
     def read_bytes(self, path: str) -> bytes:
         with self.fs.open_input_stream(path) as stream:
@@ -99,8 +124,13 @@ class Store(ABC):
 
     def list_files(self, directory: str, recursive: bool = False) -> list[str]:
         """Paths of the files inside `directory` (none if it does not exist)."""
-        selector = pafs.FileSelector(directory, recursive=recursive, allow_not_found=True)
-        infos = self.fs.get_file_info(selector)
+        # not allow_not_found: on S3 it would also take a missing bucket for an empty folder
+        selector = pafs.FileSelector(directory, recursive=recursive)
+        try:
+            with self.failures_at(directory):
+                infos = self.fs.get_file_info(selector)
+        except FileNotFoundError:
+            return []
         return sorted(info.path for info in infos if info.type == pafs.FileType.File)
 
     def list_prefix(self, prefix: str) -> list[str]:
@@ -164,12 +194,17 @@ class LocalStore(Store):
 
 class S3Store(Store):
     """`root` is 'bucket/prefix'. Writes use boto3: one PutObject per object, no directory
-    markers, no multipart upload for small files (pyarrow's output streams do both)."""
+    markers, no multipart upload for small files (pyarrow's output streams do both). The boto3
+    client should retry as the filesystem does (`REQUEST_ATTEMPTS`, settings.Aws.client)."""
 
     def __init__(self, uri: str, region: str, endpoint_url: str | None, client: Any) -> None:
         if not uri.startswith("s3://") or len(uri) <= len("s3://"):
             raise ValueError(f"{uri!r} is not an s3://bucket/prefix URI")
-        options: dict[str, Any] = {"region": region}
+        options: dict[str, Any] = {
+            "region": region,
+            "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=REQUEST_ATTEMPTS),
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        }
         if endpoint_url:
             scheme, _, address = endpoint_url.partition("://")
             options |= {"endpoint_override": address, "scheme": scheme}
@@ -178,21 +213,33 @@ class S3Store(Store):
         self.scheme = "s3://"
         self._client = client
 
-    def read_bytes(self, path: str) -> bytes:
-        """One GET (pyarrow's input streams send a HEAD first)."""
-        bucket, key = _split(path)
+    @contextlib.contextmanager
+    def failures_at(self, path: str) -> Iterator[None]:
         try:
-            return self._client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except self._client.exceptions.NoSuchKey:
-            raise FileNotFoundError(self.url(path)) from None
+            yield
+        except FileNotFoundError:
+            raise
+        except (BotoCoreError, ClientError, OSError) as error:
+            raise RunError(f"{self.url(path)}: {_s3_cause(error)}") from None
+
+    def read_bytes(self, path: str) -> bytes:
+        """One GetObject. pyarrow's ranged GET cannot retry a 5xx whose error document is
+        larger than the object (a manifest): the AWS SDK fails to buffer it, INTERNAL_FAILURE."""
+        bucket, key = _split(path)
+        with self.failures_at(path):
+            try:
+                return self._client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            except self._client.exceptions.NoSuchKey:
+                raise FileNotFoundError(self.url(path)) from None
 
     def parquet_schema(self, path: str, size: int) -> pa.Schema:
         """One ranged GET of the file's tail (pyarrow would HEAD, then GET the footer)."""
-        tail = self._read_range(path, max(0, size - _FOOTER_READ))
-        footer = int.from_bytes(tail[-8:-4], "little") + 8
-        if footer > len(tail):  # a footer larger than the guess: read exactly it
-            tail = self._read_range(path, size - footer)
-        return pq.read_schema(pa.BufferReader(tail))
+        with self.failures_at(path):
+            tail = self._read_range(path, max(0, size - _FOOTER_READ))
+            footer = int.from_bytes(tail[-8:-4], "little") + 8
+            if footer > len(tail):  # a footer larger than the guess: read exactly it
+                tail = self._read_range(path, size - footer)
+            return pq.read_schema(pa.BufferReader(tail))
 
     def _read_range(self, path: str, start: int) -> bytes:
         bucket, key = _split(path)
@@ -202,12 +249,13 @@ class S3Store(Store):
     def exists(self, path: str) -> bool:
         """One HEAD (pyarrow also lists, to tell a missing file from a directory)."""
         bucket, key = _split(path)
-        try:
-            self._client.head_object(Bucket=bucket, Key=key)
-        except self._client.exceptions.ClientError as error:
-            if error.response["Error"]["Code"] in ("404", "NoSuchKey"):
-                return False
-            raise
+        with self.failures_at(path):
+            try:
+                self._client.head_object(Bucket=bucket, Key=key)
+            except ClientError as error:
+                if error.response["Error"]["Code"] in ("404", "NoSuchKey"):
+                    return False
+                raise
         return True
 
     def list_prefix(self, prefix: str) -> list[str]:
@@ -216,16 +264,18 @@ class S3Store(Store):
         pages = self._client.get_paginator("list_objects_v2").paginate(
             Bucket=bucket, Prefix=key_prefix
         )
-        return sorted(
-            f"{bucket}/{item['Key']}"
-            for page in pages
-            for item in page.get("Contents", [])
-            if not item["Key"].endswith("/")
-        )
+        with self.failures_at(prefix):
+            return sorted(
+                f"{bucket}/{item['Key']}"
+                for page in pages
+                for item in page.get("Contents", [])
+                if not item["Key"].endswith("/")
+            )
 
     def put(self, path: str, data: bytes) -> None:
         bucket, key = _split(path)
-        self._client.put_object(Bucket=bucket, Key=key, Body=data)
+        with self.failures_at(path):
+            self._client.put_object(Bucket=bucket, Key=key, Body=data)
 
     def delete(self, paths: Iterable[str]) -> None:
         by_bucket: dict[str, list[str]] = {}
@@ -234,18 +284,42 @@ class S3Store(Store):
             by_bucket.setdefault(bucket, []).append(key)
         for bucket, keys in by_bucket.items():
             for start in range(0, len(keys), 1000):
-                objects = [{"Key": key} for key in keys[start : start + 1000]]
-                self._client.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+                batch = keys[start : start + 1000]
+                objects = [{"Key": key} for key in batch]
+                with self.failures_at(f"{bucket}/{posixpath.commonpath(batch)}"):
+                    self._client.delete_objects(Bucket=bucket, Delete={"Objects": objects})
 
     def move(self, source: str, destination: str) -> None:
         source_bucket, source_key = _split(source)
         bucket, key = _split(destination)
-        self._client.copy_object(
-            Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key}
-        )
+        with self.failures_at(destination):
+            self._client.copy_object(
+                Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key}
+            )
         self.delete([source])
 
 
 def _split(path: str) -> tuple[str, str]:
     bucket, _, key = path.partition("/")
     return bucket, key
+
+
+def _s3_cause(error: Exception) -> str:
+    """One line: the S3 error code, the HTTP status if known, the operation, S3's message."""
+    text = " ".join(str(error).split())
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        metadata = error.response.get("ResponseMetadata", {})
+        what = (
+            f"{details.get('Code', 'Unknown')} ({metadata.get('HTTPStatusCode')})"
+            f" on {error.operation_name}"
+        )
+        message = details.get("Message", "")
+        if metadata.get("MaxAttemptsReached"):
+            message += f" (after {metadata['RetryAttempts'] + 1} attempts)"
+    elif match := _PYARROW_S3_ERROR.search(text):
+        what = f"{match['code'].title().replace('_', '')} on {match['operation']}"
+        message = match["message"].removesuffix("No response body.").rstrip()
+    else:
+        return text
+    return f"{what}: {message}" if message else what

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import uuid
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import boto3
@@ -104,21 +104,26 @@ def backfill_flights(
     )
 
 
+def main_process(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess:
+    """`python main.py ARGS` in this environment plus `env`, outside any Dagster launch."""
+    environment = {**os.environ, **env}
+    environment.pop("DAGSTER_PIPES_CONTEXT", None)
+    return subprocess.run(
+        [sys.executable, str(MAIN), *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
 @pytest.fixture
 def run_main(home: Path) -> RunMain:
     """Run `python main.py ARGS` against this test's PLATFORM_HOME (extra env overrides)."""
 
     def run(*arguments: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
-        environment = {**os.environ, "PLATFORM_HOME": str(home), **(env or {})}
-        environment.pop("DAGSTER_PIPES_CONTEXT", None)
-        return subprocess.run(
-            [sys.executable, str(MAIN), *arguments],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        return main_process(arguments, {"PLATFORM_HOME": str(home), **(env or {})})
 
     return run
 
@@ -178,6 +183,15 @@ def aws_env(
     tmp_path: Path, moto_endpoint: str, redshift: RedshiftStandIn, landing_uri: str
 ) -> Iterator[dict[str, str]]:
     """PLATFORM_* for aws mode against this test's own bucket and PostgreSQL schema."""
+    with aws_environment(tmp_path, moto_endpoint, redshift, landing_uri) as env:
+        yield env
+
+
+@contextlib.contextmanager
+def aws_environment(
+    tmp_path: Path, moto_endpoint: str, redshift: RedshiftStandIn, landing_uri: str
+) -> Iterator[dict[str, str]]:
+    """aws_env's settings, for a fixture of any scope: a new bucket and PostgreSQL schema."""
     suffix = uuid.uuid4().hex[:10]
     bucket, schema = f"lake-{suffix}", f"t_{suffix}"
     boto3.client("s3").create_bucket(Bucket=bucket)
@@ -187,24 +201,26 @@ def aws_env(
     )
     with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
-    yield {
-        **FAKE_AWS,
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "PLATFORM_ENV": "aws",
-        "PLATFORM_HOME": str(tmp_path / "aws-home"),
-        "PLATFORM_LAKE_URI": f"s3://{bucket}/lake",
-        "PLATFORM_LANDING_URI": landing_uri,
-        "PLATFORM_REDSHIFT_HOST": "127.0.0.1",
-        "PLATFORM_REDSHIFT_PORT": str(redshift.port),
-        "PLATFORM_REDSHIFT_DATABASE": "test",
-        "PLATFORM_REDSHIFT_USER": "postgres",
-        "PLATFORM_REDSHIFT_SECRET_ARN": secret["ARN"],
-        "PLATFORM_REDSHIFT_IAM_ROLE": COPY_ROLE,
-        "PLATFORM_REDSHIFT_SCHEMA": schema,
-        "PLATFORM_REDSHIFT_SSL": "false",
-    }
-    with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    try:
+        yield {
+            **FAKE_AWS,
+            "AWS_ENDPOINT_URL": moto_endpoint,
+            "PLATFORM_ENV": "aws",
+            "PLATFORM_HOME": str(tmp_path / "aws-home"),
+            "PLATFORM_LAKE_URI": f"s3://{bucket}/lake",
+            "PLATFORM_LANDING_URI": landing_uri,
+            "PLATFORM_REDSHIFT_HOST": "127.0.0.1",
+            "PLATFORM_REDSHIFT_PORT": str(redshift.port),
+            "PLATFORM_REDSHIFT_DATABASE": "test",
+            "PLATFORM_REDSHIFT_USER": "postgres",
+            "PLATFORM_REDSHIFT_SECRET_ARN": secret["ARN"],
+            "PLATFORM_REDSHIFT_IAM_ROLE": COPY_ROLE,
+            "PLATFORM_REDSHIFT_SCHEMA": schema,
+            "PLATFORM_REDSHIFT_SSL": "false",
+        }
+    finally:
+        with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture

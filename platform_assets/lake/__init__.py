@@ -129,7 +129,8 @@ class Lake:
         entries = []
         for number, file in enumerate(staged):
             path = posixpath.join(directory, data_file_name(run_id, number))
-            rows = pq.read_metadata(file.path, filesystem=self.store.fs).num_rows
+            with self.store.failures_at(file.path):
+                rows = pq.read_metadata(file.path, filesystem=self.store.fs).num_rows
             self.store.move(file.path, path)
             entries.append(ManifestEntry(self.store.url(path), self.store.size(path), rows))
         manifest = publish(self.store, directory, entries)

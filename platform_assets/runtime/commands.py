@@ -117,8 +117,10 @@ def _push(job: Job, settings: Settings) -> Materialization:
                 f"{manifest.content_length:,}",
                 extra=PER_PARTITION,
             )
-    finally:
-        _remove_stale(job, settings, len(results))
+    except BaseException:
+        _remove_stale(job, settings, job.periods[: len(results)], quietly=True)
+        raise
+    _remove_stale(job, settings, job.periods)
     assert conformer.schema is not None
     return Materialization(
         Layer.RAW,
@@ -140,16 +142,26 @@ def _threads(source: Source, conformer: Conformer) -> int:
     return PUSH_THREADS if parallel else 1
 
 
-def _remove_stale(job: Job, settings: Settings, published: int) -> None:
-    """What the published partitions' new manifests no longer list; a failure here only leaves
-    unread files behind for the next push, so it must not hide the run's own outcome."""
+def _remove_stale(
+    job: Job, settings: Settings, published: Sequence[Period], quietly: bool = False
+) -> None:
+    """Delete what the published partitions' new manifests no longer list. After a failure this
+    is done `quietly`: what it leaves behind is never read and goes at the next push, and the
+    failure that stopped the push is what the run must say."""
+    if not published:
+        return
     try:
-        removed = settings.lake.remove_stale(Area.RAW, job.source.name, job.periods[:published])
-    except Exception as error:  # S3's or the filesystem's, whichever: the run's outcome stands
-        log.warning("source %s: stale files not removed (%s)", job.source.name, error)
+        removed = settings.lake.remove_stale(Area.RAW, job.source.name, published)
+    except RunError as error:
+        where = f"source {job.source.name} partitions {published[0].key}..{published[-1].key}"
+        if not quietly:
+            raise RunError(
+                f"{where}: published, but the files they replaced were not removed: {error}"
+            ) from None
+        log.warning("%s: the files they replaced were not removed (%s)", where, error)
         return
     if removed:
-        log.info("source %s: %s stale files removed", job.source.name, f"{removed:,}")
+        log.info("source %s: %s replaced files removed", job.source.name, f"{removed:,}")
 
 
 def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer) -> Manifest:

@@ -67,12 +67,13 @@ def _read_file(
 ) -> Iterator[pa.RecordBatch]:
     url = landing.url(path)
     try:
-        if spec.format == "csv":
-            yield from _read_csv(spec, path, schema, landing)
-        elif spec.format == "jsonl":
-            yield from _read_jsonl(path, schema, landing)
-        else:
-            yield from _read_parquet(path, landing)
+        with landing.failures_at(path):
+            if spec.format == "csv":
+                yield from _read_csv(spec, path, schema, landing)
+            elif spec.format == "jsonl":
+                yield from _read_jsonl(path, schema, landing)
+            else:
+                yield from _read_parquet(path, landing)
     except SourceFileError:
         raise
     except FileNotFoundError:
