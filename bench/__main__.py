@@ -93,6 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
+    parser.add_argument(
+        "--cases", default="P1,P2,P3,P4,P5", help="a subset only prints its tables: P2,P5"
+    )
     arguments = parser.parse_args()
     os.chdir(PROJECT)
     started = time.perf_counter()
@@ -107,15 +110,18 @@ def main() -> None:
         ),
         ("P5 cold start: `bench/cold_start.py`", cold_start.measure, max(arguments.runs, 11)),
     ]
+    selected = [case for case in cases if case[0].split()[0] in arguments.cases.split(",")]
     figures: list[Figures] = []
     sections: list[str] = []
-    for title, measure, runs in cases:
+    for title, measure, runs in selected:
         print(f"{title} ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="bench-") as work:
             case_figures, table = measure(runs, Path(work))
         figures.append(case_figures)
         sections.append(f"### {title}, {runs} runs\n\n{table}\n")
         print(table, flush=True)
+    if len(selected) < len(cases):
+        return
     goal_table = markdown_table(("goal", "measured", "verdict"), goals(*figures))
     minutes = (time.perf_counter() - started) / 60
     report = (

@@ -43,7 +43,7 @@ def materialize(partitions: str) -> list[str]:
     ]
 
 
-def measure(runs: int, single_runs: int, work: Path) -> tuple[dict[str, float], str]:
+def measure(runs: int, work: Path, single_runs: int = 10) -> tuple[dict[str, float], str]:
     home = landed_home(work / "home")
     env = {
         "PLATFORM_HOME": str(home),
@@ -123,7 +123,7 @@ def main() -> None:
     parser.add_argument("--single-runs", type=int, default=10)
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-") as work:
-        figures, table = measure(arguments.runs, arguments.single_runs, Path(work))
+        figures, table = measure(arguments.runs, Path(work), arguments.single_runs)
     print(table)
     print(figures)
 

@@ -92,10 +92,11 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
             }
             push(aws, "2013-01-31")
             platform_aws = [sys.executable, "-m", "bench.platform_load", "2013-01-01", "2013-01-31"]
-            january = str(home / "lake" / "raw" / "flights" / "dt=2013-01-*" / "*.parquet")
+            lake, january = str(home / "lake" / "raw" / "flights"), "dt=2013-01-*/*.parquet"
             to_sql = [
                 sys.executable,
                 str(PEERS / "pandas_to_sql.py"),
+                lake,
                 january,
                 POSTGRES_URL,
                 schema,
