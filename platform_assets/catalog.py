@@ -25,7 +25,13 @@ from pydantic import (
 
 from platform_assets.contracts import SchemaContract
 from platform_assets.errors import ConfigurationError
-from platform_assets.partitions import Granularity, Period, period_start, periods_between
+from platform_assets.partitions import (
+    Granularity,
+    Period,
+    period_index,
+    period_start,
+    periods_between,
+)
 from platform_assets.schemas import IDENTIFIER, PARTITION_COLUMN, parse_type, schema_from_mapping
 
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
@@ -235,6 +241,11 @@ class Partitioned:
     def last_day(self) -> dt.date | None:
         end = self.partitioning.end
         return None if end is None else end - dt.timedelta(1)
+
+    def index(self, period: Period) -> int:
+        """How many partitions come before `period`."""
+        partitioning = self.partitioning
+        return period_index(partitioning.granularity, partitioning.start, period.start)
 
     def period(self, key: str) -> Period:
         """The period a partition key names; ValueError if it is not one of these partitions."""

@@ -53,6 +53,15 @@ def next_start(granularity: Granularity, start: dt.date) -> dt.date:
     return (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
+def period_index(granularity: Granularity, first: dt.date, start: dt.date) -> int:
+    """How many periods after the one starting on `first` the one starting on `start` comes."""
+    if granularity is Granularity.DAILY:
+        return (start - first).days
+    if granularity is Granularity.WEEKLY:
+        return (start - first).days // 7
+    return (start.year - first.year) * 12 + start.month - first.month
+
+
 def period_at(granularity: Granularity, day: dt.date) -> Period:
     start = period_start(granularity, day)
     return Period(start, next_start(granularity, start))

@@ -31,6 +31,8 @@ from platform_assets.warehouse.redshift import RedshiftWarehouse
 PACKAGE_DIRECTORY = Path(__file__).resolve().parent
 PROJECT_DIRECTORY = PACKAGE_DIRECTORY.parent
 ENVIRONMENTS = ("local", "aws")
+LEASE_WAIT_SECONDS = 900.0
+LEASE_TTL_SECONDS = 60.0
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
 _PASSED_ON = re.compile(r"^(PLATFORM_|AWS_)")
 _READ_TIMEOUT_SECONDS = 60  # boto3's, between bytes (pyarrow's applies on Windows and macOS only)
@@ -193,6 +195,16 @@ class Settings:
             raise RunError(f"cannot read secret {ref.aws_secret}: {error}") from None
 
     @property
+    def lease_wait_seconds(self) -> float:
+        """How long a run waits for another over the same partitions before it fails."""
+        return _seconds(self.environ, "PLATFORM_LEASE_WAIT_SECONDS", LEASE_WAIT_SECONDS)
+
+    @property
+    def lease_ttl_seconds(self) -> float:
+        """On S3, how long the lease of a run that died keeps others waiting."""
+        return _seconds(self.environ, "PLATFORM_LEASE_TTL_SECONDS", LEASE_TTL_SECONDS)
+
+    @property
     def warehouse_kind(self) -> str:
         return "redshift" if self.aws else "duckdb"
 
@@ -249,6 +261,17 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         passed_on={name: value for name, value in environ.items() if _PASSED_ON.match(name)},
         environ=dict(environ),
     )
+
+
+def _seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    value = environ.get(name, "").strip()
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise ConfigurationError(f"{name}={value!r} is not a number of seconds")
+    return seconds
 
 
 def _default_client() -> Any:

@@ -36,6 +36,8 @@ _PYARROW_S3_ERROR = re.compile(
     r"\s*(?:\(Request ID: [^)]*\))?$"
 )
 _CONCURRENT_REQUESTS = 16
+# a conditional write lost: the condition failed, or a concurrent conditional write won
+_CONDITION_FAILED = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -271,6 +273,42 @@ class S3Store(Store):
                 for item in page.get("Contents", [])
                 if not item["Key"].endswith("/")
             )
+
+    def put_if(
+        self, path: str, data: bytes, absent: bool = False, match: str | None = None
+    ) -> str | None:
+        """Write only if no object is there (`absent`) or if it is still the version with ETag
+        `match`: the new ETag, or None if the condition failed (S3 decides atomically)."""
+        bucket, key = _split(path)
+        condition = {"IfNoneMatch": "*"} if absent else {"IfMatch": match}
+        with self.failures_at(path):
+            try:
+                response = self._client.put_object(Bucket=bucket, Key=key, Body=data, **condition)
+            except ClientError as error:
+                if error.response["Error"]["Code"] in _CONDITION_FAILED:
+                    return None
+                raise
+        return response["ETag"]
+
+    def read_tagged(self, path: str) -> tuple[bytes, str] | None:
+        """The object's content and ETag, or None if there is none."""
+        bucket, key = _split(path)
+        with self.failures_at(path):
+            try:
+                response = self._client.get_object(Bucket=bucket, Key=key)
+            except self._client.exceptions.NoSuchKey:
+                return None
+            return response["Body"].read(), response["ETag"]
+
+    def delete_if(self, path: str, match: str) -> None:
+        """Delete the object if it is still the version with ETag `match`."""
+        bucket, key = _split(path)
+        with self.failures_at(path):
+            try:
+                self._client.delete_object(Bucket=bucket, Key=key, IfMatch=match)
+            except ClientError as error:
+                if error.response["Error"]["Code"] not in (*_CONDITION_FAILED, "NoSuchKey"):
+                    raise
 
     def put(self, path: str, data: bytes) -> None:
         bucket, key = _split(path)

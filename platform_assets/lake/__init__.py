@@ -11,6 +11,7 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from platform_assets.errors import RunError
+from platform_assets.lake.lease import block_names, leased
 from platform_assets.lake.manifest import Manifest, ManifestEntry
 from platform_assets.lake.writer import (
     MANIFEST_NAME,
@@ -73,6 +75,22 @@ class Lake:
 
     def _remember(self, directory: str, manifest: Manifest) -> None:
         self.published[posixpath.join(directory, MANIFEST_NAME)] = manifest
+
+    def lease(
+        self,
+        area: Area,
+        name: str,
+        indexes: Sequence[int],
+        chunk: int,
+        run_id: str,
+        wait_seconds: float,
+        ttl_seconds: float,
+    ) -> AbstractContextManager[None]:
+        """Hold the partitions at `indexes` (from the dataset's first) against other runs, in
+        blocks of `chunk` (lease.py), while the block runs."""
+        directory = self.store.path(f"{area}/{name}")
+        blocks = block_names(indexes, chunk)
+        return leased(self.store, directory, blocks, run_id, wait_seconds, ttl_seconds)
 
     def manifest(self, area: Area, name: str, period: Period) -> Manifest | None:
         """The published version of a partition, or None if it was never published."""

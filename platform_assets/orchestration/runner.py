@@ -1,5 +1,6 @@
 """Launching main.py from an asset: a subprocess here, Step Functions → Batch in production."""
 
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -39,7 +40,8 @@ def run_main(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """`main.py ARGUMENTS --partition FIRST --to LAST` for the step's partitions.
 
-    Through Step Functions a range of more than `chunk` partitions runs as several Batch jobs.
+    Through Step Functions a range runs as one Batch job per block of `chunk` partitions, the
+    blocks the lake leases (lake/lease.py), so that the jobs never wait for each other.
     """
     # Pipes hands main.py the partitions only for single-partition runs, so name them here;
     # a step without partitions (checks run alone) covers them all
@@ -51,9 +53,11 @@ def run_main(
     client = getattr(context.resources, PIPES_CLIENT)
     extras = {CHECKS_EXTRA: list(checks)}
     if isinstance(client, PipesStepFunctionsClient):
+        position = {key: number for number, key in enumerate(partitions.get_partition_keys())}
+        blocks = itertools.groupby(keys, key=lambda key: position[key] // chunk)
         commands = [
             [*arguments, "--partition", group[0], "--to", group[-1]]
-            for group in (keys[start : start + chunk] for start in range(0, len(keys), chunk))
+            for group in (list(block) for _, block in blocks)
         ]
         invocation = client.run(context=context, commands=commands, extras=extras)
     else:

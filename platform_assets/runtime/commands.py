@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,7 +19,7 @@ from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Area, Manifest
 from platform_assets.partitions import Period
 from platform_assets.runtime.assets import CheckSpec, Layer
-from platform_assets.runtime.checks import run_checks
+from platform_assets.runtime.checks import CheckOutcome, run_checks
 from platform_assets.runtime.incremental import record_window, window_for
 from platform_assets.runtime.pipes import PER_PARTITION
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
@@ -54,30 +56,48 @@ class Job:
 def run(job: Job, settings: Settings) -> RunReport:
     started = time.perf_counter()
     report = RunReport(job.command, job.source.name, list(job.periods))
-    if Layer.RAW in job.layers:
-        report.materializations.append(_push(job, settings))
-    if Layer.WAREHOUSE in job.layers:
-        report.materializations.append(_load(job, settings))
-    if job.checks:
-        schema = _source_schema(job.source, settings)
-        report.checks.extend(
-            run_checks(
-                job.checks, job.source, job.periods, schema, settings.lake, settings.warehouse
-            )
-        )
-        for outcome in report.checks:
-            level = logging.INFO if outcome.passed else logging.ERROR
-            verdict = "passed" if outcome.passed else "failed"
-            log.log(
-                level,
-                "check %s/%s %s: %s",
-                outcome.spec.layer,
-                outcome.spec.name,
-                verdict,
-                outcome.summary,
-            )
+    # a push or load holds its partitions (a second run over them waits, then fails); checks
+    # alone only read
+    with _lease(job, settings) if job.layers else contextlib.nullcontext():
+        if Layer.RAW in job.layers:
+            report.materializations.append(_push(job, settings))
+        if Layer.WAREHOUSE in job.layers:
+            report.materializations.append(_load(job, settings))
+        if job.checks:
+            report.checks.extend(_checks(job, settings))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _checks(job: Job, settings: Settings) -> list[CheckOutcome]:
+    schema = _source_schema(job.source, settings)
+    outcomes = run_checks(
+        job.checks, job.source, job.periods, schema, settings.lake, settings.warehouse
+    )
+    for outcome in outcomes:
+        level = logging.INFO if outcome.passed else logging.ERROR
+        verdict = "passed" if outcome.passed else "failed"
+        log.log(
+            level,
+            "check %s/%s %s: %s",
+            outcome.spec.layer,
+            outcome.spec.name,
+            verdict,
+            outcome.summary,
+        )
+    return outcomes
+
+
+def _lease(job: Job, settings: Settings) -> AbstractContextManager[None]:
+    return settings.lake.lease(
+        Area.RAW,
+        job.source.name,
+        [job.source.index(period) for period in job.periods],
+        job.source.partitioning.chunk,
+        job.run_id,
+        settings.lease_wait_seconds,
+        settings.lease_ttl_seconds,
+    )
 
 
 def _push(job: Job, settings: Settings) -> Materialization:

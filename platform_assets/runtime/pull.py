@@ -24,31 +24,42 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
     started = time.perf_counter()
     lake = settings.lake
     staging = lake.staging_directory(Area.EXPORTS, export.name, run_id)
-    try:
-        settings.warehouse.export(
-            export.sql, periods[0].start, periods[-1].end, lake.store.url(staging)
-        )
-        staged = lake.staged_files(staging)
-        strays = sorted(set(staged) - {period.start for period in periods})
-        if strays:
-            raise RunError(
-                f"export {export.name}: its dt values must be partition keys;"
-                f" got {', '.join(str(day) for day in strays[:5])}"
+    lease = lake.lease(
+        Area.EXPORTS,
+        export.name,
+        [export.index(period) for period in periods],
+        export.partitioning.chunk,
+        run_id,
+        settings.lease_wait_seconds,
+        settings.lease_ttl_seconds,
+    )
+    with lease:
+        try:
+            settings.warehouse.export(
+                export.sql, periods[0].start, periods[-1].end, lake.store.url(staging)
             )
-        manifests = map_concurrently(  # partitions are independent: publish them side by side
-            lambda period: lake.publish_staged(
-                Area.EXPORTS, export.name, period, staged.get(period.start, []), run_id
-            ),
-            periods,
-        )
-        entries = [entry for manifest in manifests for entry in manifest.entries]
-        fingerprints = {fingerprint(schema) for schema in lake.file_schemas(entries)}
-        results = [
-            PartitionResult.published(period, manifest)
-            for period, manifest in zip(periods, manifests, strict=True)
-        ]
-    finally:
-        lake.clear(staging)
+            staged = lake.staged_files(staging)
+            strays = sorted(set(staged) - {period.start for period in periods})
+            if strays:
+                raise RunError(
+                    f"export {export.name}: its dt values must be partition keys;"
+                    f" got {', '.join(str(day) for day in strays[:5])}"
+                )
+            manifests = map_concurrently(  # partitions are independent: publish them side by side
+                lambda period: lake.publish_staged(
+                    Area.EXPORTS, export.name, period, staged.get(period.start, []), run_id
+                ),
+                periods,
+            )
+            entries = [entry for manifest in manifests for entry in manifest.entries]
+            fingerprints = {fingerprint(schema) for schema in lake.file_schemas(entries)}
+            results = [
+                PartitionResult.published(period, manifest)
+                for period, manifest in zip(periods, manifests, strict=True)
+            ]
+            lake.remove_stale(Area.EXPORTS, export.name, periods)
+        finally:
+            lake.clear(staging)
     materialization = Materialization(
         Layer.EXPORTS,
         lake.dataset_url(Area.EXPORTS, export.name),
