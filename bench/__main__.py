@@ -58,7 +58,8 @@ def goals(p1: Figures, p2: Figures, p3: Figures, p4: Figures, p5: Figures) -> li
         ),
         goal_line(
             "P3 load rows/s >= 0.8 x DuckDB's own",
-            f"{p3['platform_over_duckdb_rows_per_s']:.2f} x",
+            f"{p3['platform_over_duckdb_rows_per_s']:.2f} x (DuckDB set as the platform sets it:"
+            f" {p3['platform_over_duckdb_set_rows_per_s']:.2f} x)",
             p3["platform_over_duckdb_rows_per_s"] >= 0.8,
         ),
         goal_line(

@@ -34,25 +34,47 @@ class Sample:
     peak_rss_mib: float
 
 
+# Linux carries a process's peak RSS across exec(), and a child starts out with its parent's
+# (fork and vfork alike): a small launcher forks the measured command, so that the bench's own
+# memory does not count, and reports the command's own ru_maxrss.
+_LAUNCHER = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+os.write(int(os.environ["BENCH_RSS_FD"]), str(usage.ru_maxrss).encode())
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def run_measured(
     command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path = PROJECT
 ) -> Sample:
-    """Wall time and peak RSS (the child's own ru_maxrss, via wait4) of one child process."""
+    """Wall time and peak RSS (the command's own ru_maxrss) of one child process."""
     environment = {**os.environ, **(env or {})}
     environment.pop("DAGSTER_PIPES_CONTEXT", None)
+    read_end, write_end = os.pipe()
+    environment["BENCH_RSS_FD"] = str(write_end)
+    launcher = [sys.executable, "-c", _LAUNCHER, *command]
     started = time.perf_counter()
-    child = subprocess.Popen(
-        list(command), env=environment, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    child = subprocess.run(
+        launcher,
+        env=environment,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        pass_fds=(write_end,),
+        check=False,
     )
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reported:
+        peak_kib = int(reported.read() or 0)
     if child.returncode != 0:
-        tail = output.decode(errors="replace")[-3000:]
+        tail = child.stdout.decode(errors="replace")[-3000:]
         raise RuntimeError(f"{' '.join(command)} exited {child.returncode}:\n{tail}")
-    return Sample(seconds, usage.ru_maxrss / 1024)
+    return Sample(seconds, peak_kib / 1024)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from platform_assets.lake import Area, Lake, Manifest
 from platform_assets.partitions import Granularity, Period, periods_between
 from platform_assets.schemas import lake_schema
 from platform_assets.storage import LocalStore
-from platform_assets.warehouse.duckdb import DuckDBWarehouse
+from platform_assets.warehouse.duckdb import DuckDBWarehouse, duckdb_type
 
 SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string())])
 JANUARY = periods_between(Granularity.DAILY, dt.date(2024, 1, 1), dt.date(2024, 1, 5))
@@ -127,3 +127,20 @@ def test_a_load_waits_for_another_process_holding_the_file(lake, warehouse):
     assert load(warehouse, manifests, JANUARY[:1]) == 1
     assert time.monotonic() - started > 0.2  # it did wait for the other process
     assert holder.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize(
+    "data_type",
+    [
+        *(pa.int16(), pa.int32(), pa.int64(), pa.float32(), pa.float64(), pa.bool_()),
+        *(pa.string(), pa.date32(), pa.decimal128(12, 2), pa.decimal128(38, 10)),
+        *(pa.timestamp(unit, tz) for unit in ("s", "ms", "us", "ns") for tz in (None, "UTC")),
+    ],
+    ids=str,
+)
+def test_table_types_are_the_ones_duckdb_gives_arrow_columns(data_type):
+    """Tables are created from these names; DuckDB's own reading of an Arrow column is the truth."""
+    with duckdb.connect() as connection:
+        connection.register("arrow", pa.schema([("c", data_type)]).empty_table())
+        (described,) = connection.execute("DESCRIBE SELECT * FROM arrow").fetchall()
+    assert duckdb_type(data_type) == described[1]
