@@ -157,6 +157,7 @@ def rows(variants: list[Variant], outputs: list[tuple[int, int]]) -> list[list[o
     table = []
     for variant, (objects, size) in zip(variants, outputs, strict=True):
         writes = requests_per_partition(variant, WRITES)
+        leases = requests_per_partition(variant, ("LEASE",))
         total = requests_per_partition(variant, None)
         table.append(
             [
@@ -170,6 +171,7 @@ def rows(variants: list[Variant], outputs: list[tuple[int, int]]) -> list[list[o
                 f"{size / 2**20:.1f}",
                 f"{variant.peak_rss_mib:.0f}",
                 "-" if writes is None else f"{writes:.3f}",
+                "-" if leases is None else f"{leases:.3f}",
                 "-" if total is None else f"{total:.3f}",
             ]
         )
@@ -187,6 +189,7 @@ HEADER = (
     "MiB",
     "peak RSS MiB",
     "writes+lists / partition",
+    "lease requests / partition",
     "all requests / partition",
 )
 
@@ -210,6 +213,7 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
         "s3_over_pyarrow": platform_s3.seconds / pyarrow_s3.seconds,
         "throughput_over_awswrangler": wrangler.seconds / platform_s3.seconds,
         "publish_requests_per_partition": requests_per_partition(platform_s3, WRITES) or 0.0,
+        "lease_requests_per_partition": requests_per_partition(platform_s3, ("LEASE",)) or 0.0,
         "all_requests_per_partition": requests_per_partition(platform_s3, None) or 0.0,
         "peak_rss_mib": max(platform_local.peak_rss_mib, platform_s3.peak_rss_mib),
     }
