@@ -21,7 +21,7 @@ def main() -> None:
     engine = sqlalchemy.create_engine(url)
     started = time.perf_counter()
     frame.to_sql(
-        "flights",
+        "flights_to_sql",  # beside the platform's table, not over it
         engine,
         schema=schema,
         if_exists="replace",
