@@ -13,8 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.harness import MAIN, PEERS, Variant, interleave, markdown_table, run_measured
-from bench.setup import DAYS, ROWS, landed_home
+from bench.harness import PEERS, Variant, interleave, markdown_table, run_measured
+from bench.setup import DAYS, ROWS, landed_home, push_flights
 
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 ASSETS = "raw/flights,warehouse/flights"
@@ -54,17 +54,7 @@ def measure(runs: int, work: Path, single_runs: int = 10) -> tuple[dict[str, flo
     through_dagster = Variant("Dagster, the year as one run", lambda _: materialize(year), env=env)
     main_only = Variant(
         "main.py push (lake + warehouse), no Dagster",
-        lambda _: [
-            sys.executable,
-            str(MAIN),
-            "push",
-            "--source",
-            "flights",
-            "--partition",
-            "2013-01-01",
-            "--to",
-            "2013-12-31",
-        ],
+        lambda _: push_flights("2013-01-01", "2013-12-31"),
         env=env,
     )
     bare = Variant(

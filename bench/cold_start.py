@@ -7,15 +7,11 @@ written and its manifest), against the bare interpreter and the import of dagste
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 from pathlib import Path
 
-from bench.harness import MAIN, Variant, interleave, markdown_table
-from bench.setup import landed_home
-
-ONE_PARTITION = ("push", "--source", "flights", "--partition", "2013-01-05", "--no-load")
+from bench.harness import MAIN, Variant, interleave, markdown_table, run_case
+from bench.setup import landed_home, push_flights
 
 
 def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
@@ -26,11 +22,9 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
         "python -c 'import dagster_pipes'": [sys.executable, "-c", "import dagster_pipes"],
         "python main.py --help": [sys.executable, str(MAIN), "--help"],
         "python main.py list": [sys.executable, str(MAIN), "list"],
-        "python main.py push, one partition, lake only": [
-            sys.executable,
-            str(MAIN),
-            *ONE_PARTITION,
-        ],
+        "python main.py push, one partition, lake only": push_flights(
+            "2013-01-05", "2013-01-05", load=False
+        ),
     }
     variants = [
         Variant(name, lambda _, command=command: command, env=env)
@@ -47,15 +41,5 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
     return figures, table
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=21)
-    arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-") as work:
-        figures, table = measure(arguments.runs, Path(work))
-    print(table)
-    print(figures)
-
-
 if __name__ == "__main__":
-    main()
+    run_case(measure, __doc__, runs=21)

@@ -201,6 +201,23 @@ def _kind(environ: dict[str, Any]) -> str:
 WRITES = ("PUT", "DELETE", "LIST", "POST")  # what publishing costs; GET and HEAD are reads
 
 
+def run_case(
+    measure: Callable[[int, Path], tuple[dict[str, float], str]], doc: str, runs: int = 5
+) -> None:
+    """A case's script on its own: `--runs N`, a scratch folder, its table and figures printed."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=runs)
+    arguments = parser.parse_args()
+    os.chdir(PROJECT)
+    with tempfile.TemporaryDirectory(prefix="bench-", dir=os.environ.get("BENCH_DIR")) as work:
+        figures, table = measure(arguments.runs, Path(work))
+    print(table)
+    print(figures)
+
+
 def machine() -> str:
     cores = os.cpu_count()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

@@ -9,24 +9,20 @@ Every timed run rewrites a lake that an untimed warm-up run filled, i.e. a backf
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 from bench.harness import (
-    MAIN,
     PEERS,
-    PROJECT,
     WRITES,
     CountingMoto,
     Variant,
     interleave,
     markdown_table,
+    run_case,
 )
-from bench.setup import BENCH_PYTHON, DAYS, ROWS, aws_env, landed_home, upload_landing
+from bench.setup import BENCH_PYTHON, DAYS, ROWS, aws_env, landed_home, push_flights, upload_landing
 
 LANDING_BUCKET = "landing"
 
@@ -34,18 +30,7 @@ LANDING_BUCKET = "landing"
 def local_variants(work: Path, home: Path) -> list[Variant]:
     platform = Variant(
         "platform push, local folder",
-        lambda _: [
-            sys.executable,
-            str(MAIN),
-            "push",
-            "--source",
-            "flights",
-            "--partition",
-            "2013-01-01",
-            "--to",
-            "2013-12-31",
-            "--no-load",
-        ],
+        lambda _: push_flights("2013-01-01", "2013-12-31", load=False),
         env={"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local"},
     )
     platform.facts["lake"] = home / "lake" / "raw" / "flights"
@@ -69,18 +54,7 @@ def s3_variants(moto: CountingMoto, home: Path) -> list[Variant]:
     landing = f"{LANDING_BUCKET}/drops"
     platform = Variant(
         "platform push, moto S3",
-        lambda _: [
-            sys.executable,
-            str(MAIN),
-            "push",
-            "--source",
-            "flights",
-            "--partition",
-            "2013-01-01",
-            "--to",
-            "2013-12-31",
-            "--no-load",
-        ],
+        lambda _: push_flights("2013-01-01", "2013-12-31", load=False),
         env=aws_env(moto.endpoint, home, "s3://platform/lake", f"s3://{landing}"),
     )
     pyarrow = Variant(
@@ -220,16 +194,5 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
     return figures, markdown_table(HEADER, table)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-", dir=os.environ.get("BENCH_DIR")) as work:
-        figures, table = measure(arguments.runs, Path(work))
-    print(table)
-    print(figures)
-
-
 if __name__ == "__main__":
-    os.chdir(PROJECT)
-    main()
+    run_case(measure, __doc__)

@@ -7,18 +7,15 @@ times over, `time_hour` moved by 1-9 seconds so that keys stay unique).
 
 from __future__ import annotations
 
-import argparse
 import io
-import sys
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from bench.harness import MAIN, Variant, interleave, markdown_table
-from bench.setup import ROWS, fresh_home, landed_home
+from bench.harness import Variant, interleave, markdown_table, run_case
+from bench.setup import ROWS, fresh_home, landed_home, push_flights
 
 COPIES = 10
 
@@ -46,10 +43,7 @@ def tenfold(landed: Path, home: Path) -> Path:
 def push(home: Path, last: str) -> Variant:
     return Variant(
         "",
-        lambda _: [
-            *(sys.executable, str(MAIN), "push", "--source", "flights"),
-            *("--partition", "2013-01-01", "--to", last),
-        ],
+        lambda _: push_flights("2013-01-01", last),
         env={"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local"},
     )
 
@@ -86,15 +80,5 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
     return figures, table
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-") as work:
-        figures, table = measure(arguments.runs, Path(work))
-    print(table)
-    print(figures)
-
-
 if __name__ == "__main__":
-    main()
+    run_case(measure, __doc__)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
-from bench.harness import FAKE_AWS, PROJECT, CountingMoto
+from bench.harness import FAKE_AWS, MAIN, PROJECT, CountingMoto
 
 BENCH_PYTHON = PROJECT / ".venv-bench" / "bin" / "python"  # the peers that conflict with our pins
 DAYS = 365
@@ -62,3 +63,9 @@ def aws_env(
         "PLATFORM_REDSHIFT_IAM_ROLE": COPY_ROLE,
         "PLATFORM_REDSHIFT_SSL": "false",
     }
+
+
+def push_flights(first: str, last: str, load: bool = True) -> list[str]:
+    """`main.py push` of the flights from `first` through `last` (lake only unless `load`)."""
+    command = [sys.executable, str(MAIN), "push", "--source", "flights"]
+    return [*command, "--partition", first, "--to", last, *(() if load else ("--no-load",))]

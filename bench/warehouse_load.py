@@ -8,16 +8,14 @@ Each variant times its load inside its process (no interpreter start, no imports
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import subprocess
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
-from bench.harness import MAIN, PEERS, PROJECT, CountingMoto, markdown_table
-from bench.setup import ROWS, aws_env, landed_home, upload_landing
+from bench.harness import PEERS, PROJECT, CountingMoto, markdown_table, run_case
+from bench.setup import ROWS, aws_env, landed_home, push_flights, upload_landing
 
 POSTGRES_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -37,18 +35,7 @@ def timed(command: list[str], env: dict[str, str]) -> float:
 
 def push(env: dict[str, str], last: str) -> None:
     subprocess.run(
-        [
-            sys.executable,
-            str(MAIN),
-            "push",
-            "--source",
-            "flights",
-            "--partition",
-            "2013-01-01",
-            "--to",
-            last,
-            "--no-load",
-        ],
+        push_flights("2013-01-01", last, load=False),
         env=env,
         cwd=PROJECT,
         check=True,
@@ -151,15 +138,5 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
     return figures, table
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-") as work:
-        figures, table = measure(arguments.runs, Path(work))
-    print(table)
-    print(figures)
-
-
 if __name__ == "__main__":
-    main()
+    run_case(measure, __doc__)
