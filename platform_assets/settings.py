@@ -6,15 +6,17 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from platform_assets.catalog import Catalog, SecretRef, load_catalog
+from platform_assets.catalog import Catalog, Partitioned, SecretRef, load_catalog
 from platform_assets.errors import ConfigurationError, RunError
-from platform_assets.lake import Lake
+from platform_assets.lake import Area, Lake
+from platform_assets.partitions import Period
 from platform_assets.sources import Upstream
 from platform_assets.storage import (
     CONNECT_TIMEOUT_SECONDS,
@@ -194,15 +196,21 @@ class Settings:
         except Exception as error:  # boto3's and JSON's errors: one line either way
             raise RunError(f"cannot read secret {ref.aws_secret}: {error}") from None
 
-    @property
-    def lease_wait_seconds(self) -> float:
-        """How long a run waits for another over the same partitions before it fails."""
-        return _seconds(self.environ, "PLATFORM_LEASE_WAIT_SECONDS", LEASE_WAIT_SECONDS)
-
-    @property
-    def lease_ttl_seconds(self) -> float:
-        """On S3, how long the lease of a run that died keeps others waiting."""
-        return _seconds(self.environ, "PLATFORM_LEASE_TTL_SECONDS", LEASE_TTL_SECONDS)
+    def lease(
+        self, area: Area, target: Partitioned, periods: Sequence[Period], run_id: str
+    ) -> AbstractContextManager[None]:
+        """Hold `target`'s partitions against other runs (lake/lease.py): a run over any of them
+        waits up to PLATFORM_LEASE_WAIT_SECONDS, then fails; on S3 a dead run's lease expires
+        after PLATFORM_LEASE_TTL_SECONDS."""
+        return self.lake.lease(
+            area,
+            target.name,
+            [target.index(period) for period in periods],
+            target.partitioning.chunk,
+            run_id,
+            _seconds(self.environ, "PLATFORM_LEASE_WAIT_SECONDS", LEASE_WAIT_SECONDS),
+            _seconds(self.environ, "PLATFORM_LEASE_TTL_SECONDS", LEASE_TTL_SECONDS),
+        )
 
     @property
     def warehouse_kind(self) -> str:

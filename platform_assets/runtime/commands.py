@@ -7,7 +7,6 @@ import itertools
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -58,7 +57,11 @@ def run(job: Job, settings: Settings) -> RunReport:
     report = RunReport(job.command, job.source.name, list(job.periods))
     # a push or load holds its partitions (a second run over them waits, then fails); checks
     # alone only read
-    with _lease(job, settings) if job.layers else contextlib.nullcontext():
+    with (
+        settings.lease(Area.RAW, job.source, job.periods, job.run_id)
+        if job.layers
+        else contextlib.nullcontext()
+    ):
         if Layer.RAW in job.layers:
             report.materializations.append(_push(job, settings))
         if Layer.WAREHOUSE in job.layers:
@@ -86,18 +89,6 @@ def _checks(job: Job, settings: Settings) -> list[CheckOutcome]:
             outcome.summary,
         )
     return outcomes
-
-
-def _lease(job: Job, settings: Settings) -> AbstractContextManager[None]:
-    return settings.lake.lease(
-        Area.RAW,
-        job.source.name,
-        [job.source.index(period) for period in job.periods],
-        job.source.partitioning.chunk,
-        job.run_id,
-        settings.lease_wait_seconds,
-        settings.lease_ttl_seconds,
-    )
 
 
 def _push(job: Job, settings: Settings) -> Materialization:

@@ -24,16 +24,7 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
     started = time.perf_counter()
     lake = settings.lake
     staging = lake.staging_directory(Area.EXPORTS, export.name, run_id)
-    lease = lake.lease(
-        Area.EXPORTS,
-        export.name,
-        [export.index(period) for period in periods],
-        export.partitioning.chunk,
-        run_id,
-        settings.lease_wait_seconds,
-        settings.lease_ttl_seconds,
-    )
-    with lease:
+    with settings.lease(Area.EXPORTS, export, periods, run_id):
         try:
             settings.warehouse.export(
                 export.sql, periods[0].start, periods[-1].end, lake.store.url(staging)
