@@ -18,7 +18,8 @@ module "lake_bucket" {
   source          = "./modules/bucket"
   name            = "${var.name}-lake-${local.account_id}"
   kms_key_arn     = aws_kms_key.platform.arn
-  noncurrent_days = 30 # a republished partition's previous files, kept a while
+  noncurrent_days = 30                             # a republished partition's previous files, kept a while
+  expire          = { "lake/_staging/loads/" = 1 } # COPY manifests a killed load could not remove
   logging_target  = { bucket = module.logs_bucket.id, prefix = "access/lake/" }
   depends_on      = [module.logs_bucket] # S3 may write access logs only once the policy allows it
 }

@@ -36,6 +36,14 @@ from tests.redshift_standin import RedshiftStandIn, assert_valid_redshift
 
 MAIN = PROJECT_DIRECTORY / "main.py"
 DAGSTER = str(Path(sys.executable).parent / "dagster")
+SUMMARY_LINES: list[str] = []  # what tests report at the end of the session (the crash trials)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if SUMMARY_LINES:
+        terminalreporter.section("reported by the tests")
+        for line in SUMMARY_LINES:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

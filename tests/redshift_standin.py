@@ -12,6 +12,7 @@ of the two Redshift statements PostgreSQL lacks, reading and writing the moto S3
   becomes a no-op.
 
 Redshift-only DDL clauses (``SORTKEY``, ``DISTSTYLE``) are dropped before PostgreSQL sees them.
+``interrupt`` calls an action (the crash trials' SIGKILL of the client) at a chosen statement.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import socket
 import struct
 import threading
 import uuid
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import boto3
@@ -81,6 +84,7 @@ class RedshiftStandIn:
     s3_endpoint: str
     statements: list[str] = field(default_factory=list)
     _failures: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
+    _interruptions: list[_Interruption] = field(default_factory=list)
     _scratch_tables: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -101,6 +105,34 @@ class RedshiftStandIn:
         """Make the next statement matching `pattern` fail on the server, once."""
         with self._lock:
             self._failures.append((re.compile(pattern, re.I | re.S), message))
+
+    def interrupt(
+        self, pattern: str, action: Callable[[], object], after: str | None = None
+    ) -> None:
+        """At the next statement matching `pattern` (once one matching `after` was relayed),
+        call `action` instead of relaying it, then close both connections, as the client's
+        death would: PostgreSQL rolls back whatever transaction the session had open."""
+        with self._lock:
+            self._interruptions.append(
+                _Interruption(
+                    re.compile(pattern, re.I | re.S),
+                    action,
+                    re.compile(after, re.I | re.S) if after else None,
+                )
+            )
+
+    def _interrupted(self, sql: str) -> bool:
+        with self._lock:
+            for interruption in self._interruptions:
+                if interruption.after is None and interruption.pattern.search(sql):
+                    self._interruptions.remove(interruption)
+                    break
+                if interruption.after is not None and interruption.after.search(sql):
+                    interruption.after = None  # armed: the next matching statement is the one
+            else:
+                return False
+        interruption.action()
+        return True
 
     # the proxy
 
@@ -127,8 +159,13 @@ class RedshiftStandIn:
         except OSError:
             pass
         finally:
-            client.close()
-            server.close()
+            # shutdown first: a bare close() leaves the socket open while the other relaying
+            # thread still waits in recv() on it, and PostgreSQL would keep the dead client's
+            # transaction (and its table lock) open
+            for end in (client, server):
+                with suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+                end.close()
 
     def _startup(self, client: socket.socket) -> bytes | None:
         while True:
@@ -153,9 +190,13 @@ class RedshiftStandIn:
             kind, body = message
             if kind == b"P":
                 name, query, rest = body.split(b"\0", 2)
+                if self._interrupted(query.decode()):
+                    return
                 new_query = self._rewrite(query.decode(), session)
                 body = name + b"\0" + new_query.encode() + b"\0" + rest
             elif kind == b"Q":
+                if self._interrupted(body.rstrip(b"\0").decode()):
+                    return
                 body = self._rewrite(body.rstrip(b"\0").decode(), session).encode() + b"\0"
             server.sendall(kind + struct.pack("!i", len(body) + 4) + body)
 
@@ -284,6 +325,13 @@ def assert_valid_redshift(statements: list[str]) -> None:
             text = parsed.sql("redshift")
             assert "IAM_ROLE 'arn:aws:iam::123456789012:role/" in text
             assert text.endswith("FORMAT PARQUET MANIFEST")
+
+
+@dataclass
+class _Interruption:
+    pattern: re.Pattern[str]
+    action: Callable[[], object]
+    after: re.Pattern[str] | None  # None once armed
 
 
 @dataclass

@@ -4,6 +4,8 @@
 answers the next two matching requests with S3's 503 SlowDown instead of forwarding them; every
 other request reaches moto unchanged. Every request is recorded with the status it was answered
 (`DROPPED` for a connection closed without an answer), so a test can see a fault and its retry.
+`proxy.interrupt(...)` instead calls an action (the crash trials' SIGKILL of the client) at one
+chosen request, before or after moto performed it; the client never hears the answer.
 """
 
 from __future__ import annotations
@@ -81,12 +83,22 @@ class _Rule:
     remaining: int
 
 
+@dataclass
+class _Interruption:
+    method: str
+    when: Predicate
+    countdown: int  # matching requests to let through before this one
+    action: Callable[[], object]
+    performed: bool  # moto performs the request before the action
+
+
 class S3FaultProxy:
     def __init__(self, upstream: str) -> None:
         parsed = urllib.parse.urlsplit(upstream)
         self.upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
+        self._interruptions: list[_Interruption] = []
         self._log: list[Exchange] = []
         self._server = _Server(self)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -109,10 +121,25 @@ class S3FaultProxy:
         with self._lock:
             self._rules.append(_Rule(fault, method, when, times))
 
+    def interrupt(
+        self,
+        method: str,
+        nth: int,
+        action: Callable[[], object],
+        when: Predicate = lambda _: True,
+        performed: bool = True,
+    ) -> None:
+        """At the `nth` request of `method` for which `when` holds, call `action` after moto
+        performed the request (`performed`) or instead of forwarding it, and close the
+        connection without an answer."""
+        with self._lock:
+            self._interruptions.append(_Interruption(method, when, nth - 1, action, performed))
+
     def clear(self) -> None:
-        """No faults to come, and an empty log."""
+        """No faults or interruptions to come, and an empty log."""
         with self._lock:
             self._rules.clear()
+            self._interruptions.clear()
             self._log.clear()
 
     @property
@@ -127,6 +154,17 @@ class S3FaultProxy:
                 if rule.remaining and rule.method == request.method and rule.when(request):
                     rule.remaining -= 1
                     return rule.fault
+        return None
+
+    def interruption_for(self, request: Request) -> _Interruption | None:
+        """The interruption `request` is the chosen request of, if any (it is then used up)."""
+        with self._lock:
+            for interruption in self._interruptions:
+                if interruption.method == request.method and interruption.when(request):
+                    if interruption.countdown == 0:
+                        self._interruptions.remove(interruption)
+                        return interruption
+                    interruption.countdown -= 1
         return None
 
     def record(self, request: Request, status: int, fault: Fault | None) -> None:
@@ -152,6 +190,12 @@ class _Handler(BaseHTTPRequestHandler):
         parsed = urllib.parse.urlsplit(self.path)
         request = Request(self.command, urllib.parse.unquote(parsed.path), parsed.query, body)
         proxy = self.server.proxy
+        if interruption := proxy.interruption_for(request):
+            status = self._forward(body)[0] if interruption.performed else DROPPED
+            interruption.action()
+            self.close_connection = True
+            proxy.record(request, status, None)
+            return
         fault = proxy.fault_for(request)
         if fault is Fault.DROP:
             self.close_connection = True

@@ -43,6 +43,8 @@ def redshift_type(data_type: pa.DataType) -> tuple[str, str]:
 
 
 Connect = Callable[[], Any]
+# where a load's COPY manifests live while it runs (the lake bucket expires what a killed load left)
+COPY_MANIFESTS = "_staging/loads"
 
 
 class RedshiftWarehouse:
@@ -74,7 +76,7 @@ class RedshiftWarehouse:
             columns = file_columns[entry.url] if file_columns else schema.names
             groups.setdefault(tuple(columns), []).append(entry)
         copies = {
-            columns: self._staging.path(f"_staging/loads/{table}-{uuid.uuid4().hex}.manifest")
+            columns: self._staging.path(f"{COPY_MANIFESTS}/{table}-{uuid.uuid4().hex}.manifest")
             for columns in groups
         }
         for columns, path in copies.items():

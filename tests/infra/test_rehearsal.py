@@ -24,6 +24,7 @@ from moto.stepfunctions.responses import StepFunctionResponse
 from platform_assets.orchestration.sensors import reports_sensor
 from platform_assets.partitions import Granularity, previous_period
 from platform_assets.settings import load_settings
+from platform_assets.warehouse.redshift import COPY_MANIFESTS
 from tests.conftest import FAKE_AWS, POSTGRES_DSN
 from tests.infra.terraform import workspace
 
@@ -225,6 +226,14 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
         ).records
         assert record.partition_key == day.isoformat()
         assert record.asset_materialization.metadata["dagster/row_count"].value == expected_rows
+
+    # the load removed its COPY manifests; what a killed load leaves, the lake bucket expires
+    staging = settings.lake.store.path(f"{COPY_MANIFESTS}/").partition("/")[2]
+    s3 = boto3.client("s3")
+    assert "Contents" not in s3.list_objects_v2(Bucket=outputs["lake_bucket"], Prefix=staging)
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=outputs["lake_bucket"])["Rules"]
+    expiring = [rule for rule in rules if rule.get("Filter", {}).get("Prefix") == staging]
+    assert [rule["Expiration"]["Days"] for rule in expiring] == [1], rules
 
     # a cron changed in the catalog changes the schedule in a plan, with no edit in infra/;
     # compared with a plan before the change, as moto reads some attributes back differently
