@@ -21,6 +21,7 @@ from platform_assets.runtime.assets import CheckSpec, Layer
 from platform_assets.runtime.checks import CheckOutcome, run_checks
 from platform_assets.runtime.incremental import record_window, window_for
 from platform_assets.runtime.pipes import PER_PARTITION
+from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
@@ -129,9 +130,9 @@ def _push(job: Job, settings: Settings) -> Materialization:
                 extra=PER_PARTITION,
             )
     except BaseException:
-        _remove_stale(job, settings, job.periods[: len(results)], quietly=True)
+        remove_replaced(lake, Area.RAW, source.name, job.periods[: len(results)], quietly=True)
         raise
-    _remove_stale(job, settings, job.periods)
+    remove_replaced(lake, Area.RAW, source.name, job.periods)
     assert conformer.schema is not None
     return Materialization(
         Layer.RAW,
@@ -151,28 +152,6 @@ def _threads(source: Source, conformer: Conformer) -> int:
         and conformer.schema is not None
     )
     return PUSH_THREADS if parallel else 1
-
-
-def _remove_stale(
-    job: Job, settings: Settings, published: Sequence[Period], quietly: bool = False
-) -> None:
-    """Delete what the published partitions' new manifests no longer list. After a failure this
-    is done `quietly`: what it leaves behind is never read and goes at the next push, and the
-    failure that stopped the push is what the run must say."""
-    if not published:
-        return
-    try:
-        removed = settings.lake.remove_stale(Area.RAW, job.source.name, published)
-    except RunError as error:
-        where = f"source {job.source.name} partitions {published[0].key}..{published[-1].key}"
-        if not quietly:
-            raise RunError(
-                f"{where}: published, but the files they replaced were not removed: {error}"
-            ) from None
-        log.warning("%s: the files they replaced were not removed (%s)", where, error)
-        return
-    if removed:
-        log.info("source %s: %s replaced files removed", job.source.name, f"{removed:,}")
 
 
 def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer) -> Manifest:

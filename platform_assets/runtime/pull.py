@@ -11,6 +11,7 @@ from platform_assets.errors import RunError
 from platform_assets.lake import Area
 from platform_assets.partitions import Period
 from platform_assets.runtime.assets import Layer
+from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint
 from platform_assets.settings import Settings
@@ -48,7 +49,7 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
                 PartitionResult.published(period, manifest)
                 for period, manifest in zip(periods, manifests, strict=True)
             ]
-            lake.remove_stale(Area.EXPORTS, export.name, periods)
+            remove_replaced(lake, Area.EXPORTS, export.name, periods)
         finally:
             lake.clear(staging)
     materialization = Materialization(

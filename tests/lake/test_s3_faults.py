@@ -82,6 +82,11 @@ def delete_objects(request: Request) -> bool:
     return "delete" in request.params
 
 
+def replaced_files(request: Request) -> bool:
+    """DeleteObjects of a partition's replaced files (a pull also deletes what it staged)."""
+    return delete_objects(request) and b"/_staging/" not in request.body
+
+
 def partition_listing(request: Request) -> bool:
     return "dt=" in request.params.get("prefix", "")
 
@@ -251,3 +256,25 @@ def test_the_proxy_relays_pyarrows_chunked_multipart_upload(lake, proxy):
     pq.write_table(table, path, filesystem=filesystem)
     assert pq.read_table(path, filesystem=filesystem) == table
     assert {(e.request.method, e.status) for e in proxy.log} >= {("PUT", 200), ("POST", 200)}
+
+
+def test_a_pull_that_cannot_remove_the_files_it_replaced_says_so(lake, proxy):
+    """As push: the range's new version is published, and the last line says what is left over."""
+    pull = ("pull", "--export", "carrier_daily_delays", *RANGE[2:])
+    environment = {**lake.env, "AWS_ENDPOINT_URL": proxy.url}
+    assert main_process(pull, environment).returncode == 0
+    export = lake.settings.catalog.export("carrier_daily_delays")
+    periods = export.periods(str(DAYS[0]), str(DAYS[-1]))
+    before = lake.settings.lake.manifests(Area.EXPORTS, "carrier_daily_delays", periods)
+    proxy.inject(Fault.ACCESS_DENIED, "POST", when=replaced_files)
+    result = main_process(pull, environment)
+    assert result.returncode == 1
+    exports = re.escape(lake.env["PLATFORM_LAKE_URI"]) + r"/exports/carrier_daily_delays(/\S*)?"
+    assert re.fullmatch(
+        rf"main\.py: failed: export carrier_daily_delays partitions {DAYS[0]}\.\.{DAYS[-1]}:"
+        rf" published, but the files they replaced were not removed: {exports}:"
+        r" AccessDenied \(403\) on DeleteObjects: Access Denied",
+        result.stderr.strip().splitlines()[-1],
+    ), result.stderr
+    after = lake.settings.lake.manifests(Area.EXPORTS, "carrier_daily_delays", periods)
+    assert None not in after and all(new != old for new, old in zip(after, before, strict=True))
