@@ -112,13 +112,29 @@ def backfill_flights(
     )
 
 
-def main_process(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess:
-    """`python main.py ARGS` in this environment plus `env`, outside any Dagster launch."""
+def main_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """This environment plus `env`, outside any Dagster launch (no Pipes context)."""
     environment = {**os.environ, **env}
     environment.pop("DAGSTER_PIPES_CONTEXT", None)
+    return environment
+
+
+def start_main(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
+    """`python main.py ARGS` started in main_environment(env); its stderr piped."""
+    return subprocess.Popen(
+        [sys.executable, str(MAIN), *arguments],
+        env=main_environment(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def main_process(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess:
+    """`python main.py ARGS` run to the end in main_environment(env)."""
     return subprocess.run(
         [sys.executable, str(MAIN), *arguments],
-        env=environment,
+        env=main_environment(env),
         capture_output=True,
         text=True,
         timeout=300,

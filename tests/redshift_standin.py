@@ -190,14 +190,15 @@ class RedshiftStandIn:
             kind, body = message
             if kind == b"P":
                 name, query, rest = body.split(b"\0", 2)
-                if self._interrupted(query.decode()):
+                sql = query.decode()
+                if self._interrupted(sql):
                     return
-                new_query = self._rewrite(query.decode(), session)
-                body = name + b"\0" + new_query.encode() + b"\0" + rest
+                body = name + b"\0" + self._rewrite(sql, session).encode() + b"\0" + rest
             elif kind == b"Q":
-                if self._interrupted(body.rstrip(b"\0").decode()):
+                sql = body.rstrip(b"\0").decode()
+                if self._interrupted(sql):
                     return
-                body = self._rewrite(body.rstrip(b"\0").decode(), session).encode() + b"\0"
+                body = self._rewrite(sql, session).encode() + b"\0"
             server.sendall(kind + struct.pack("!i", len(body) + 4) + body)
 
     def _to_client(self, server: socket.socket, client: socket.socket) -> None:

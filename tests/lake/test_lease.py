@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import posixpath
 import re
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import pytest
 from platform_assets.lake import Area
 from platform_assets.lake.lease import LEASES, leased
 from platform_assets.settings import Settings, load_settings
-from tests.conftest import MAIN, main_process, warehouse_query
+from tests.conftest import main_process, start_main, warehouse_query
 
 JANUARY = ("--source", "flights", "--partition", "2013-01-01", "--to", "2013-01-31")
 HOLDER = re.compile(
@@ -58,12 +55,9 @@ def assert_january_exact(settings: Settings, flights_per_day: dict[dt.date, int]
 
 
 def test_two_pushes_of_the_same_partitions_take_turns(env, flights_per_day):
-    environment = {**os.environ, **env}
-    environment.pop("DAGSTER_PIPES_CONTEXT", None)
-    command = [sys.executable, str(MAIN), "push", *JANUARY]
-    runs = [subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)]
+    runs = [start_main(["push", *JANUARY], env)]
     time.sleep(0.3)  # the second starts while the first holds January
-    runs.append(subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True))
+    runs.append(start_main(["push", *JANUARY], env))
     for run in runs:
         _, errors = run.communicate(timeout=300)
         assert run.returncode == 0, errors

@@ -19,7 +19,7 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,7 +32,7 @@ import pytest
 from platform_assets.lake import Area, Manifest
 from platform_assets.partitions import Period
 from platform_assets.settings import Settings, load_settings
-from tests.conftest import MAIN, SUMMARY_LINES, aws_environment, main_process
+from tests.conftest import SUMMARY_LINES, aws_environment, main_process, start_main
 from tests.redshift_standin import RedshiftStandIn
 from tests.s3_fault_proxy import Request, S3FaultProxy
 
@@ -82,7 +82,7 @@ class Tally:
     trials: int = 0
     lost: int = 0
     duplicated: int = 0
-    variants: dict[str, int] = field(default_factory=dict)
+    variants: Counter[str] = field(default_factory=Counter)
 
     def line(self, case: str) -> str:
         kinds = "; ".join(f"{name}: {count}" for name, count in sorted(self.variants.items()))
@@ -116,15 +116,7 @@ class Platform:
 
     def push(self, days: list[dt.date], victim: Victim, extra: Mapping[str, str]) -> None:
         """Start `main.py push` of the days (and their load) as the victim."""
-        environment = {**os.environ, **self.run_env, **extra}
-        environment.pop("DAGSTER_PIPES_CONTEXT", None)
-        victim.process = subprocess.Popen(
-            [sys.executable, str(MAIN), "push", *span(days)],
-            env=environment,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        victim.process = start_main(["push", *span(days)], {**self.run_env, **extra})
 
     def unlisted(self, period: Period, manifest: Manifest) -> set[str]:
         """What the partition's directory holds besides its manifest and the files it lists."""
@@ -339,7 +331,7 @@ def test_sigkill_at_a_random_step_loses_and_duplicates_nothing(
         tally.trials += 1
         tally.lost += lost + rerun_lost
         tally.duplicated += duplicated + rerun_duplicated
-        tally.variants[kill.variant] = tally.variants.get(kill.variant, 0) + 1
+        tally.variants[kill.variant] += 1
         assert (tally.lost, tally.duplicated) == (0, 0), f"{where}: {tally.line(point)}"
     SUMMARY_LINES.append(tally.line(f"{storage} {point}"))
 
