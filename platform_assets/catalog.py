@@ -235,7 +235,9 @@ class Partitioned:
     name: str
     kind_label: ClassVar[str]
     if TYPE_CHECKING:
-        partitioning: Partitioning
+
+        @property
+        def partitioning(self) -> Partitioning: ...
 
     @property
     def last_day(self) -> dt.date | None:

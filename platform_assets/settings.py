@@ -60,12 +60,16 @@ class Redshift:
     def connect(self, aws: Aws) -> Any:
         import redshift_connector
 
+        password = self.password
+        if password is None:
+            assert self.secret_arn is not None  # _aws() requires one of the two
+            password = aws.secret_password(self.secret_arn)
         return redshift_connector.connect(
             host=self.host,
             port=self.port,
             database=self.database,
             user=self.user,
-            password=self.password or aws.secret_password(self.secret_arn),
+            password=password,
             ssl=self.ssl,
             timeout=60,
         )
@@ -112,7 +116,7 @@ class Aws:
             )
         return self._clients[service]
 
-    def secret_password(self, secret_arn: str | None) -> str:
+    def secret_password(self, secret_arn: str) -> str:
         """The `password` of a Secrets Manager secret (Redshift's managed one has that shape)."""
         if secret_arn not in self._secrets:
             try:

@@ -26,7 +26,9 @@ def export_asset(export: Export, settings: Settings) -> dg.AssetsDefinition:
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={PIPES_CLIENT},
     )
-    def _export(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    def _export(
+        context: dg.AssetExecutionContext,
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         """Run the export's SQL in the warehouse and publish its rows in the lake."""
         yield from run_main(
             context,

@@ -5,7 +5,7 @@ import dagster as dg
 _PIPES_CLOSED_WITH_EXCEPTION = "[pipes] external process pipes closed with exception"
 
 
-def reported_failure(context: dg.AssetExecutionContext) -> str | None:
+def reported_failure(context: dg.OpExecutionContext | dg.AssetExecutionContext) -> str | None:
     records = context.instance.get_records_for_run(
         context.run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT, ascending=False, limit=50
     ).records

@@ -4,7 +4,7 @@ from typing import Any
 
 import dagster as dg
 
-from platform_assets.runtime.assets import asset_key
+from platform_assets.runtime.assets import Layer, asset_key
 from platform_assets.runtime.checks import CheckOutcome
 from platform_assets.runtime.pipes import REPORT_MESSAGE
 from platform_assets.runtime.report import Materialization, RunReport, combine
@@ -70,7 +70,7 @@ def _partition_metadata(report: RunReport, item: Materialization, key: str) -> d
     }
 
 
-def _key(layer: str, name: str) -> dg.AssetKey:
+def _key(layer: Layer, name: str) -> dg.AssetKey:
     return dg.AssetKey.from_user_string(asset_key(layer, name))
 
 

@@ -57,10 +57,11 @@ class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
     def _is_dagster_maintained(cls) -> bool:
         return False
 
-    def run(  # ty: ignore[invalid-method-override]
+    # a required keyword for what to run, as Dagster's own PipesSubprocessClient.run(command=…)
+    def run(  # type: ignore[override]
         self,
         *,
-        context: dg.AssetExecutionContext,
+        context: dg.OpExecutionContext | dg.AssetExecutionContext,
         commands: Sequence[Sequence[str]],
         extras: dict[str, Any] | None = None,
     ) -> dg.PipesClientCompletedInvocation:
@@ -118,7 +119,9 @@ class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
                 return execution
             time.sleep(self._poll_seconds)
 
-    def _failure(self, context: dg.AssetExecutionContext, execution: dict[str, Any]) -> str:
+    def _failure(
+        self, context: dg.OpExecutionContext | dg.AssetExecutionContext, execution: dict[str, Any]
+    ) -> str:
         """The cause first (what main.py said, else what Batch said), then where to look."""
         arn = execution["executionArn"]
         jobs = self._failed_jobs(arn)
@@ -155,7 +158,7 @@ class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
                 )
         return jobs
 
-    def _run_logs(self, context: dg.AssetExecutionContext) -> str:
+    def _run_logs(self, context: dg.OpExecutionContext | dg.AssetExecutionContext) -> str:
         return f"{self._logs_url.rstrip('/')}/{context.run.run_id}/"
 
 

@@ -65,7 +65,9 @@ def _invoke(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outcom
         with pipes.dagster_pipes(settings.s3_client) as context:
             run_id = _run_id(context)
             if arguments.command == "pull":
-                target: Partitioned = _named(settings, arguments.export, settings.catalog.export)
+                target: Source | Export = _named(
+                    settings, arguments.export, settings.catalog.export
+                )
             else:
                 target = _named(settings, arguments.source, settings.catalog.source)
             periods = _periods(target, arguments, context)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -20,7 +21,7 @@ TABLES = ("airlines", "airports", "planes")
 _INSERT_ROWS = 5_000
 
 
-def sql_type(arrow: pa.DataType) -> sa.types.TypeEngine[object]:
+def sql_type(arrow: pa.DataType) -> sa.types.TypeEngine[Any]:
     if pa.types.is_integer(arrow):
         return sa.BigInteger()
     if pa.types.is_floating(arrow):

@@ -143,8 +143,8 @@ def main() -> None:
     arguments = parser.parse_args()
     token = arguments.token_file.read_text().strip() if arguments.token_file else None
     server = WeatherApi(token).serve(arguments.host, arguments.port)
-    host, port = server.server_address[:2]
-    print(f"weather API on http://{host}:{port}/observations (Ctrl-C stops it)")
+    port = server.server_address[1]
+    print(f"weather API on http://{arguments.host}:{port}/observations (Ctrl-C stops it)")
     threading.Event().wait()
 
 

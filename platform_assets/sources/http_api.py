@@ -162,12 +162,13 @@ def _next(
         full = pagination.size is None or len(records) >= pagination.size
         if not records or not full:
             return None, params
-        return url, {**params, pagination.param: params[pagination.param] + 1}
+        page = str(pagination.param)  # validated: page pagination names its parameter
+        return url, {**params, page: params[page] + 1}
     if pagination.style == "cursor":
         cursor = body
-        for part in pagination.next_path.split("."):
+        for part in str(pagination.next_path).split("."):
             cursor = cursor.get(part) if isinstance(cursor, dict) else None
-        return (url, {**params, pagination.param: cursor}) if cursor else (None, params)
+        return (url, {**params, str(pagination.param): cursor}) if cursor else (None, params)
     if pagination.style == "link":
         following = response.links.get("next", {}).get("url")
         return (following, {}) if following else (None, params)

@@ -35,7 +35,10 @@ class DuckDBWarehouse:
         self.path = path
         # rows are found by dt, never by their order: not keeping it lets DuckDB insert in
         # parallel with less memory (the year's load: 0.42 s instead of 0.98 s at 128MB)
-        self._config = {"memory_limit": memory_limit, "preserve_insertion_order": False}
+        self._config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": memory_limit,
+            "preserve_insertion_order": False,
+        }
         self._lock_wait_seconds = lock_wait_seconds
 
     def load(
