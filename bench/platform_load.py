@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
-from platform_assets.runtime.assets import Layer
+from platform_assets.layers import Layer
 from platform_assets.runtime.commands import Job, run
 from platform_assets.settings import load_settings
 

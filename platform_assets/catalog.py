@@ -6,6 +6,7 @@ import datetime as dt
 import difflib
 import re
 import string
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -25,6 +26,7 @@ from pydantic import (
 
 from platform_assets.contracts import SchemaContract
 from platform_assets.errors import ConfigurationError
+from platform_assets.identifiers import COLUMN, NAME, UPSTREAM_COLUMN, UPSTREAM_TABLE
 from platform_assets.partitions import (
     Granularity,
     Period,
@@ -32,12 +34,7 @@ from platform_assets.partitions import (
     period_start,
     periods_between,
 )
-from platform_assets.schemas import IDENTIFIER, PARTITION_COLUMN, parse_type, schema_from_mapping
-
-NAME_PATTERN = r"^[a-z][a-z0-9_]{0,62}$"
-COLUMN_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
-# a table, optionally schema-qualified, in an upstream database
-QUALIFIED_NAME_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]{0,62}\.)?[A-Za-z_][A-Za-z0-9_]{0,62}$"
+from platform_assets.schemas import PARTITION_COLUMN, parse_type, schema_from_mapping
 
 
 class CatalogError(ConfigurationError):
@@ -177,10 +174,10 @@ class DatabaseRead(_Strict):
 
     kind: Literal["database"]
     url: SecretRef = Field(description="The SQLAlchemy URL (it may carry a password).")
-    table: str | None = Field(default=None, pattern=QUALIFIED_NAME_PATTERN)
+    table: str | None = Field(default=None, pattern=UPSTREAM_TABLE)
     query: str | None = Field(default=None, description="A SELECT; :start, :end are bound.")
-    date_column: str | None = Field(default=None, pattern=COLUMN_PATTERN)
-    cursor_column: str | None = Field(default=None, pattern=COLUMN_PATTERN)
+    date_column: str | None = Field(default=None, pattern=UPSTREAM_COLUMN)
+    cursor_column: str | None = Field(default=None, pattern=UPSTREAM_COLUMN)
     chunk_rows: int = Field(default=50_000, ge=100, le=1_000_000)
 
     @model_validator(mode="after")
@@ -249,6 +246,15 @@ class Partitioned:
         partitioning = self.partitioning
         return period_index(partitioning.granularity, partitioning.start, period.start)
 
+    def blocks(self, periods: Sequence[Period]) -> dict[int, list[Period]]:
+        """`periods` by block, in order: a block is `partitioning.chunk` consecutive partitions
+        counted from the first, what one Batch job of a fanned-out range takes and one lease
+        holds."""
+        blocks: dict[int, list[Period]] = {}
+        for period in periods:
+            blocks.setdefault(self.index(period) // self.partitioning.chunk, []).append(period)
+        return blocks
+
     def period(self, key: str) -> Period:
         """The period a partition key names; ValueError if it is not one of these partitions."""
         return self.periods(key, key)[0]
@@ -277,12 +283,12 @@ class Partitioned:
 class Source(Partitioned, _Strict):
     kind_label: ClassVar[str] = "source"
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=NAME)
     description: str = ""
     read: ReadSpec
     partitioning: Partitioning
     schedule: Schedule | None = None
-    table: str | None = Field(default=None, pattern=NAME_PATTERN)
+    table: str | None = Field(default=None, pattern=NAME)
     key: tuple[str, ...] = ()
     columns: dict[str, ColumnType] | None = Field(
         default=None, description="Declared schema; omitted, it is inferred once, then frozen."
@@ -298,7 +304,7 @@ class Source(Partitioned, _Strict):
         if not value:
             raise ValueError("declare at least one column, or omit 'columns' to infer them")
         for name in value:
-            if not IDENTIFIER.match(name):
+            if not COLUMN.match(name):
                 raise ValueError(f"column name {name!r} must be lower-case letters, digits and _")
             if name == PARTITION_COLUMN:
                 raise ValueError(f"{PARTITION_COLUMN!r} is reserved for the partition column")
@@ -330,7 +336,7 @@ class Export(Partitioned, _Strict):
 
     kind_label: ClassVar[str] = "export"
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str = Field(pattern=NAME)
     description: str = ""
     depends_on: tuple[str, ...] = Field(min_length=1)
     sql: str

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 import pyarrow as pa
 
 PARTITION_COLUMN = "dt"
-IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,126}$")
 
 _TIMESTAMP = re.compile(r"^timestamp\[(s|ms|us|ns)(?:,\s*tz=([A-Za-z0-9_/+\-:]+))?\]$")
 _DECIMAL = re.compile(r"^decimal(?:128)?\((\d+),\s*(\d+)\)$")

@@ -15,7 +15,9 @@ from typing import Any
 
 from platform_assets.catalog import Catalog, Partitioned, SecretRef, load_catalog
 from platform_assets.errors import ConfigurationError, RunError
-from platform_assets.lake import Area, Lake
+from platform_assets.identifiers import quote
+from platform_assets.lake import Lake
+from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.sources import Upstream
 from platform_assets.storage import (
@@ -25,7 +27,7 @@ from platform_assets.storage import (
     S3Store,
     Store,
 )
-from platform_assets.warehouse import Warehouse, quote
+from platform_assets.warehouse import Warehouse
 from platform_assets.warehouse.duckdb import MEMORY_LIMIT as DUCKDB_MEMORY_LIMIT
 from platform_assets.warehouse.duckdb import DuckDBWarehouse
 from platform_assets.warehouse.redshift import RedshiftWarehouse
@@ -201,16 +203,15 @@ class Settings:
             raise RunError(f"cannot read secret {ref.aws_secret}: {error}") from None
 
     def lease(
-        self, area: Area, target: Partitioned, periods: Sequence[Period], run_id: str
+        self, layer: Layer, target: Partitioned, periods: Sequence[Period], run_id: str
     ) -> AbstractContextManager[None]:
         """Hold `target`'s partitions against other runs (lake/lease.py): a run over any of them
         waits up to PLATFORM_LEASE_WAIT_SECONDS, then fails; on S3 a dead run's lease expires
         after PLATFORM_LEASE_TTL_SECONDS."""
         return self.lake.lease(
-            area,
+            layer,
             target.name,
-            [target.index(period) for period in periods],
-            target.partitioning.chunk,
+            target.blocks(periods),
             run_id,
             _seconds(self.environ, "PLATFORM_LEASE_WAIT_SECONDS", LEASE_WAIT_SECONDS),
             _seconds(self.environ, "PLATFORM_LEASE_TTL_SECONDS", LEASE_TTL_SECONDS),

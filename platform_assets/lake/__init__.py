@@ -1,6 +1,6 @@
-"""The lake: hive-partitioned parquet (<area>/<name>/dt=YYYY-MM-DD/), read through manifests only.
+"""The lake: hive-partitioned parquet (<layer>/<name>/dt=YYYY-MM-DD/), read through manifests only.
 
-Areas: `raw` holds what sources delivered, `exports` what pulls from the warehouse produced.
+Its layers: `raw` holds what sources delivered, `exports` what pulls from the warehouse produced.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ import json
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
@@ -28,21 +27,17 @@ from platform_assets.lake.writer import (
     data_file_name,
     publish,
 )
+from platform_assets.layers import Layer, qualified_name
 from platform_assets.partitions import Period
 from platform_assets.schemas import PARTITION_COLUMN, schema_from_mapping, schema_to_mapping
 from platform_assets.storage import Store, map_concurrently
 
-__all__ = ["Area", "Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
+__all__ = ["Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
 
 _FROZEN_SCHEMA = "_schema.json"
 _CURSOR_WINDOWS = "_cursor.json"
 _STAGING = "_staging"
 _STAGED_PARTITION = re.compile(rf"/{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})/[^/]+\.parquet$")
-
-
-class Area(StrEnum):
-    RAW = "raw"
-    EXPORTS = "exports"
 
 
 @dataclass(frozen=True)
@@ -61,16 +56,25 @@ class Lake:
     store: Store
     published: dict[str, Manifest] = field(default_factory=dict, compare=False, repr=False)
 
-    def dataset_url(self, area: Area, name: str) -> str:
-        return self.store.url(self.store.path(f"{area}/{name}/"))
+    def dataset_url(self, layer: Layer, name: str) -> str:
+        return self.store.url(self._dataset(layer, name) + "/")
 
-    def partition_directory(self, area: Area, name: str, period: Period) -> str:
-        return self.store.path(f"{area}/{name}/{PARTITION_COLUMN}={period.key}")
+    def _dataset(self, layer: Layer, name: str) -> str:
+        if not layer.in_lake:
+            raise ValueError(f"{layer} is not a layer of the lake")
+        return self.store.path(qualified_name(layer, name))
+
+    def _beside(self, source: str, name: str) -> str:
+        """A file a source's pushes keep beside its partitions."""
+        return posixpath.join(self._dataset(Layer.RAW, source), name)
+
+    def partition_directory(self, layer: Layer, name: str, period: Period) -> str:
+        return posixpath.join(self._dataset(layer, name), f"{PARTITION_COLUMN}={period.key}")
 
     def writer(
-        self, area: Area, name: str, period: Period, schema: pa.Schema, run_id: str
+        self, layer: Layer, name: str, period: Period, schema: pa.Schema, run_id: str
     ) -> PartitionWriter:
-        directory = self.partition_directory(area, name, period)
+        directory = self.partition_directory(layer, name, period)
         return PartitionWriter(self.store, directory, period, schema, run_id, self._remember)
 
     def _remember(self, directory: str, manifest: Manifest) -> None:
@@ -78,23 +82,21 @@ class Lake:
 
     def lease(
         self,
-        area: Area,
+        layer: Layer,
         name: str,
-        indexes: Sequence[int],
-        chunk: int,
+        blocks: Iterable[int],
         run_id: str,
         wait_seconds: float,
         ttl_seconds: float,
     ) -> AbstractContextManager[None]:
-        """Hold the partitions at `indexes` (from the dataset's first) against other runs, in
-        blocks of `chunk` (lease.py), while the block runs."""
-        directory = self.store.path(f"{area}/{name}")
-        blocks = block_names(indexes, chunk)
-        return leased(self.store, directory, blocks, run_id, wait_seconds, ttl_seconds)
+        """Hold these blocks of the dataset's partitions (`Partitioned.blocks`) against other
+        runs while the block of code runs (lease.py)."""
+        directory = self._dataset(layer, name)
+        return leased(self.store, directory, block_names(blocks), run_id, wait_seconds, ttl_seconds)
 
-    def manifest(self, area: Area, name: str, period: Period) -> Manifest | None:
+    def manifest(self, layer: Layer, name: str, period: Period) -> Manifest | None:
         """The published version of a partition, or None if it was never published."""
-        path = posixpath.join(self.partition_directory(area, name, period), MANIFEST_NAME)
+        path = posixpath.join(self.partition_directory(layer, name, period), MANIFEST_NAME)
         if path in self.published:
             return self.published[path]
         data = self.store.read_if_exists(path)
@@ -105,9 +107,11 @@ class Lake:
         except (ValueError, KeyError, TypeError) as error:
             raise RunError(f"{self.store.url(path)}: unreadable manifest ({error})") from None
 
-    def manifests(self, area: Area, name: str, periods: Sequence[Period]) -> list[Manifest | None]:
+    def manifests(
+        self, layer: Layer, name: str, periods: Sequence[Period]
+    ) -> list[Manifest | None]:
         """The manifests of many partitions, read concurrently."""
-        return map_concurrently(lambda period: self.manifest(area, name, period), periods)
+        return map_concurrently(lambda period: self.manifest(layer, name, period), periods)
 
     def file_paths(self, manifest: Manifest) -> list[str]:
         return [self.store.path_of_url(url) for url in manifest.urls]
@@ -127,8 +131,8 @@ class Lake:
         paths = self.file_paths(manifest)
         return ds.dataset(paths, format="parquet", filesystem=self.store.fs).to_table()
 
-    def staging_directory(self, area: Area, name: str, run_id: str) -> str:
-        return self.store.path(f"{area}/{name}/{_STAGING}/{run_id}")
+    def staging_directory(self, layer: Layer, name: str, run_id: str) -> str:
+        return posixpath.join(self._dataset(layer, name), _STAGING, run_id)
 
     def staged_files(self, directory: str) -> dict[dt.date, list[StagedFile]]:
         """Parquet files a warehouse wrote under `directory`/dt=YYYY-MM-DD/, by day."""
@@ -140,10 +144,10 @@ class Lake:
         return dict(found)
 
     def publish_staged(
-        self, area: Area, name: str, period: Period, staged: list[StagedFile], run_id: str
+        self, layer: Layer, name: str, period: Period, staged: list[StagedFile], run_id: str
     ) -> Manifest:
         """Move staged files into the partition under run-scoped names, then publish them."""
-        directory = self.partition_directory(area, name, period)
+        directory = self.partition_directory(layer, name, period)
         entries = []
         for number, file in enumerate(staged):
             path = posixpath.join(directory, data_file_name(run_id, number))
@@ -155,11 +159,11 @@ class Lake:
         self._remember(directory, manifest)
         return manifest
 
-    def remove_stale(self, area: Area, name: str, periods: Sequence[Period]) -> int:
+    def remove_stale(self, layer: Layer, name: str, periods: Sequence[Period]) -> int:
         """Delete what these partitions' directories hold besides their manifests and the files
         those list (earlier versions, a crashed run's leftovers): one listing of the range and
         batched deletes, so a backfill pays two requests per partition, not four."""
-        directories = {self.partition_directory(area, name, period) for period in periods}
+        directories = {self.partition_directory(layer, name, period) for period in periods}
         if not directories:
             return 0
         keep = set()
@@ -181,18 +185,18 @@ class Lake:
 
     def stored_schema(self, source: str) -> pa.Schema | None:
         """A source's schema as its pushes left it (inferred at the first, grown by evolve)."""
-        data = self.store.read_if_exists(self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}"))
+        data = self.store.read_if_exists(self._beside(source, _FROZEN_SCHEMA))
         return None if data is None else schema_from_mapping(json.loads(data))
 
     def store_schema(self, source: str, schema: pa.Schema) -> None:
-        path = self.store.path(f"{Area.RAW}/{source}/{_FROZEN_SCHEMA}")
+        path = self._beside(source, _FROZEN_SCHEMA)
         self.store.put(path, json.dumps(schema_to_mapping(schema), indent=1).encode())
 
     def cursor_windows(self, source: str) -> dict[str, Any]:
         """An incremental source's window per partition key, as its pushes recorded them."""
-        data = self.store.read_if_exists(self.store.path(f"{Area.RAW}/{source}/{_CURSOR_WINDOWS}"))
+        data = self.store.read_if_exists(self._beside(source, _CURSOR_WINDOWS))
         return {} if data is None else json.loads(data)
 
     def store_cursor_windows(self, source: str, windows: dict[str, Any]) -> None:
-        path = self.store.path(f"{Area.RAW}/{source}/{_CURSOR_WINDOWS}")
+        path = self._beside(source, _CURSOR_WINDOWS)
         self.store.put(path, json.dumps(windows, indent=1, sort_keys=True).encode())

@@ -1,10 +1,10 @@
 """Leases on blocks of a dataset's partitions, so that two runs over the same partitions never
 write at once: the later one waits for the earlier, then fails naming it.
 
-A block is `chunk` consecutive partitions counted from the source's start (the partitions one
-Batch job of a fanned-out backfill takes), so the jobs of one backfill never wait for each
-other while a second run over any of their partitions does. A run takes its range's blocks in
-order (no deadlock) and holds them until it ends.
+A block is `chunk` consecutive partitions counted from the source's start (`Partitioned.blocks`:
+the partitions one Batch job of a fanned-out backfill takes), so the jobs of one backfill never
+wait for each other while a second run over any of their partitions does. A run takes its
+range's blocks in order (no deadlock) and holds them until it ends.
 
 Locally a block is an flock()ed file: the kernel releases it when its process dies. On S3 it is
 an object created only if absent (If-None-Match); its holder renews it every third of its time
@@ -19,15 +19,15 @@ import fcntl
 import json
 import os
 import posixpath
-import random
 import socket
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
+from platform_assets.backoff import pauses
 from platform_assets.errors import RunError
 from platform_assets.storage import LocalStore, S3Store, Store
 
@@ -47,9 +47,9 @@ class Holder:
         return f"run {self.run_id} (pid {self.pid} on {self.host}, since {started})"
 
 
-def block_names(indexes: Sequence[int], chunk: int) -> list[str]:
-    """The blocks that partitions at these indexes (from the source's start) fall in, in order."""
-    return [f"block-{block:05d}" for block in sorted({index // chunk for index in indexes})]
+def block_names(blocks: Iterable[int]) -> list[str]:
+    """The lease objects of these blocks, in the order every run takes them."""
+    return [f"block-{block:05d}" for block in sorted(set(blocks))]
 
 
 @contextlib.contextmanager
@@ -83,16 +83,12 @@ def _waited_too_long(path: str, holder: Holder | None, wait_started: float) -> R
     )
 
 
-def _pause(attempt: int) -> None:
-    time.sleep(min(0.05 * 2**attempt, 2.0) * (0.5 + random.random()))
-
-
 @contextlib.contextmanager
 def _local_lease(path: str, run_id: str, deadline: float) -> Iterator[None]:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     with Path(path).open("a+") as file:
-        attempt = 0
+        waits = pauses()
         while True:
             try:
                 fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -100,8 +96,7 @@ def _local_lease(path: str, run_id: str, deadline: float) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     raise _waited_too_long(path, _read_local(file), started) from None
-                _pause(attempt)
-                attempt += 1
+                time.sleep(next(waits))
         file.seek(0)
         file.truncate()
         file.write(json.dumps(asdict(_holder(run_id, 0))))
@@ -125,7 +120,7 @@ def _s3_lease(
     store: S3Store, path: str, run_id: str, deadline: float, ttl: float
 ) -> Iterator[None]:
     started = time.monotonic()
-    attempt = 0
+    waits = pauses()
     while True:
         holder = _holder(run_id, ttl)
         tag = store.put_if(path, json.dumps(asdict(holder)).encode(), absent=True)
@@ -141,8 +136,7 @@ def _s3_lease(
                     break
             elif time.monotonic() > deadline:
                 raise _waited_too_long(store.url(path), other, started)
-        _pause(attempt)
-        attempt += 1
+        time.sleep(next(waits))
     renewal = _Renewal(store, path, run_id, tag, ttl)
     renewal.start()
     try:

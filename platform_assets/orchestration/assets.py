@@ -5,14 +5,15 @@ from collections.abc import Iterator
 import dagster as dg
 
 from platform_assets.catalog import Source
+from platform_assets.layers import Layer, qualified_name
 from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.orchestration.runner import PIPES_CLIENT, run_main
-from platform_assets.runtime.assets import Layer, asset_key, checks_for
+from platform_assets.runtime.assets import checks_for
 from platform_assets.settings import Settings
 
 
 def layer_key(layer: Layer, name: str) -> dg.AssetKey:
-    return dg.AssetKey.from_user_string(asset_key(layer, name))
+    return dg.AssetKey.from_user_string(qualified_name(layer, name))
 
 
 def source_assets(source: Source, settings: Settings) -> dg.AssetsDefinition:
@@ -60,14 +61,15 @@ def source_assets(source: Source, settings: Settings) -> dg.AssetsDefinition:
         """Run main.py for the selected assets and partitions through Dagster Pipes."""
         command = _command(raw, warehouse, set(context.selected_asset_keys))
         checks = [
-            f"{check.asset_key.path[0]}/{check.name}" for check in context.selected_asset_check_keys
+            qualified_name(Layer(check.asset_key.path[0]), check.name)
+            for check in context.selected_asset_check_keys
         ]
         yield from run_main(
             context,
             settings,
             [*command, "--source", source.name],
+            source,
             partitions,
-            source.partitioning.chunk,
             checks,
         )
 

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 import dagster as dg
 
 from platform_assets.catalog import Export
+from platform_assets.layers import Layer
 from platform_assets.orchestration.assets import layer_key
 from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.orchestration.runner import PIPES_CLIENT, run_main
-from platform_assets.runtime.assets import Layer
 from platform_assets.settings import Settings
 
 
@@ -34,8 +34,8 @@ def export_asset(export: Export, settings: Settings) -> dg.AssetsDefinition:
             context,
             settings,
             ["pull", "--export", export.name],
+            export,
             partitions,
-            export.partitioning.chunk,
         )
 
     return _export

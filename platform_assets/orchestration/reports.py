@@ -4,7 +4,7 @@ from typing import Any
 
 import dagster as dg
 
-from platform_assets.runtime.assets import Layer, asset_key
+from platform_assets.layers import Layer, qualified_name
 from platform_assets.runtime.checks import CheckOutcome
 from platform_assets.runtime.pipes import REPORT_MESSAGE
 from platform_assets.runtime.report import Materialization, RunReport, combine
@@ -71,7 +71,7 @@ def _partition_metadata(report: RunReport, item: Materialization, key: str) -> d
 
 
 def _key(layer: Layer, name: str) -> dg.AssetKey:
-    return dg.AssetKey.from_user_string(asset_key(layer, name))
+    return dg.AssetKey.from_user_string(qualified_name(layer, name))
 
 
 def _typed(metadata: dict[str, Any]) -> dict[str, Any]:

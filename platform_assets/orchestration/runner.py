@@ -1,11 +1,11 @@
 """Launching main.py from an asset: a subprocess here, Step Functions → Batch in production."""
 
-import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import dagster as dg
 
+from platform_assets.catalog import Partitioned
 from platform_assets.orchestration.failures import reported_failure
 from platform_assets.orchestration.reports import reports_in, step_results
 from platform_assets.orchestration.step_functions import PipesStepFunctionsClient
@@ -34,14 +34,14 @@ def run_main(
     context: dg.AssetExecutionContext,
     settings: Settings,
     arguments: Sequence[str],
+    target: Partitioned,
     partitions: dg.TimeWindowPartitionsDefinition,
-    chunk: int,
     checks: Sequence[str] = (),
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """`main.py ARGUMENTS --partition FIRST --to LAST` for the step's partitions.
 
-    Through Step Functions a range runs as one Batch job per block of `chunk` partitions, the
-    blocks the lake leases (lake/lease.py), so that the jobs never wait for each other.
+    Through Step Functions a range runs as one Batch job per block of the target's partitions
+    (`Partitioned.blocks`, which the lake leases too), so that the jobs never wait for each other.
     """
     # Pipes hands main.py the partitions only for single-partition runs, so name them here;
     # a step without partitions (checks run alone) covers them all
@@ -53,11 +53,9 @@ def run_main(
     client = getattr(context.resources, PIPES_CLIENT)
     extras = {CHECKS_EXTRA: list(checks)}
     if isinstance(client, PipesStepFunctionsClient):
-        position = {key: number for number, key in enumerate(partitions.get_partition_keys())}
-        blocks = itertools.groupby(keys, key=lambda key: position[key] // chunk)
+        blocks = target.blocks(target.periods(keys[0], keys[-1])).values()
         commands = [
-            [*arguments, "--partition", group[0], "--to", group[-1]]
-            for group in (list(block) for _, block in blocks)
+            [*arguments, "--partition", block[0].key, "--to", block[-1].key] for block in blocks
         ]
         invocation = client.run(context=context, commands=commands, extras=extras)
     else:

@@ -3,23 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from platform_assets.catalog import Source
-
-
-class Layer(StrEnum):
-    RAW = "raw"
-    WAREHOUSE = "warehouse"
-    EXPORTS = "exports"
-
-
-SOURCE_LAYERS = (Layer.RAW, Layer.WAREHOUSE)
-
-
-def asset_key(layer: Layer, name: str) -> str:
-    """The asset key as Dagster's user string, e.g. 'raw/flights'."""
-    return f"{layer}/{name}"
+from platform_assets.layers import SOURCE_LAYERS, Layer, qualified_name
 
 
 @dataclass(frozen=True)
@@ -31,7 +17,7 @@ class CheckSpec:
 
     @property
     def qualified_name(self) -> str:
-        return f"{self.layer}/{self.name}"
+        return qualified_name(self.layer, self.name)
 
 
 CHECKS = (

@@ -14,7 +14,8 @@ import pyarrow as pa
 
 from platform_assets.catalog import Source
 from platform_assets.contracts import SchemaContract
-from platform_assets.lake import Area, Lake
+from platform_assets.lake import Lake
+from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.runtime.assets import CHECKS, CheckSpec
 from platform_assets.schemas import PARTITION_COLUMN, describe_difference, fingerprint, lake_schema
@@ -83,7 +84,7 @@ def _schema_matches(
     source: Source, periods: Sequence[Period], schema: pa.Schema, lake: Lake
 ) -> Metadata:
     expected = lake_schema(schema)
-    manifests = lake.manifests(Area.RAW, source.name, periods)
+    manifests = lake.manifests(Layer.RAW, source.name, periods)
     problems = [
         f"{period.key}: not in the lake"
         for period, manifest in zip(periods, manifests, strict=True)
@@ -125,7 +126,7 @@ def _rows_match_lake(
     mismatches: list[str] = []
     lake_total = compared = 0
     for period, manifest in zip(
-        periods, lake.manifests(Area.RAW, source.name, periods), strict=True
+        periods, lake.manifests(Layer.RAW, source.name, periods), strict=True
     ):
         loaded = table_rows.get(period.start)
         if manifest is None and loaded is None:

@@ -15,9 +15,10 @@ import pyarrow as pa
 from platform_assets.catalog import FilesRead, Source
 from platform_assets.contracts import Conformer, SchemaContract, effective_schema, origin_of
 from platform_assets.errors import ConfigurationError, RunError
-from platform_assets.lake import Area, Manifest
+from platform_assets.lake import Manifest
+from platform_assets.layers import Layer
 from platform_assets.partitions import Period
-from platform_assets.runtime.assets import CheckSpec, Layer
+from platform_assets.runtime.assets import CheckSpec
 from platform_assets.runtime.checks import CheckOutcome, run_checks
 from platform_assets.runtime.incremental import record_window, window_for
 from platform_assets.runtime.pipes import PER_PARTITION
@@ -59,7 +60,7 @@ def run(job: Job, settings: Settings) -> RunReport:
     # a push or load holds its partitions (a second run over them waits, then fails); checks
     # alone only read
     with (
-        settings.lease(Area.RAW, job.source, job.periods, job.run_id)
+        settings.lease(Layer.RAW, job.source, job.periods, job.run_id)
         if job.layers
         else contextlib.nullcontext()
     ):
@@ -130,13 +131,13 @@ def _push(job: Job, settings: Settings) -> Materialization:
                 extra=PER_PARTITION,
             )
     except BaseException:
-        remove_replaced(lake, Area.RAW, source.name, job.periods[: len(results)], quietly=True)
+        remove_replaced(lake, Layer.RAW, source.name, job.periods[: len(results)], quietly=True)
         raise
-    remove_replaced(lake, Area.RAW, source.name, job.periods)
+    remove_replaced(lake, Layer.RAW, source.name, job.periods)
     assert conformer.schema is not None
     return Materialization(
         Layer.RAW,
-        lake.dataset_url(Area.RAW, source.name),
+        lake.dataset_url(Layer.RAW, source.name),
         tuple(results),
         fingerprint(lake_schema(conformer.schema)),
         time.perf_counter() - started,
@@ -165,7 +166,7 @@ def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer)
     first = next(batches, None)
     if conformer.schema is None:
         raise RunError("no rows to infer the schema from; declare 'columns'")
-    writer = settings.lake.writer(Area.RAW, source.name, period, conformer.schema, job.run_id)
+    writer = settings.lake.writer(Layer.RAW, source.name, period, conformer.schema, job.run_id)
     with writer:
         for batch in _chain(first, batches):
             if batch.schema != writer.schema:  # the schema grew (evolve) within the partition
@@ -184,7 +185,7 @@ def _load(job: Job, settings: Settings) -> Materialization:
     source, lake = job.source, settings.lake
     manifests = []
     for period, manifest in zip(
-        job.periods, lake.manifests(Area.RAW, source.name, job.periods), strict=True
+        job.periods, lake.manifests(Layer.RAW, source.name, job.periods), strict=True
     ):
         if manifest is None:
             raise RunError(

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 
 from platform_assets.catalog import Export
 from platform_assets.errors import RunError
-from platform_assets.lake import Area
+from platform_assets.layers import Layer
 from platform_assets.partitions import Period
-from platform_assets.runtime.assets import Layer
 from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint
@@ -24,8 +23,8 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
     """Unload the range into staging in one statement, then publish it partition by partition."""
     started = time.perf_counter()
     lake = settings.lake
-    staging = lake.staging_directory(Area.EXPORTS, export.name, run_id)
-    with settings.lease(Area.EXPORTS, export, periods, run_id):
+    staging = lake.staging_directory(Layer.EXPORTS, export.name, run_id)
+    with settings.lease(Layer.EXPORTS, export, periods, run_id):
         try:
             settings.warehouse.export(
                 export.sql, periods[0].start, periods[-1].end, lake.store.url(staging)
@@ -39,7 +38,7 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
                 )
             manifests = map_concurrently(  # partitions are independent: publish them side by side
                 lambda period: lake.publish_staged(
-                    Area.EXPORTS, export.name, period, staged.get(period.start, []), run_id
+                    Layer.EXPORTS, export.name, period, staged.get(period.start, []), run_id
                 ),
                 periods,
             )
@@ -49,12 +48,12 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
                 PartitionResult.published(period, manifest)
                 for period, manifest in zip(periods, manifests, strict=True)
             ]
-            remove_replaced(lake, Area.EXPORTS, export.name, periods)
+            remove_replaced(lake, Layer.EXPORTS, export.name, periods)
         finally:
             lake.clear(staging)
     materialization = Materialization(
         Layer.EXPORTS,
-        lake.dataset_url(Area.EXPORTS, export.name),
+        lake.dataset_url(Layer.EXPORTS, export.name),
         tuple(results),
         ",".join(sorted(fingerprints)) or "none",
         time.perf_counter() - started,

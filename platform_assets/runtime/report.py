@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from platform_assets.lake import Manifest
+from platform_assets.layers import Layer
 from platform_assets.partitions import Period
-from platform_assets.runtime.assets import Layer
 from platform_assets.runtime.checks import CheckOutcome, combine_outcomes, outcome_from_dict
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from platform_assets.catalog import Catalog, Partitioned, Source
-from platform_assets.lake import Area
+from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.settings import Settings
 
@@ -37,7 +37,7 @@ def print_status(settings: Settings, source: Source, periods: Sequence[Period]) 
     )
     print(f"{'partition':<12} {'lake rows':>12} {'warehouse rows':>15}")
     lake_total = warehouse_total = 0
-    manifests = settings.lake.manifests(Area.RAW, source.name, periods)
+    manifests = settings.lake.manifests(Layer.RAW, source.name, periods)
     for period, manifest in zip(periods, manifests, strict=True):
         lake_rows = manifest.record_count if manifest else None
         loaded = table_rows.get(period.start)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import pyarrow as pa
 
-from platform_assets.errors import ConfigurationError, RunError
+from platform_assets.errors import RunError
+from platform_assets.identifiers import quote
 from platform_assets.lake import Manifest
 from platform_assets.schemas import PARTITION_COLUMN
-
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,126}$")
 
 
 class Warehouse(Protocol):
@@ -74,10 +72,3 @@ def columns_to_add(
         problems = conflicts + [f"{name} (not in the lake's files)" for name in unknown]
         raise RunError(f"table {table} does not match the lake: {'; '.join(problems)}")
     return [(name, kind) for name, kind in wanted if name not in have]
-
-
-def quote(identifier: str) -> str:
-    """A validated, double-quoted SQL identifier."""
-    if not _IDENTIFIER.match(identifier):
-        raise ConfigurationError(f"{identifier!r} is not a valid SQL identifier")
-    return f'"{identifier}"'

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -12,10 +11,12 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from platform_assets.backoff import pauses
 from platform_assets.errors import RunError
+from platform_assets.identifiers import quote
 from platform_assets.lake import Manifest
 from platform_assets.schemas import PARTITION_COLUMN
-from platform_assets.warehouse import columns_to_add, literal, quote, ranged
+from platform_assets.warehouse import columns_to_add, literal, ranged
 
 LOCK_WAIT_SECONDS = 120.0
 # DuckDB's buffers (it spills beyond them): the load and the checks then take about the same
@@ -136,7 +137,7 @@ class DuckDBWarehouse:
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self._lock_wait_seconds
-        pause = 0.05
+        waits = pauses()
         while True:
             try:
                 connection = duckdb.connect(str(self.path), config=self._config)
@@ -144,8 +145,7 @@ class DuckDBWarehouse:
             except duckdb.IOException as error:
                 if "lock" not in str(error).lower() or time.monotonic() > deadline:
                     raise RunError(f"warehouse {self.path}: {error}") from None
-                time.sleep(pause * (1 + random.random()))
-                pause = min(pause * 2, 2.0)
+                time.sleep(next(waits))
         try:
             yield connection
         except duckdb.Error as error:

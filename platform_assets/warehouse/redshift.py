@@ -11,10 +11,11 @@ from typing import Any
 import pyarrow as pa
 
 from platform_assets.errors import ConfigurationError, PlatformError, RunError
+from platform_assets.identifiers import quote
 from platform_assets.lake import Manifest, ManifestEntry
 from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.storage import Store
-from platform_assets.warehouse import columns_to_add, literal, quote, ranged
+from platform_assets.warehouse import columns_to_add, literal, ranged
 
 # Arrow type → (Redshift DDL type, information_schema.columns.data_type)
 _TYPES: dict[pa.DataType, tuple[str, str]] = {

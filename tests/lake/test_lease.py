@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.lake import Area
 from platform_assets.lake.lease import LEASES, leased
+from platform_assets.layers import Layer
 from platform_assets.settings import Settings, load_settings
 from tests.conftest import main_process, start_main, warehouse_query
 
@@ -32,7 +32,7 @@ def env(request: pytest.FixtureRequest, home: Path) -> dict[str, str]:
 
 
 def leases_directory(settings: Settings) -> str:
-    return settings.lake.store.path(f"{Area.RAW}/flights/{LEASES}")
+    return settings.lake.store.path(f"{Layer.RAW}/flights/{LEASES}")
 
 
 def assert_january_exact(settings: Settings, flights_per_day: dict[dt.date, int]) -> None:
@@ -41,10 +41,12 @@ def assert_january_exact(settings: Settings, flights_per_day: dict[dt.date, int]
     periods = source.periods("2013-01-01", "2013-01-31")
     expected = {period.start: flights_per_day[period.start] for period in periods}
     lake = settings.lake
-    for period, manifest in zip(periods, lake.manifests(Area.RAW, "flights", periods), strict=True):
+    for period, manifest in zip(
+        periods, lake.manifests(Layer.RAW, "flights", periods), strict=True
+    ):
         assert manifest is not None
         assert lake.read(manifest).num_rows == expected[period.start]
-        directory = lake.partition_directory(Area.RAW, "flights", period)
+        directory = lake.partition_directory(Layer.RAW, "flights", period)
         listed = {lake.store.path_of_url(url) for url in manifest.urls}
         assert set(lake.store.list_files(directory)) == listed | {f"{directory}/_manifest.json"}
     rows = warehouse_query(
@@ -69,19 +71,19 @@ def test_two_pushes_of_the_same_partitions_take_turns(env, flights_per_day):
 
 def test_a_run_that_would_wait_too_long_fails_naming_the_holder_and_publishes_nothing(env):
     settings = load_settings(env)
-    directory = settings.lake.store.path(f"{Area.RAW}/flights")
+    directory = settings.lake.store.path(f"{Layer.RAW}/flights")
     with leased(settings.lake.store, directory, ["block-00000"], "test-holder", 0, 60):
         result = main_process(["push", *JANUARY], {**env, "PLATFORM_LEASE_WAIT_SECONDS": "0.5"})
     assert result.returncode == 1
     assert HOLDER.fullmatch(result.stderr.strip().splitlines()[-1]), result.stderr
-    raw = settings.lake.store.path(f"{Area.RAW}/flights/dt=2013-01-01")
+    raw = settings.lake.store.path(f"{Layer.RAW}/flights/dt=2013-01-01")
     assert settings.lake.store.list_files(raw) == []
 
 
 def test_runs_over_other_blocks_do_not_wait(env):
     """January is block 0 (31 partitions a block from the source's start): February is not."""
     settings = load_settings(env)
-    directory = settings.lake.store.path(f"{Area.RAW}/flights")
+    directory = settings.lake.store.path(f"{Layer.RAW}/flights")
     with leased(settings.lake.store, directory, ["block-00000"], "test-holder", 0, 60):
         result = main_process(
             ["push", "--source", "flights", "--partition", "2013-02-01", "--to", "2013-02-05"],

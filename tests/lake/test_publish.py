@@ -11,7 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from platform_assets.lake import Area, Lake, PartitionWriter
+from platform_assets.lake import Lake, PartitionWriter
+from platform_assets.layers import Layer
 from platform_assets.partitions import Granularity, Period, period_at
 from platform_assets.storage import LocalStore, S3Store, Store
 
@@ -26,14 +27,14 @@ def batch(ids: range) -> pa.RecordBatch:
 
 def publish(lake: Lake, ids: range, run_id: str, day: Period = DAY) -> None:
     """As a push does it: the partition's files and manifest, then what it no longer lists goes."""
-    with lake.writer(Area.RAW, "orders", day, SCHEMA, run_id) as writer:
+    with lake.writer(Layer.RAW, "orders", day, SCHEMA, run_id) as writer:
         writer.write(batch(ids))
         writer.commit()
-    lake.remove_stale(Area.RAW, "orders", [day])
+    lake.remove_stale(Layer.RAW, "orders", [day])
 
 
 def partition_files(lake: Lake, day: Period = DAY) -> list[str]:
-    directory = lake.partition_directory(Area.RAW, "orders", day)
+    directory = lake.partition_directory(Layer.RAW, "orders", day)
     return [posixpath.basename(path) for path in lake.store.list_files(directory)]
 
 
@@ -62,7 +63,7 @@ def lake(store: Store) -> Lake:
 def test_publish_writes_run_scoped_files_then_a_manifest_that_lists_them(lake, store):
     publish(lake, range(10), "run1")
     assert partition_files(lake) == ["_manifest.json", "part-run1-00000.parquet"]
-    manifest = lake.manifest(Area.RAW, "orders", DAY)
+    manifest = lake.manifest(Layer.RAW, "orders", DAY)
     assert manifest is not None
     assert manifest.record_count == 10
     data_file = store.path("raw/orders/dt=2024-01-02/part-run1-00000.parquet")
@@ -79,7 +80,7 @@ def test_republishing_replaces_the_partition_and_removes_stale_files(lake):
     publish(lake, range(10), "run1")
     publish(lake, range(100, 105), "run2")
     assert partition_files(lake) == ["_manifest.json", "part-run2-00000.parquet"]
-    manifest = lake.manifest(Area.RAW, "orders", DAY)
+    manifest = lake.manifest(Layer.RAW, "orders", DAY)
     assert lake.read(manifest)["id"].to_pylist() == list(range(100, 105))
 
 
@@ -87,26 +88,26 @@ def test_a_failed_write_publishes_nothing_and_leaves_the_previous_version(lake):
     publish(lake, range(10), "run1")
     with (
         pytest.raises(RuntimeError),
-        lake.writer(Area.RAW, "orders", DAY, SCHEMA, "run2") as writer,
+        lake.writer(Layer.RAW, "orders", DAY, SCHEMA, "run2") as writer,
     ):
         writer.write(batch(range(50)))
         raise RuntimeError("upstream broke mid-partition")
     assert partition_files(lake) == ["_manifest.json", "part-run1-00000.parquet"]
-    manifest = lake.manifest(Area.RAW, "orders", DAY)
+    manifest = lake.manifest(Layer.RAW, "orders", DAY)
     assert lake.read(manifest)["id"].to_pylist() == list(range(10))
 
 
 def test_files_outside_the_manifest_are_never_read_and_go_at_the_next_publish(lake, store):
     publish(lake, range(10), "run1")
-    directory = lake.partition_directory(Area.RAW, "orders", DAY)
+    directory = lake.partition_directory(Layer.RAW, "orders", DAY)
     # what a crash between the steps leaves: files of a run that never wrote its manifest (or
     # of one whose manifest replaced theirs before the old files were deleted), and a torn file
     store.put(posixpath.join(directory, "part-x-00000.parquet"), parquet_bytes(range(999, 1999)))
     store.put(posixpath.join(directory, "part-y-00000.parquet"), b"PAR1 torn")
-    assert lake.read(lake.manifest(Area.RAW, "orders", DAY)).num_rows == 10
+    assert lake.read(lake.manifest(Layer.RAW, "orders", DAY)).num_rows == 10
     publish(lake, range(3), "run3")
     assert partition_files(lake) == ["_manifest.json", "part-run3-00000.parquet"]
-    assert lake.read(lake.manifest(Area.RAW, "orders", DAY))["id"].to_pylist() == [0, 1, 2]
+    assert lake.read(lake.manifest(Layer.RAW, "orders", DAY))["id"].to_pylist() == [0, 1, 2]
 
 
 def test_stale_files_of_a_range_go_in_one_listing_and_nothing_outside_it_is_touched(store):
@@ -114,19 +115,19 @@ def test_stale_files_of_a_range_go_in_one_listing_and_nothing_outside_it_is_touc
     writer_lake = Lake(store)
     for day in days:
         publish(writer_lake, range(5), "run1", day)
-    outside = posixpath.join(writer_lake.partition_directory(Area.RAW, "orders", days[3]), "x")
+    outside = posixpath.join(writer_lake.partition_directory(Layer.RAW, "orders", days[3]), "x")
     store.put(outside, b"another run's business")
     lake = Lake(store)  # a new process: it prunes only what it published itself
-    assert lake.remove_stale(Area.RAW, "orders", days[:3]) == 0
+    assert lake.remove_stale(Layer.RAW, "orders", days[:3]) == 0
     for day in days[:3]:
-        with lake.writer(Area.RAW, "orders", day, SCHEMA, "run2") as writer:
+        with lake.writer(Layer.RAW, "orders", day, SCHEMA, "run2") as writer:
             writer.write(batch(range(7)))
             writer.commit()
         assert len(partition_files(lake, day)) == 3  # the old file stays until the range ends
-    assert lake.remove_stale(Area.RAW, "orders", days[:3]) == 3
+    assert lake.remove_stale(Layer.RAW, "orders", days[:3]) == 3
     for day in days[:3]:
         assert partition_files(lake, day) == ["_manifest.json", "part-run2-00000.parquet"]
-        assert Lake(store).read(Lake(store).manifest(Area.RAW, "orders", day)).num_rows == 7
+        assert Lake(store).read(Lake(store).manifest(Layer.RAW, "orders", day)).num_rows == 7
     assert sorted(partition_files(lake, days[3])) == [
         "_manifest.json",
         "part-run1-00000.parquet",
@@ -145,7 +146,7 @@ def test_large_partitions_roll_over_into_several_files(store):
 
 
 def test_an_empty_partition_still_has_one_file_with_the_schema(lake):
-    with lake.writer(Area.RAW, "orders", DAY, SCHEMA, "run1") as writer:
+    with lake.writer(Layer.RAW, "orders", DAY, SCHEMA, "run1") as writer:
         manifest = writer.commit()
     assert manifest.record_count == 0
     assert len(manifest.entries) == 1
@@ -156,10 +157,10 @@ def test_a_batch_in_another_schema_is_refused(lake):
     other = pa.RecordBatch.from_pydict({"id": ["not a number"], "at": [None]})
     with (
         pytest.raises(pa.ArrowInvalid),
-        lake.writer(Area.RAW, "orders", DAY, SCHEMA, "run1") as writer,
+        lake.writer(Layer.RAW, "orders", DAY, SCHEMA, "run1") as writer,
     ):
         writer.write(other)
-    assert lake.manifest(Area.RAW, "orders", DAY) is None
+    assert lake.manifest(Layer.RAW, "orders", DAY) is None
 
 
 def test_a_stored_schema_round_trips(lake):
@@ -169,12 +170,12 @@ def test_a_stored_schema_round_trips(lake):
 
 
 def test_staged_files_are_published_into_their_partitions(lake, store):
-    staging = lake.staging_directory(Area.EXPORTS, "daily", "run7")
+    staging = lake.staging_directory(Layer.EXPORTS, "daily", "run7")
     store.put(f"{staging}/dt=2024-01-02/0000_part_00.parquet", parquet_bytes(range(4)))
     store.put(f"{staging}/manifest", b"{}")  # what UNLOAD writes beside its files: not data
     staged = lake.staged_files(staging)
     assert list(staged) == [DAY.start]
-    manifest = lake.publish_staged(Area.EXPORTS, "daily", DAY, staged[DAY.start], "run7")
+    manifest = lake.publish_staged(Layer.EXPORTS, "daily", DAY, staged[DAY.start], "run7")
     assert manifest.record_count == 4
     assert manifest.urls == [
         store.url(store.path("exports/daily/dt=2024-01-02/part-run7-00000.parquet"))

@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from platform_assets.errors import RunError
-from platform_assets.lake import Area, Manifest
+from platform_assets.lake import Manifest
+from platform_assets.layers import Layer
 from platform_assets.settings import Settings, load_settings
 from platform_assets.storage import REQUEST_ATTEMPTS
 from tests.conftest import aws_environment, main_process
@@ -138,7 +139,7 @@ class Lake:
         settings = self.settings
         source = settings.catalog.source("flights")
         periods = [source.period(str(day)) for day in DAYS]
-        found = settings.lake.manifests(Area.RAW, "flights", periods)
+        found = settings.lake.manifests(Layer.RAW, "flights", periods)
         assert None not in found
         return found
 
@@ -265,7 +266,7 @@ def test_a_pull_that_cannot_remove_the_files_it_replaced_says_so(lake, proxy):
     assert main_process(pull, environment).returncode == 0
     export = lake.settings.catalog.export("carrier_daily_delays")
     periods = export.periods(str(DAYS[0]), str(DAYS[-1]))
-    before = lake.settings.lake.manifests(Area.EXPORTS, "carrier_daily_delays", periods)
+    before = lake.settings.lake.manifests(Layer.EXPORTS, "carrier_daily_delays", periods)
     proxy.inject(Fault.ACCESS_DENIED, "POST", when=replaced_files)
     result = main_process(pull, environment)
     assert result.returncode == 1
@@ -276,5 +277,5 @@ def test_a_pull_that_cannot_remove_the_files_it_replaced_says_so(lake, proxy):
         r" AccessDenied \(403\) on DeleteObjects: Access Denied",
         result.stderr.strip().splitlines()[-1],
     ), result.stderr
-    after = lake.settings.lake.manifests(Area.EXPORTS, "carrier_daily_delays", periods)
+    after = lake.settings.lake.manifests(Layer.EXPORTS, "carrier_daily_delays", periods)
     assert None not in after and all(new != old for new, old in zip(after, before, strict=True))

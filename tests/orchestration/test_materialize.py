@@ -6,7 +6,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from platform_assets.lake import Area
+from platform_assets.layers import Layer
 from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.runner import PIPES_CLIENT
 from platform_assets.settings import PROJECT_DIRECTORY, Settings
@@ -36,7 +36,7 @@ def test_each_selection_runs_the_matching_command(settings, flights_per_day):
     raw_only = materialize(settings, dg.AssetSelection.assets(RAW), day.isoformat())
     assert raw_only.success
     assert settings.lake.manifest(
-        Area.RAW, "flights", settings.catalog.source("flights").period("2013-02-01")
+        Layer.RAW, "flights", settings.catalog.source("flights").period("2013-02-01")
     )
     assert rows("flights", day, day + dt.timedelta(1)) == {}
     [event] = raw_only.get_asset_materialization_events()

@@ -9,7 +9,7 @@ import boto3
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 
-from platform_assets.lake import Area
+from platform_assets.layers import Layer
 from platform_assets.orchestration import step_functions as step_functions_module
 from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.runner import PIPES_CLIENT, pipes_client
@@ -148,7 +148,7 @@ def test_a_failing_job_fails_the_run_with_its_cause_and_where_to_look(
     assert execution["error"] == "ChunkFailed"
     assert (
         settings.lake.manifest(
-            Area.RAW, "flights", settings.catalog.source("flights").period("2013-01-07")
+            Layer.RAW, "flights", settings.catalog.source("flights").period("2013-01-07")
         )
         is None
     )

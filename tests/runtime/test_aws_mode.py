@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from platform_assets.lake import Area
+from platform_assets.layers import Layer
 from platform_assets.orchestration.exports import export_asset
 from platform_assets.orchestration.runner import PIPES_CLIENT
 from platform_assets.settings import PROJECT_DIRECTORY, load_settings
@@ -38,7 +38,7 @@ def test_the_year_backfills_through_dagster_in_aws_mode_and_again_unchanged(
     copies = [sql for sql in redshift.statements[sent:] if sql.startswith("COPY ")]
     assert len(copies) == 2  # one per backfill of 365 days
     manifest = settings.lake.manifest(
-        Area.RAW, "flights", settings.catalog.source("flights").period("2013-07-04")
+        Layer.RAW, "flights", settings.catalog.source("flights").period("2013-07-04")
     )
     assert manifest.urls[0].startswith(
         aws_env["PLATFORM_LAKE_URI"] + "/raw/flights/dt=2013-07-04/part-"
@@ -48,7 +48,7 @@ def test_the_year_backfills_through_dagster_in_aws_mode_and_again_unchanged(
 def export_rows(settings, name: str, first: str, last: str) -> list[dict]:
     export = settings.catalog.export(name)
     rows = []
-    for manifest in settings.lake.manifests(Area.EXPORTS, name, export.periods(first, last)):
+    for manifest in settings.lake.manifests(Layer.EXPORTS, name, export.periods(first, last)):
         rows += settings.lake.read(manifest).to_pylist()
     return sorted(rows, key=lambda row: (row["dt"], row["carrier"], row["origin"]))
 

@@ -29,7 +29,8 @@ import boto3
 import pyarrow as pa
 import pytest
 
-from platform_assets.lake import Area, Manifest
+from platform_assets.lake import Manifest
+from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.settings import Settings, load_settings
 from tests.conftest import SUMMARY_LINES, aws_environment, main_process, start_main
@@ -121,7 +122,7 @@ class Platform:
     def unlisted(self, period: Period, manifest: Manifest) -> set[str]:
         """What the partition's directory holds besides its manifest and the files it lists."""
         lake = self.settings.lake
-        directory = lake.partition_directory(Area.RAW, "flights", period)
+        directory = lake.partition_directory(Layer.RAW, "flights", period)
         if self.settings.aws is None:
             contents = {str(path) for path in Path(directory).iterdir()}
         else:
@@ -263,7 +264,7 @@ def _first_version(platform: Platform) -> Iterator[Platform]:
 
 
 def published(platform: Platform, where: str) -> dict[dt.date, Manifest]:
-    found = platform.settings.lake.manifests(Area.RAW, "flights", platform.periods(DAYS))
+    found = platform.settings.lake.manifests(Layer.RAW, "flights", platform.periods(DAYS))
     manifests = {}
     for day, manifest in zip(DAYS, found, strict=True):
         assert manifest is not None, f"{where}: {day} lost its manifest"

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 
 from platform_assets.errors import ConfigurationError, RunError
-from platform_assets.lake import Area, Lake, Manifest
+from platform_assets.lake import Lake, Manifest
+from platform_assets.layers import Layer
 from platform_assets.partitions import Granularity, Period, periods_between
 from platform_assets.schemas import lake_schema
 from platform_assets.storage import LocalStore
@@ -20,7 +21,7 @@ JANUARY = periods_between(Granularity.DAILY, dt.date(2024, 1, 1), dt.date(2024, 
 
 
 def publish(lake: Lake, period: Period, ids: list[int], run_id: str = "r1") -> Manifest:
-    with lake.writer(Area.RAW, "orders", period, SCHEMA, run_id) as writer:
+    with lake.writer(Layer.RAW, "orders", period, SCHEMA, run_id) as writer:
         writer.write(pa.RecordBatch.from_pydict({"id": ids, "name": ["x"] * len(ids)}, SCHEMA))
         return writer.commit()
 

@@ -9,7 +9,8 @@ import pyarrow as pa
 import pytest
 
 from platform_assets.errors import ConfigurationError, RunError
-from platform_assets.lake import Area, Lake, Manifest
+from platform_assets.lake import Lake, Manifest
+from platform_assets.layers import Layer
 from platform_assets.partitions import Granularity, Period, periods_between
 from platform_assets.schemas import lake_schema
 from platform_assets.settings import Settings
@@ -34,7 +35,7 @@ def publish(lake: Lake, period: Period, ids: list[int], run_id: str = "r1") -> M
         "amount": [None] * len(ids),
         "at": [dt.datetime(2024, 1, 1, tzinfo=dt.UTC)] * len(ids),
     }
-    with lake.writer(Area.RAW, "orders", period, SCHEMA, run_id) as writer:
+    with lake.writer(Layer.RAW, "orders", period, SCHEMA, run_id) as writer:
         writer.write(pa.RecordBatch.from_pydict(rows, SCHEMA))
         return writer.commit()
 
@@ -123,7 +124,7 @@ def test_hostile_identifiers_are_refused_before_any_sql(aws_settings, redshift, 
 def test_export_unloads_the_range_once_and_each_partition_is_published(aws_settings, redshift):
     lake = aws_settings.lake
     load(aws_settings, [publish(lake, p, [1, 2, 3 + i]) for i, p in enumerate(DAYS)], DAYS)
-    staging = lake.staging_directory(Area.EXPORTS, "totals", "run9")
+    staging = lake.staging_directory(Layer.EXPORTS, "totals", "run9")
     sent = len(redshift.statements)
     aws_settings.warehouse.export(
         "SELECT dt, count(*) AS n, sum(id) AS ids FROM orders GROUP BY dt",
@@ -136,5 +137,5 @@ def test_export_unloads_the_range_once_and_each_partition_is_published(aws_setti
     assert_valid_redshift(redshift.statements[sent:])
     staged = lake.staged_files(staging)
     assert sorted(staged) == [period.start for period in DAYS[1:4]]
-    manifest = lake.publish_staged(Area.EXPORTS, "totals", DAYS[2], staged[DAYS[2].start], "run9")
+    manifest = lake.publish_staged(Layer.EXPORTS, "totals", DAYS[2], staged[DAYS[2].start], "run9")
     assert lake.read(manifest).to_pylist() == [{"dt": DAYS[2].start, "n": 3, "ids": 8}]
