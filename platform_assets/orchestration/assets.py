@@ -5,10 +5,10 @@ from collections.abc import Iterator
 import dagster as dg
 
 from platform_assets.catalog import Source
+from platform_assets.checks import checks_for
 from platform_assets.layers import Layer, qualified_name
 from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.orchestration.runner import PIPES_CLIENT, run_main
-from platform_assets.runtime.assets import checks_for
 from platform_assets.settings import Settings
 
 

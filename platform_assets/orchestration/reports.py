@@ -4,8 +4,8 @@ from typing import Any
 
 import dagster as dg
 
+from platform_assets.checks import CheckOutcome
 from platform_assets.layers import Layer, qualified_name
-from platform_assets.runtime.checks import CheckOutcome
 from platform_assets.runtime.pipes import REPORT_MESSAGE
 from platform_assets.runtime.report import Materialization, RunReport, combine
 
@@ -49,8 +49,8 @@ def recorded_events(report: RunReport) -> list[dg.AssetMaterialization | dg.Asse
 
 def _check(report: RunReport, check: CheckOutcome) -> dict[str, Any]:
     return {
-        "asset_key": _key(check.spec.layer, report.name),
-        "check_name": check.spec.name,
+        "asset_key": _key(check.check.layer, report.name),
+        "check_name": check.check.name,
         "passed": check.passed,
         "severity": dg.AssetCheckSeverity.ERROR,
         "metadata": _typed({"summary": check.summary, **check.metadata}),

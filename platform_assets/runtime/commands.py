@@ -13,13 +13,12 @@ from typing import Literal
 import pyarrow as pa
 
 from platform_assets.catalog import FilesRead, Source
+from platform_assets.checks import Check, CheckOutcome, CheckSubject, run_checks
 from platform_assets.contracts import Conformer, SchemaContract, effective_schema, origin_of
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
-from platform_assets.runtime.assets import CheckSpec
-from platform_assets.runtime.checks import CheckOutcome, run_checks
 from platform_assets.runtime.incremental import record_window, window_for
 from platform_assets.runtime.pipes import PER_PARTITION
 from platform_assets.runtime.replaced import remove_replaced
@@ -50,7 +49,7 @@ class Job:
     source: Source
     periods: Sequence[Period]
     layers: tuple[Layer, ...]
-    checks: Sequence[CheckSpec]
+    checks: Sequence[Check]
     run_id: str
 
 
@@ -76,17 +75,15 @@ def run(job: Job, settings: Settings) -> RunReport:
 
 def _checks(job: Job, settings: Settings) -> list[CheckOutcome]:
     schema = _source_schema(job.source, settings)
-    outcomes = run_checks(
-        job.checks, job.source, job.periods, schema, settings.lake, settings.warehouse
-    )
+    subject = CheckSubject(job.source, job.periods, schema, settings.lake, settings.warehouse)
+    outcomes = run_checks(job.checks, subject)
     for outcome in outcomes:
         level = logging.INFO if outcome.passed else logging.ERROR
         verdict = "passed" if outcome.passed else "failed"
         log.log(
             level,
-            "check %s/%s %s: %s",
-            outcome.spec.layer,
-            outcome.spec.name,
+            "check %s %s: %s",
+            outcome.check.qualified_name,
             verdict,
             outcome.summary,
         )

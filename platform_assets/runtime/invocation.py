@@ -15,11 +15,11 @@ from typing import TypeVar
 from dagster_pipes import PipesContext
 
 from platform_assets.catalog import Export, Partitioned, Source
+from platform_assets.checks import checks_for
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.partitions import Period, periods_between, previous_period
 from platform_assets.runtime import pipes
 from platform_assets.runtime.archive import LogCapture, store_log, store_report
-from platform_assets.runtime.assets import checks_for
 from platform_assets.runtime.commands import Job, layers_of, run
 from platform_assets.runtime.pull import pull
 from platform_assets.runtime.status import print_sources, print_status

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from platform_assets.checks import CheckOutcome, check_named, combine_outcomes
 from platform_assets.lake import Manifest
-from platform_assets.layers import Layer
+from platform_assets.layers import Layer, qualified_name
 from platform_assets.partitions import Period
-from platform_assets.runtime.checks import CheckOutcome, combine_outcomes, outcome_from_dict
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,7 @@ class RunReport:
             )
         for check in self.checks:
             verdict = "passed" if check.passed else "FAILED"
-            lines.append(
-                f"  check {check.spec.layer}/{check.spec.name}: {verdict} ({check.summary})"
-            )
+            lines.append(f"  check {check.check.qualified_name}: {verdict} ({check.summary})")
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,7 +126,14 @@ class RunReport:
                 [period.start.isoformat(), period.end.isoformat()] for period in self.periods
             ],
             "materializations": [item.to_dict() for item in self.materializations],
-            "checks": [check.to_dict() for check in self.checks],
+            "checks": [
+                {
+                    "layer": str(check.check.layer),
+                    "name": check.check.name,
+                    "metadata": check.metadata,
+                }
+                for check in self.checks
+            ],
         }
 
     @classmethod
@@ -143,7 +148,13 @@ class RunReport:
                 for start, end in data["periods"]
             ],
             materializations=[Materialization.from_dict(item) for item in data["materializations"]],
-            checks=[outcome_from_dict(check) for check in data["checks"]],
+            checks=[
+                CheckOutcome(
+                    check_named(qualified_name(Layer(check["layer"]), check["name"])),
+                    check["metadata"],
+                )
+                for check in data["checks"]
+            ],
         )
 
 
@@ -171,10 +182,15 @@ def combine(reports: Sequence[RunReport]) -> RunReport:
             )
         )
     checks = []
-    for spec in dict.fromkeys(check.spec for report in reports for check in report.checks):
+    for kind in dict.fromkeys(outcome.check for report in reports for outcome in report.checks):
         checks.append(
             combine_outcomes(
-                [check for report in reports for check in report.checks if check.spec == spec]
+                [
+                    outcome
+                    for report in reports
+                    for outcome in report.checks
+                    if outcome.check is kind
+                ]
             )
         )
     return RunReport(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from platform_assets.catalog import Catalog, Partitioned, Source
-from platform_assets.layers import Layer
+from platform_assets.checks.rows_match_lake import partition_rows
 from platform_assets.partitions import Period
 from platform_assets.settings import Settings
 
@@ -32,18 +32,12 @@ def _span(item: Partitioned) -> str:
 
 def print_status(settings: Settings, source: Source, periods: Sequence[Period]) -> None:
     """One line per partition: rows in the lake's manifest and in the warehouse table."""
-    table_rows = settings.warehouse.partition_rows(
-        source.table_name, periods[0].start, periods[-1].end
-    )
     print(f"{'partition':<12} {'lake rows':>12} {'warehouse rows':>15}")
     lake_total = warehouse_total = 0
-    manifests = settings.lake.manifests(Layer.RAW, source.name, periods)
-    for period, manifest in zip(periods, manifests, strict=True):
-        lake_rows = manifest.record_count if manifest else None
-        loaded = table_rows.get(period.start)
-        lake_total += lake_rows or 0
-        warehouse_total += loaded or 0
-        print(f"{period.key:<12} {_count(lake_rows):>12} {_count(loaded):>15}")
+    for rows in partition_rows(source, periods, settings.lake, settings.warehouse):
+        lake_total += rows.lake or 0
+        warehouse_total += rows.warehouse or 0
+        print(f"{rows.period.key:<12} {_count(rows.lake):>12} {_count(rows.warehouse):>15}")
     print(f"{'total':<12} {lake_total:>12,} {warehouse_total:>15,}")
 
 
