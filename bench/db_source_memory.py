@@ -46,7 +46,7 @@ CHUNKS = (10_000, 50_000, 200_000)
 # What a variant's process runs: argv[1] is the URL (argv[2] the chunk rows); it prints the
 # number of rows it read.
 IMPORT_ONLY = "import pyarrow, sqlalchemy, {driver}\nprint(0)"
-IMPORT_READER = "import {driver}, platform_assets.sources.database\nprint(0)"
+IMPORT_READER = "import {driver}, platform_assets.sources.database.reader\nprint(0)"
 _DAY_PARAMETERS = f"""
 import datetime as dt, sys
 day = dt.date.fromisoformat("{DAY}")
@@ -68,9 +68,9 @@ with engine.connect() as connection:
 print(pa.Table.from_pylist(rows).num_rows)
 """
 READ_DATABASE = f"""{_DAY_PARAMETERS}
-from platform_assets.catalog import DatabaseRead
+from platform_assets.sources.database.spec import DatabaseRead
 from platform_assets.partitions import Period
-from platform_assets.sources.database import read_database
+from platform_assets.sources.database.reader import read_database
 spec = DatabaseRead.model_validate({{
     "kind": "database", "url": {{"env": "{URL_ENV}"}}, "table": "events",
     "date_column": "happened_at", "chunk_rows": int(sys.argv[2]),

@@ -13,13 +13,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from platform_assets.catalog import Catalog, Partitioned, SecretRef, load_catalog
+from platform_assets.catalog import Catalog, Partitioned, load_catalog
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.identifiers import quote
 from platform_assets.lake import Lake
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
-from platform_assets.sources import Upstream
+from platform_assets.sources.kind import SecretRef, Upstream
 from platform_assets.storage import (
     CONNECT_TIMEOUT_SECONDS,
     REQUEST_ATTEMPTS,

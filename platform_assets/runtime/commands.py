@@ -12,7 +12,7 @@ from typing import Literal
 
 import pyarrow as pa
 
-from platform_assets.catalog import FilesRead, Source
+from platform_assets.catalog import Source
 from platform_assets.checks import Check, CheckOutcome, CheckSubject, run_checks
 from platform_assets.contracts import Conformer, SchemaContract, effective_schema, origin_of
 from platform_assets.errors import ConfigurationError, RunError
@@ -25,7 +25,6 @@ from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
-from platform_assets.sources import extract
 from platform_assets.storage import map_in_order
 
 log = logging.getLogger("platform")
@@ -142,10 +141,10 @@ def _push(job: Job, settings: Settings) -> Materialization:
 
 
 def _threads(source: Source, conformer: Conformer) -> int:
-    """Partitions of files read and written side by side, when nothing is shared between them:
-    a schema that cannot grow, no rate limit (APIs), no cursor windows (databases)."""
+    """Partitions read and written side by side when nothing is shared between them: the kind
+    says so (no rate limit, no cursor window), and the schema is known and cannot grow."""
     parallel = (
-        isinstance(source.read, FilesRead)
+        source.read.parallel_partitions
         and source.schema_contract is SchemaContract.FREEZE
         and conformer.schema is not None
     )
@@ -158,7 +157,7 @@ def _publish(job: Job, settings: Settings, period: Period, conformer: Conformer)
     window = window_for(source, period, settings.lake, settings.upstream)
     batches = (
         conformer.conform(_key_complete(batch, source.key))
-        for batch in extract(source.read, period, conformer.schema, settings.upstream, window)
+        for batch in source.read.batches(period, conformer.schema, settings.upstream, window)
     )
     first = next(batches, None)
     if conformer.schema is None:

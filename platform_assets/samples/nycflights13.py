@@ -9,8 +9,9 @@ import zipfile
 from collections import defaultdict
 from pathlib import Path
 
-from platform_assets.catalog import FilesRead, Source
+from platform_assets.catalog import Source
 from platform_assets.errors import ConfigurationError
+from platform_assets.sources.files.spec import FilesRead
 from platform_assets.storage import Store
 
 

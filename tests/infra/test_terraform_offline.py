@@ -9,9 +9,10 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
-from platform_assets.catalog import DatabaseRead, load_catalog
+from platform_assets.catalog import load_catalog
 from platform_assets.runtime.cli import build_parser
 from platform_assets.settings import PACKAGE_DIRECTORY
+from platform_assets.sources.database.spec import DatabaseRead
 from tests.conftest import render_state_machine
 from tests.infra.terraform import INFRA, Workspace, plugin_directory, terraform_binary, workspace
 

@@ -6,10 +6,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from platform_assets.catalog import FilesRead
 from platform_assets.contracts import origin_of
 from platform_assets.partitions import Granularity, period_at
-from platform_assets.sources.files import SourceFileError, read_files
+from platform_assets.sources.files.reader import SourceFileError, read_files
+from platform_assets.sources.files.spec import FilesRead
 from platform_assets.storage import LocalStore
 
 DAY = period_at(Granularity.DAILY, dt.date(2024, 1, 2))

@@ -1,4 +1,4 @@
-"""The `files` kind: CSV, JSON lines or parquet files, read one file and one batch at a time."""
+"""The `files` kind's reader: CSV, JSON lines or parquet, one file and one batch at a time."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from platform_assets.catalog import FilesRead
 from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.partitions import Period
+from platform_assets.sources.files.spec import FilesRead
 from platform_assets.sources.period_filter import rows_within
 from platform_assets.storage import Store, has_wildcards
 

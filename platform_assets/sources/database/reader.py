@@ -1,4 +1,4 @@
-"""The `database` kind: a table or query over SQLAlchemy, streamed in chunks into Arrow.
+"""The `database` kind's reader: a table or query over SQLAlchemy, in chunks into Arrow.
 
 Rows come through a server-side cursor (`stream_results`: psycopg's named cursor, PyMySQL's
 unbuffered cursor, SQLite's own stepping), `chunk_rows` at a time, so a partition of any size
@@ -19,10 +19,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, SQLAlchemyError
 from sqlalchemy.sql.base import ColumnCollection
 
-from platform_assets.catalog import DatabaseRead
 from platform_assets.contracts import with_origin
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.partitions import Period
+from platform_assets.sources.database.spec import DatabaseRead
 from platform_assets.sources.window import Window
 
 

@@ -1,4 +1,4 @@
-"""The `http_api` kind: a JSON API read page by page, retried with backoff, within bounds.
+"""The `http_api` kind's reader: a JSON API page by page, retried with backoff, within bounds.
 
 Retries (429, 5xx, dropped connections, timeouts) are urllib3's: exponential backoff with jitter,
 honouring Retry-After. Any other error status fails the partition at once, naming the URL.
@@ -18,10 +18,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from platform_assets.catalog import HttpApiRead, Pagination
 from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.partitions import Period
+from platform_assets.sources.http_api.spec import HttpApiRead, Pagination
 from platform_assets.sources.period_filter import rows_within
 
 RETRIED_STATUSES = (429, 500, 502, 503, 504)

@@ -1,0 +1,23 @@
+"""The source catalog: the YAML file declaring every source and export (catalog.yaml), its model
+(model.py) and its loader (loading.py)."""
+
+from platform_assets.catalog.loading import CatalogError, load_catalog
+from platform_assets.catalog.model import (
+    Catalog,
+    Export,
+    Partitioned,
+    Partitioning,
+    Schedule,
+    Source,
+)
+
+__all__ = [
+    "Catalog",
+    "CatalogError",
+    "Export",
+    "Partitioned",
+    "Partitioning",
+    "Schedule",
+    "Source",
+    "load_catalog",
+]

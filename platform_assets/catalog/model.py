@@ -1,0 +1,263 @@
+"""The catalog's model: sources, exports, their partitioning and schedules, validated.
+
+A source's `read:` block is one of the source kinds (sources/registry.py). Loading the YAML and
+describing what is wrong with it is loading.py's job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, ClassVar
+
+import pyarrow as pa
+from croniter import croniter
+from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
+
+from platform_assets.contracts import SchemaContract
+from platform_assets.identifiers import COLUMN, NAME
+from platform_assets.partitions import (
+    Granularity,
+    Period,
+    period_index,
+    period_start,
+    periods_between,
+)
+from platform_assets.schemas import PARTITION_COLUMN, parse_type, schema_from_mapping
+from platform_assets.sources.kind import ReadSpec
+from platform_assets.sources.registry import read_union
+from platform_assets.strict import StrictModel
+
+if TYPE_CHECKING:
+    AnyRead = ReadSpec
+else:
+    AnyRead = read_union()
+
+
+def _storable_type(name: str) -> str:
+    parse_type(name)
+    return name
+
+
+ColumnType = Annotated[str, AfterValidator(_storable_type)]
+
+
+class Partitioning(StrictModel):
+    granularity: Granularity
+    start: dt.date
+    end: dt.date | None = Field(default=None, description="Exclusive: the first day not covered.")
+    chunk: int = Field(
+        default=31, ge=1, le=1000, description="Partitions per Batch job when a range fans out."
+    )
+
+    @model_validator(mode="after")
+    def _aligned(self) -> Partitioning:
+        if period_start(self.granularity, self.start) != self.start:
+            first = "a Monday" if self.granularity is Granularity.WEEKLY else "the 1st of a month"
+            raise ValueError(f"start {self.start} of a {self.granularity} source must be {first}")
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+
+class Schedule(StrictModel):
+    cron: str = Field(description="Five-field cron expression, evaluated in UTC.")
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise ValueError(f"{value!r} is not a five-field cron expression")
+        return value
+
+
+class Partitioned:
+    """Partition keys of a source or an export, validated against its partitioning."""
+
+    name: str
+    kind_label: ClassVar[str]
+    if TYPE_CHECKING:
+
+        @property
+        def partitioning(self) -> Partitioning: ...
+
+    @property
+    def last_day(self) -> dt.date | None:
+        end = self.partitioning.end
+        return None if end is None else end - dt.timedelta(1)
+
+    def index(self, period: Period) -> int:
+        """How many partitions come before `period`."""
+        partitioning = self.partitioning
+        return period_index(partitioning.granularity, partitioning.start, period.start)
+
+    def blocks(self, periods: Sequence[Period]) -> dict[int, list[Period]]:
+        """`periods` by block, in order: a block is `partitioning.chunk` consecutive partitions
+        counted from the first, what one Batch job of a fanned-out range takes and one lease
+        holds."""
+        blocks: dict[int, list[Period]] = {}
+        for period in periods:
+            blocks.setdefault(self.index(period) // self.partitioning.chunk, []).append(period)
+        return blocks
+
+    def period(self, key: str) -> Period:
+        """The period a partition key names; ValueError if it is not one of these partitions."""
+        return self.periods(key, key)[0]
+
+    def periods(self, first_key: str, last_key: str) -> list[Period]:
+        """The periods from `first_key` through `last_key`, validated against the partitioning."""
+        first, last = _parse_key(first_key), _parse_key(last_key)
+        granularity = self.partitioning.granularity
+        for day in (first, last):
+            if period_start(granularity, day) != day:
+                raise ValueError(
+                    f"{day} does not start a {granularity} period of {self.kind_label}"
+                    f" {self.name} (that period starts {period_start(granularity, day)})"
+                )
+        if last < first:
+            raise ValueError(f"the range ends ({last}) before it starts ({first})")
+        if first < self.partitioning.start or (self.last_day and last > self.last_day):
+            span = first_key if first == last else f"{first_key}..{last_key}"
+            raise ValueError(
+                f"{span} is outside {self.kind_label} {self.name}'s partitions"
+                f" ({self.partitioning.start} to {self.last_day or 'today'})"
+            )
+        return periods_between(granularity, first, last)
+
+
+class Source(Partitioned, StrictModel):
+    kind_label: ClassVar[str] = "source"
+
+    name: str = Field(pattern=NAME)
+    description: str = ""
+    read: AnyRead
+    partitioning: Partitioning
+    schedule: Schedule | None = None
+    table: str | None = Field(default=None, pattern=NAME)
+    key: tuple[str, ...] = ()
+    columns: dict[str, ColumnType] | None = Field(
+        default=None, description="Declared schema; omitted, it is inferred once, then frozen."
+    )
+    empty_ok: bool = False
+    schema_contract: SchemaContract = SchemaContract.FREEZE
+
+    @field_validator("columns")
+    @classmethod
+    def _valid_columns(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("declare at least one column, or omit 'columns' to infer them")
+        for name in value:
+            if not COLUMN.match(name):
+                raise ValueError(f"column name {name!r} must be lower-case letters, digits and _")
+            if name == PARTITION_COLUMN:
+                raise ValueError(f"{PARTITION_COLUMN!r} is reserved for the partition column")
+        return value
+
+    @model_validator(mode="after")
+    def _key_in_columns(self) -> Source:
+        if self.columns is not None:
+            unknown = [column for column in self.key if column not in self.columns]
+            if unknown:
+                raise ValueError(f"key column(s) {', '.join(unknown)} not among 'columns'")
+        return self
+
+    @property
+    def table_name(self) -> str:
+        return self.table or self.name
+
+    @property
+    def declared_schema(self) -> pa.Schema | None:
+        return None if self.columns is None else schema_from_mapping(self.columns)
+
+
+class Export(Partitioned, StrictModel):
+    """SQL over warehouse tables, written back to the lake per partition (`main.py pull`).
+
+    The query must return a `dt` column; the platform keeps the rows of the partitions pulled.
+    Partitions are those of the sources it depends on.
+    """
+
+    kind_label: ClassVar[str] = "export"
+
+    name: str = Field(pattern=NAME)
+    description: str = ""
+    depends_on: tuple[str, ...] = Field(min_length=1)
+    sql: str
+    _partitioning: Partitioning | None = PrivateAttr(default=None)
+
+    @field_validator("sql")
+    @classmethod
+    def _one_select(cls, value: str) -> str:
+        query = value.strip().removesuffix(";").strip()
+        if ";" in query:
+            raise ValueError("one statement only: remove the ';'")
+        if not re.match(r"(?is)^(select|with)\b", query):
+            raise ValueError("must be a SELECT (or WITH … SELECT) query")
+        return query
+
+    @property
+    def partitioning(self) -> Partitioning:
+        if self._partitioning is None:
+            raise ValueError(f"export {self.name} was not resolved by its catalog")
+        return self._partitioning
+
+
+def _parse_key(key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(key)
+    except ValueError as error:
+        raise ValueError(f"{key!r} is not a date YYYY-MM-DD ({error})") from None
+
+
+class Catalog(StrictModel):
+    sources: tuple[Source, ...]
+    exports: tuple[Export, ...] = ()
+
+    @field_validator("sources")
+    @classmethod
+    def _unique(cls, value: tuple[Source, ...]) -> tuple[Source, ...]:
+        for attribute in ("name", "table_name"):
+            seen: set[str] = set()
+            for source in value:
+                name = getattr(source, attribute)
+                if name in seen:
+                    label = "source name" if attribute == "name" else "table"
+                    raise ValueError(f"duplicate {label} {name!r}")
+                seen.add(name)
+        return value
+
+    @model_validator(mode="after")
+    def _resolve_exports(self) -> Catalog:
+        sources = {source.name: source for source in self.sources}
+        seen: set[str] = set()
+        for export in self.exports:
+            if export.name in seen or export.name in sources:
+                raise ValueError(f"export {export.name!r}: the name is taken")
+            seen.add(export.name)
+            unknown = [name for name in export.depends_on if name not in sources]
+            if unknown:
+                raise ValueError(
+                    f"export {export.name!r}: depends_on names unknown source(s) {unknown}"
+                )
+            partitionings = {sources[name].partitioning for name in export.depends_on}
+            if len(partitionings) > 1:
+                raise ValueError(f"export {export.name!r}: its sources are partitioned differently")
+            export._partitioning = partitionings.pop()
+        return self
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(source.name for source in self.sources)
+        raise KeyError(f"unknown source {name!r} (known: {known})")
+
+    def export(self, name: str) -> Export:
+        for export in self.exports:
+            if export.name == name:
+                return export
+        known = ", ".join(export.name for export in self.exports) or "none"
+        raise KeyError(f"unknown export {name!r} (known: {known})")

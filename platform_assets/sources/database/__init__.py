@@ -1,0 +1,1 @@
+"""The `database` kind: a table or query over SQLAlchemy, streamed in chunks into Arrow."""

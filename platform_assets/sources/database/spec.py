@@ -1,0 +1,70 @@
+"""The `database` kind's `read:` block and traits; the reader (SQLAlchemy) is reader.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import Field, model_validator
+
+from platform_assets.identifiers import UPSTREAM_COLUMN, UPSTREAM_TABLE
+from platform_assets.sources.kind import ReadSpec, SecretRef, Upstream
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from platform_assets.partitions import Period
+    from platform_assets.sources.window import Window
+
+
+class DatabaseRead(ReadSpec):
+    """A client database over SQLAlchemy: a table (optionally filtered to the partition's dates
+    by `date_column`) or a query binding :start and :end, streamed through a server-side cursor.
+
+    With `cursor_column` the source is incremental: each partition takes the rows whose cursor
+    lies past the last partition's and up to the newest at its first run; the window is kept in
+    the lake beside the data, so rerunning a partition replays exactly its window. Partitions are
+    read one after another, each window starting where the one before ended.
+    """
+
+    kind: Literal["database"]
+    url: SecretRef = Field(description="The SQLAlchemy URL (it may carry a password).")
+    table: str | None = Field(default=None, pattern=UPSTREAM_TABLE)
+    query: str | None = Field(default=None, description="A SELECT; :start, :end are bound.")
+    date_column: str | None = Field(default=None, pattern=UPSTREAM_COLUMN)
+    cursor_column: str | None = Field(default=None, pattern=UPSTREAM_COLUMN)
+    chunk_rows: int = Field(default=50_000, ge=100, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> DatabaseRead:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("name either a table or a query")
+        if self.query is not None:
+            if not re.match(r"(?is)^\s*(select|with)\b", self.query):
+                raise ValueError("query must be a SELECT (or WITH … SELECT)")
+            if ";" in self.query.strip().removesuffix(";"):
+                raise ValueError("query: one statement only")
+            if self.date_column is not None:
+                raise ValueError("date_column goes with table; a query filters with :start/:end")
+        return self
+
+    @property
+    def incremental(self) -> bool:
+        return self.cursor_column is not None
+
+    def newest_cursor(self, period: Period, upstream: Upstream) -> Any:
+        from platform_assets.sources.database.reader import newest_cursor
+
+        return newest_cursor(self, period, upstream.secret(self.url))
+
+    def batches(
+        self,
+        period: Period,
+        schema: pa.Schema | None,
+        upstream: Upstream,
+        window: Window | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        from platform_assets.sources.database.reader import read_database
+
+        return read_database(self, period, upstream.secret(self.url), window)

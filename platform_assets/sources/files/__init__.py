@@ -1,0 +1,1 @@
+"""The `files` kind: CSV, JSON lines or parquet files dropped by an upstream system."""
