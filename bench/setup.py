@@ -16,8 +16,8 @@ COPY_ROLE = "arn:aws:iam::123456789012:role/platform-redshift-copy"
 
 def landed_home(home: Path) -> Path:
     """A PLATFORM_HOME whose landing folder holds the year of daily flights CSVs."""
-    from platform_assets.samples.nycflights13 import land_flights
     from platform_assets.settings import load_settings
+    from samples.nycflights13 import land_flights
 
     home.mkdir(parents=True, exist_ok=True)
     settings = load_settings({"PLATFORM_HOME": str(home)})

@@ -12,21 +12,20 @@ PARTITION_COLUMN = "dt"
 
 _TIMESTAMP = re.compile(r"^timestamp\[(s|ms|us|ns)(?:,\s*tz=([A-Za-z0-9_/+\-:]+))?\]$")
 _DECIMAL = re.compile(r"^decimal(?:128)?\((\d+),\s*(\d+)\)$")
-_STORABLE_PLAIN = frozenset(
-    [
-        pa.int16(),
-        pa.int32(),
-        pa.int64(),
-        pa.float32(),
-        pa.float64(),
-        pa.bool_(),
-        pa.string(),
-        pa.date32(),
-    ]
-)
+# The types both warehouses hold without loss, by their catalog names; besides these, timestamps
+# (any unit, with or without a zone) and decimals. Each warehouse spells them (warehouse/sql.py).
+STORABLE_PLAIN = {
+    "int16": pa.int16(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "float32": pa.float32(),
+    "float64": pa.float64(),
+    "bool": pa.bool_(),
+    "string": pa.string(),
+    "date32": pa.date32(),
+}
 _SUPPORTED = (
-    "int16, int32, int64, float32, float64, bool, string, date32, "
-    "timestamp[s|ms|us|ns] (optionally with tz=UTC), decimal(p, s)"
+    f"{', '.join(STORABLE_PLAIN)}, timestamp[s|ms|us|ns] (optionally with tz=UTC), decimal(p, s)"
 )
 
 
@@ -51,7 +50,7 @@ def parse_type(name: str) -> pa.DataType:
 def is_storable(data_type: pa.DataType) -> bool:
     """Whether both warehouses (DuckDB, Redshift) hold this type without loss."""
     return (
-        data_type in _STORABLE_PLAIN
+        data_type in STORABLE_PLAIN.values()
         or pa.types.is_timestamp(data_type)
         or pa.types.is_decimal128(data_type)
     )

@@ -200,8 +200,7 @@ class S3Store(Store):
     client should retry as the filesystem does (`REQUEST_ATTEMPTS`, settings.Aws.client)."""
 
     def __init__(self, uri: str, region: str, endpoint_url: str | None, client: Any) -> None:
-        if not uri.startswith("s3://") or len(uri) <= len("s3://"):
-            raise ValueError(f"{uri!r} is not an s3://bucket/prefix URI")
+        self.root = s3_root(uri)
         options: dict[str, Any] = {
             "region": region,
             "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=REQUEST_ATTEMPTS),
@@ -211,7 +210,6 @@ class S3Store(Store):
             scheme, _, address = endpoint_url.partition("://")
             options |= {"endpoint_override": address, "scheme": scheme}
         self.fs = pafs.S3FileSystem(**options)
-        self.root = uri.removeprefix("s3://").rstrip("/")
         self.scheme = "s3://"
         self._client = client
 
@@ -335,6 +333,13 @@ class S3Store(Store):
                 Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key}
             )
         self.delete([source])
+
+
+def s3_root(uri: str) -> str:
+    """'bucket/prefix' of an s3://bucket/prefix URI; ValueError if it is none."""
+    if not uri.startswith("s3://") or len(uri) <= len("s3://"):
+        raise ValueError(f"{uri!r} is not an s3://bucket/prefix URI")
+    return uri.removeprefix("s3://").rstrip("/")
 
 
 def _split(path: str) -> tuple[str, str]:

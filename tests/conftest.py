@@ -27,10 +27,10 @@ import requests
 import sqlalchemy
 from moto.server import ThreadedMotoServer
 
-from platform_assets.samples.nycflights13 import data_directory, flights_csv_lines, land_flights
-from platform_assets.samples.weather_api import WeatherApi
 from platform_assets.settings import PACKAGE_DIRECTORY, PROJECT_DIRECTORY, Settings, load_settings
 from platform_assets.storage import S3Store
+from samples.nycflights13 import data_directory, flights_csv_lines, land_flights
+from samples.weather_api import WeatherApi
 from tests.moto_batch import BatchRunner, complete_moto_step_functions
 from tests.redshift_standin import RedshiftStandIn, assert_valid_redshift
 
@@ -342,13 +342,13 @@ def either_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]
 
 def warehouse_query(settings: Settings, sql: str) -> list[tuple]:
     """Rows of `sql` in the settings' warehouse; `{schema}` names the platform's schema."""
-    if settings.aws is None:
+    if settings.warehouse_name == "duckdb":
         with duckdb.connect(str(settings.home / "warehouse.duckdb"), read_only=True) as db:
             return db.execute(sql.format(schema="main")).fetchall()
-    connection = settings.aws.redshift.connect(settings.aws)
+    connection = settings.warehouse.connect()
     try:
         cursor = connection.cursor()
-        cursor.execute(sql.format(schema=settings.aws.redshift.schema))
+        cursor.execute(sql.format(schema=settings.warehouse.schema_name))
         return [tuple(row) for row in cursor.fetchall()]
     finally:
         connection.close()

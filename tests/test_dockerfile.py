@@ -79,6 +79,16 @@ def test_the_images_install_steps_give_a_working_main_without_dagster(tmp_path: 
         check=False,
     )
     assert lean.returncode != 0  # no Dagster, no webserver in the image
+    no_samples = subprocess.run(
+        [python, "-c", "import samples"],
+        cwd=build,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert no_samples.returncode != 0  # the sample upstreams are not the platform's
+    assert not (build / "platform_assets" / "samples").exists()
     runtime = subprocess.run(
         [python, "-c", "import dagster_pipes, pyarrow, duckdb, boto3, redshift_connector"],
         cwd=tmp_path,

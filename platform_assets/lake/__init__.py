@@ -126,7 +126,7 @@ class Lake:
         )
 
     def read(self, manifest: Manifest) -> pa.Table:
-        import pyarrow.dataset as ds  # ~0.1 s, and pandas's import if present: only reads need it
+        import pyarrow.dataset as ds  # only reads need it, and it imports pandas when present
 
         paths = self.file_paths(manifest)
         return ds.dataset(paths, format="parquet", filesystem=self.store.fs).to_table()

@@ -40,7 +40,7 @@ def source_assets(source: Source, settings: Settings) -> dg.AssetsDefinition:
                 deps=[raw],
                 description=f"Warehouse table {source.table_name}, one row per lake row.",
                 group_name=source.name,
-                kinds={settings.warehouse_kind},
+                kinds={settings.warehouse_name},
                 metadata={**about, "table": source.table_name, "key": ", ".join(source.key)},
             ),
         ],

@@ -20,7 +20,7 @@ def export_asset(export: Export, settings: Settings) -> dg.AssetsDefinition:
         description=export.description or None,
         deps=[layer_key(Layer.WAREHOUSE, name) for name in export.depends_on],
         group_name="exports",
-        kinds={"parquet", settings.warehouse_kind},
+        kinds={"parquet", settings.warehouse_name},
         metadata={"sql": dg.MetadataValue.md(f"```sql\n{export.sql}\n```")},
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),

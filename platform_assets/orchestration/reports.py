@@ -6,14 +6,14 @@ import dagster as dg
 
 from platform_assets.checks import CheckOutcome
 from platform_assets.layers import Layer, qualified_name
-from platform_assets.runtime.pipes import REPORT_MESSAGE
+from platform_assets.runtime.protocol import REPORT_MESSAGE, report_from_json
 from platform_assets.runtime.report import Materialization, RunReport, combine
 
 
 def reports_in(messages: Any) -> RunReport | None:
     """The run's report from Pipes custom messages; a fanned-out run's chunks combined."""
     reports = [
-        RunReport.from_dict(message[REPORT_MESSAGE])
+        report_from_json(message[REPORT_MESSAGE])
         for message in messages
         if isinstance(message, dict) and REPORT_MESSAGE in message
     ]
@@ -24,7 +24,7 @@ def step_results(report: RunReport) -> list[dg.MaterializeResult | dg.AssetCheck
     """What a step yields: one materialization per asset (for all its partitions) and checks."""
     results: list[dg.MaterializeResult | dg.AssetCheckResult] = [
         dg.MaterializeResult(
-            asset_key=_key(item.layer, report.name), metadata=_typed(item.metadata())
+            asset_key=_key(item.layer, report.name), metadata=_typed(_range_metadata(item))
         )
         for item in report.materializations
     ]
@@ -54,6 +54,20 @@ def _check(report: RunReport, check: CheckOutcome) -> dict[str, Any]:
         "passed": check.passed,
         "severity": dg.AssetCheckSeverity.ERROR,
         "metadata": _typed({"summary": check.summary, **check.metadata}),
+    }
+
+
+def _range_metadata(item: Materialization) -> dict[str, Any]:
+    keys = [partition.key for partition in item.partitions]
+    return {
+        "dagster/row_count": item.rows,
+        "bytes": item.bytes,
+        "files": item.files,
+        "schema_fingerprint": item.schema_fingerprint,
+        "partitions": f"{keys[0]}..{keys[-1]} ({len(keys)})" if keys else "none",
+        "rows_by_partition": {partition.key: partition.rows for partition in item.partitions},
+        "duration_s": round(item.seconds, 3),
+        "location": item.location,
     }
 
 

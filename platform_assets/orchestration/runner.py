@@ -9,7 +9,7 @@ from platform_assets.catalog import Partitioned
 from platform_assets.orchestration.failures import reported_failure
 from platform_assets.orchestration.reports import reports_in, step_results
 from platform_assets.orchestration.step_functions import PipesStepFunctionsClient
-from platform_assets.runtime.pipes import CHECKS_EXTRA
+from platform_assets.runtime.protocol import CHECKS_EXTRA
 from platform_assets.settings import PROJECT_DIRECTORY, Settings
 
 PIPES_CLIENT = "pipes_client"
@@ -17,12 +17,11 @@ PIPES_CLIENT = "pipes_client"
 
 def pipes_client(settings: Settings) -> dg.PipesClient:
     """The state machine when settings name one, else main.py as a subprocess of Dagster."""
-    if settings.aws and settings.aws.step_functions:
-        step_functions = settings.aws.step_functions
+    if step_functions := settings.step_functions:
         return PipesStepFunctionsClient(
             state_machine_arn=step_functions.state_machine_arn,
-            sfn_client=settings.aws.client("stepfunctions"),
-            s3_client=settings.aws.client("s3"),
+            sfn_client=settings.client("stepfunctions"),
+            s3_client=settings.client("s3"),
             pipes_bucket=step_functions.pipes_bucket,
             logs_url=settings.logs.url(settings.logs.path("")),
             poll_seconds=step_functions.poll_seconds,

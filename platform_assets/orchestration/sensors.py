@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from platform_assets.orchestration.reports import recorded_events
-from platform_assets.runtime.report import RunReport
+from platform_assets.runtime.protocol import report_from_json
 from platform_assets.settings import Settings
 
 _BATCH = 100  # reports recorded per tick at most; the cursor carries on from there
@@ -30,7 +30,7 @@ def reports_sensor(settings: Settings) -> dg.SensorDefinition:
         new = [name for name in names if name > cursor][:_BATCH]
         events: list[dg.AssetMaterialization | dg.AssetCheckEvaluation] = []
         for name in new:
-            report = RunReport.from_dict(json.loads(store.read_bytes(store.path(name))))
+            report = report_from_json(json.loads(store.read_bytes(store.path(name))))
             events += recorded_events(report)
         if new:
             context.log.info(f"recorded {len(new)} report(s), last {new[-1]}")

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 
+from platform_assets.runtime.protocol import report_to_json
 from platform_assets.runtime.report import RunReport
 from platform_assets.settings import Settings
 
@@ -38,7 +39,7 @@ def report_key(report: RunReport) -> str:
 
 def store_report(settings: Settings, report: RunReport) -> str:
     path = settings.reports.path(report_key(report))
-    settings.reports.put(path, json.dumps(report.to_dict()).encode())
+    settings.reports.put(path, json.dumps(report_to_json(report)).encode())
     return settings.reports.url(path)
 
 

@@ -83,6 +83,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as error:
         print(f"main.py: error: {error}", file=sys.stderr)
         return 2
-    from platform_assets.runtime.invocation import invoke  # the heavy part, only now
+    from platform_assets.runtime.dispatch import dispatch  # the heavy part, only now
 
-    return invoke(arguments)
+    return dispatch(arguments)

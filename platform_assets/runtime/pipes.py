@@ -17,10 +17,9 @@ from dagster_pipes import (
     open_dagster_pipes,
 )
 
+from platform_assets.runtime.protocol import CHECKS_EXTRA, REPORT_MESSAGE, report_to_json
 from platform_assets.runtime.report import RunReport
 
-CHECKS_EXTRA = "checks"
-REPORT_MESSAGE = "platform_run_report"
 PER_PARTITION = {"per_partition": True}  # `extra` of a log line that Dagster need not store
 
 
@@ -65,7 +64,7 @@ def selected_checks(context: PipesContext) -> list[str] | None:
 
 def report(context: PipesContext, run: RunReport) -> None:
     """Dagster turns the report into materializations and check results (one format for all)."""
-    context.report_custom_message({REPORT_MESSAGE: run.to_dict()})
+    context.report_custom_message({REPORT_MESSAGE: report_to_json(run)})
 
 
 class _PipesLogHandler(logging.Handler):
@@ -75,7 +74,7 @@ class _PipesLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """All but per-partition progress: Dagster records each partition's materialization
-        anyway, and storing a log event costs it ~10 ms (the run's own log keeps every line)."""
+        anyway, and stores each log event one by one (the run's own log keeps every line)."""
         if getattr(record, "per_partition", False):
             return
         self._context.log.log(record.levelno, self.format(record))

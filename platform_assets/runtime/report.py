@@ -1,20 +1,18 @@
 """What a run did, per asset and check: printed at the end, sent to Dagster, kept on S3.
 
-A report is the one contract between main.py and whoever records its work: Dagster (through a
-Pipes message), the sensor (through a JSON object on S3), and the chunks of a fanned-out
-backfill (whose reports combine into one).
+A report is the one contract between main.py and whoever records its work (protocol.py carries
+it as JSON): Dagster through a Pipes message, the sensor through an object on S3, and the chunks
+of a fanned-out backfill, whose reports combine into one.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from platform_assets.checks import CheckOutcome, check_named, combine_outcomes
+from platform_assets.checks import CheckOutcome, combine_outcomes
 from platform_assets.lake import Manifest
-from platform_assets.layers import Layer, qualified_name
+from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 
 
@@ -52,41 +50,6 @@ class Materialization:
     def files(self) -> int:
         return sum(partition.files for partition in self.partitions)
 
-    def metadata(self) -> dict[str, Any]:
-        keys = [partition.key for partition in self.partitions]
-        return {
-            "dagster/row_count": self.rows,
-            "bytes": self.bytes,
-            "files": self.files,
-            "schema_fingerprint": self.schema_fingerprint,
-            "partitions": f"{keys[0]}..{keys[-1]} ({len(keys)})" if keys else "none",
-            "rows_by_partition": {partition.key: partition.rows for partition in self.partitions},
-            "duration_s": round(self.seconds, 3),
-            "location": self.location,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "layer": str(self.layer),
-            "location": self.location,
-            "schema_fingerprint": self.schema_fingerprint,
-            "seconds": self.seconds,
-            "partitions": [
-                [partition.key, partition.rows, partition.bytes, partition.files]
-                for partition in self.partitions
-            ],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Materialization:
-        return cls(
-            Layer(data["layer"]),
-            data["location"],
-            tuple(PartitionResult(*partition) for partition in data["partitions"]),
-            data["schema_fingerprint"],
-            float(data["seconds"]),
-        )
-
 
 @dataclass
 class RunReport:
@@ -116,83 +79,31 @@ class RunReport:
             lines.append(f"  check {check.check.qualified_name}: {verdict} ({check.summary})")
         return lines
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "command": self.command,
-            "name": self.name,
-            "run_id": self.run_id,
-            "seconds": self.seconds,
-            "periods": [
-                [period.start.isoformat(), period.end.isoformat()] for period in self.periods
-            ],
-            "materializations": [item.to_dict() for item in self.materializations],
-            "checks": [
-                {
-                    "layer": str(check.check.layer),
-                    "name": check.check.name,
-                    "metadata": check.metadata,
-                }
-                for check in self.checks
-            ],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunReport:
-        return cls(
-            command=data["command"],
-            name=data["name"],
-            run_id=data.get("run_id", ""),
-            seconds=float(data["seconds"]),
-            periods=[
-                Period(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
-                for start, end in data["periods"]
-            ],
-            materializations=[Materialization.from_dict(item) for item in data["materializations"]],
-            checks=[
-                CheckOutcome(
-                    check_named(qualified_name(Layer(check["layer"]), check["name"])),
-                    check["metadata"],
-                )
-                for check in data["checks"]
-            ],
-        )
-
 
 def combine(reports: Sequence[RunReport]) -> RunReport:
     """One report for chunks of one range run side by side: partitions joined, checks merged."""
     first = reports[0]
+    items = [item for report in reports for item in report.materializations]
     materializations = []
-    for layer in dict.fromkeys(
-        item.layer for report in reports for item in report.materializations
-    ):
-        items = [
-            item for report in reports for item in report.materializations if item.layer == layer
-        ]
+    for layer in dict.fromkeys(item.layer for item in items):
+        of_layer = [item for item in items if item.layer == layer]
         partitions = sorted(
-            (partition for item in items for partition in item.partitions), key=lambda p: p.key
+            (partition for item in of_layer for partition in item.partitions), key=lambda p: p.key
         )
-        fingerprints = sorted({item.schema_fingerprint for item in items})
         materializations.append(
             Materialization(
                 layer,
-                items[0].location,
+                of_layer[0].location,
                 tuple(partitions),
-                ",".join(fingerprints),
-                max(item.seconds for item in items),
+                ",".join(sorted({item.schema_fingerprint for item in of_layer})),
+                max(item.seconds for item in of_layer),
             )
         )
-    checks = []
-    for kind in dict.fromkeys(outcome.check for report in reports for outcome in report.checks):
-        checks.append(
-            combine_outcomes(
-                [
-                    outcome
-                    for report in reports
-                    for outcome in report.checks
-                    if outcome.check is kind
-                ]
-            )
-        )
+    outcomes = [outcome for report in reports for outcome in report.checks]
+    checks = [
+        combine_outcomes([outcome for outcome in outcomes if outcome.check is check])
+        for check in dict.fromkeys(outcome.check for outcome in outcomes)
+    ]
     return RunReport(
         command=first.command,
         name=first.name,

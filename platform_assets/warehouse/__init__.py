@@ -1,17 +1,31 @@
-"""The warehouse: one table per source, loaded a partition range per transaction."""
+"""The warehouse: one table per source, loaded a partition range per transaction.
+
+A warehouse is one module over the SQL they share (sql.py) and a line in `WAREHOUSES`. The
+settings choose one by PLATFORM_WAREHOUSE (by default the environment's own: duckdb locally,
+redshift on aws) and configure it through the module's `configure`, which checks its variables
+before any work and returns how to open it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
-from typing import Protocol
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-from platform_assets.errors import RunError
-from platform_assets.identifiers import quote
-from platform_assets.lake import Manifest
-from platform_assets.schemas import PARTITION_COLUMN
+    from platform_assets.lake import Manifest
+    from platform_assets.storage import Store
+    from platform_assets.variables import Variables
+
+WAREHOUSES = {
+    "duckdb": "platform_assets.warehouse.duckdb:configure",
+    "redshift": "platform_assets.warehouse.redshift:configure",
+}
 
 
 class Warehouse(Protocol):
@@ -46,29 +60,23 @@ class Warehouse(Protocol):
         ...
 
 
-def ranged(query: str, low: str, high: str) -> str:
-    """The export query restricted to the days from `low` up to `high` (SQL expressions)."""
-    column = quote(PARTITION_COLUMN)
-    return f"SELECT * FROM ({query}) AS export WHERE {column} >= {low} AND {column} < {high}"
+@dataclass(frozen=True)
+class WarehouseContext:
+    """What the settings hand a warehouse's `configure`."""
+
+    home: Path  # PLATFORM_HOME, where a warehouse kept in a file lives
+    lake_scheme: str  # 'file://' or 's3://': where the lake's files are
+    lake_store: Callable[[], Store]  # the lake's store, made when first needed
+    secret_string: Callable[[str], str]  # a Secrets Manager secret's string
 
 
-def literal(text: str) -> str:
-    """A SQL string literal, for the few places that take no bound values (COPY, UNLOAD)."""
-    return "'" + text.replace("'", "''") + "'"
+Configure = Callable[["Variables", WarehouseContext], Callable[[], Warehouse]]
 
 
-def columns_to_add(
-    table: str, wanted: Sequence[tuple[str, str]], actual: Sequence[tuple[str, str]]
-) -> list[tuple[str, str]]:
-    """The (name, type) columns the table lacks; the table may have fewer, never other, columns."""
-    have = dict(actual)
-    conflicts = [
-        f"{name} {have[name]} (the lake's files: {kind})"
-        for name, kind in wanted
-        if name in have and have[name] != kind
-    ]
-    unknown = [name for name in have if name not in dict(wanted)]
-    if conflicts or unknown:
-        problems = conflicts + [f"{name} (not in the lake's files)" for name in unknown]
-        raise RunError(f"table {table} does not match the lake: {'; '.join(problems)}")
-    return [(name, kind) for name, kind in wanted if name not in have]
+def configure_warehouse(
+    name: str, variables: Variables, context: WarehouseContext
+) -> Callable[[], Warehouse]:
+    """Check the named warehouse's settings now; open it when the returned callable is called."""
+    module, _, function = WAREHOUSES[name].partition(":")
+    configure: Configure = getattr(importlib.import_module(module), function)
+    return configure(variables, context)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -15,46 +18,134 @@ from platform_assets.identifiers import quote
 from platform_assets.lake import Manifest, ManifestEntry
 from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.storage import Store
-from platform_assets.warehouse import columns_to_add, literal, ranged
-
-# Arrow type → (Redshift DDL type, information_schema.columns.data_type)
-_TYPES: dict[pa.DataType, tuple[str, str]] = {
-    pa.int16(): ("SMALLINT", "smallint"),
-    pa.int32(): ("INTEGER", "integer"),
-    pa.int64(): ("BIGINT", "bigint"),
-    pa.float32(): ("REAL", "real"),
-    pa.float64(): ("DOUBLE PRECISION", "double precision"),
-    pa.bool_(): ("BOOLEAN", "boolean"),
-    pa.string(): ("VARCHAR(65535)", "character varying"),
-    pa.date32(): ("DATE", "date"),
-}
-
-
-def redshift_type(data_type: pa.DataType) -> tuple[str, str]:
-    if pa.types.is_timestamp(data_type):
-        if data_type.tz:
-            return "TIMESTAMPTZ", "timestamp with time zone"
-        return "TIMESTAMP", "timestamp without time zone"
-    if pa.types.is_decimal128(data_type):
-        return f"DECIMAL({data_type.precision}, {data_type.scale})", "numeric"
-    try:
-        return _TYPES[data_type]
-    except KeyError:
-        raise ConfigurationError(f"no Redshift type for Arrow type {data_type}") from None
-
+from platform_assets.variables import Variables
+from platform_assets.warehouse import WarehouseContext
+from platform_assets.warehouse.sql import (
+    SqlTypes,
+    SqlWarehouse,
+    check_loaded,
+    columns_to_add,
+    literal,
+    ranged,
+)
 
 Connect = Callable[[], Any]
 # where a load's COPY manifests live while it runs (the lake bucket expires what a killed load left)
 COPY_MANIFESTS = "_staging/loads"
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+TYPES = SqlTypes(
+    "Redshift",
+    {
+        pa.int16(): "SMALLINT",
+        pa.int32(): "INTEGER",
+        pa.int64(): "BIGINT",
+        pa.float32(): "REAL",
+        pa.float64(): "DOUBLE PRECISION",
+        pa.bool_(): "BOOLEAN",
+        pa.string(): "VARCHAR(65535)",
+        pa.date32(): "DATE",
+    },
+    lambda timestamp: "TIMESTAMPTZ" if timestamp.tz else "TIMESTAMP",
+    "DECIMAL({precision}, {scale})",
+)
+# as information_schema.columns.data_type names them, to compare a table with the lake's files
+DESCRIBED_TYPES = SqlTypes(
+    "Redshift",
+    {
+        pa.int16(): "smallint",
+        pa.int32(): "integer",
+        pa.int64(): "bigint",
+        pa.float32(): "real",
+        pa.float64(): "double precision",
+        pa.bool_(): "boolean",
+        pa.string(): "character varying",
+        pa.date32(): "date",
+    },
+    lambda timestamp: "timestamp with time zone" if timestamp.tz else "timestamp without time zone",
+    "numeric",
+)
 
 
-class RedshiftWarehouse:
+def configure(variables: Variables, context: WarehouseContext) -> Callable[[], RedshiftWarehouse]:
+    """PLATFORM_REDSHIFT_*: where the cluster is, who connects, the role COPY and UNLOAD use."""
+    if context.lake_scheme != "s3://":
+        raise ConfigurationError(
+            "PLATFORM_WAREHOUSE=redshift COPYs from a lake on S3: set PLATFORM_ENV=aws"
+        )
+    needed_by = "PLATFORM_WAREHOUSE=redshift"
+    password = variables.get("PLATFORM_REDSHIFT_PASSWORD")
+    secret_arn = variables.get("PLATFORM_REDSHIFT_SECRET_ARN")
+    if password is None and secret_arn is None:
+        raise ConfigurationError(
+            f"{needed_by} needs PLATFORM_REDSHIFT_SECRET_ARN (or PLATFORM_REDSHIFT_PASSWORD)"
+        )
+    iam_role = variables.matching(
+        "PLATFORM_REDSHIFT_IAM_ROLE", _ROLE_ARN, "an IAM role ARN", needed_by
+    )
+    schema = variables.get("PLATFORM_REDSHIFT_SCHEMA", "public") or "public"
+    quote(schema)  # refuses anything but a plain identifier
+    connection = RedshiftConnection(
+        host=variables.required("PLATFORM_REDSHIFT_HOST", needed_by),
+        port=variables.port("PLATFORM_REDSHIFT_PORT", 5439),
+        database=variables.get("PLATFORM_REDSHIFT_DATABASE", "dev") or "dev",
+        user=variables.required("PLATFORM_REDSHIFT_USER", needed_by),
+        ssl=variables.flag("PLATFORM_REDSHIFT_SSL", True),
+        password=password,
+        secret_arn=secret_arn,
+        secret_string=context.secret_string,
+    )
+    return lambda: RedshiftWarehouse(connection.connect, schema, iam_role, context.lake_store())
+
+
+@dataclass(frozen=True)
+class RedshiftConnection:
+    """Where the cluster is; the password comes from the environment or Secrets Manager (the
+    secret Redshift manages holds it under `password`), read once per process."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+    ssl: bool
+    secret_string: Callable[[str], str] = field(compare=False, repr=False)
+    password: str | None = field(default=None, repr=False)
+    secret_arn: str | None = None
+    _read: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def connect(self) -> Any:
+        import redshift_connector
+
+        return redshift_connector.connect(
+            host=self.host,
+            port=self.port,
+            database=self.database,
+            user=self.user,
+            password=self._password(),
+            ssl=self.ssl,
+            timeout=60,
+        )
+
+    def _password(self) -> str:
+        if self.password is not None:
+            return self.password
+        arn = str(self.secret_arn)  # configure() requires one of the two
+        if arn not in self._read:
+            try:
+                self._read[arn] = json.loads(self.secret_string(arn))["password"]
+            except Exception as error:  # boto3's and JSON's errors: one line either way
+                raise RunError(f"cannot read the Redshift password from {arn}: {error}") from None
+        return self._read[arn]
+
+
+class RedshiftWarehouse(SqlWarehouse):
     """`connect` opens a redshift_connector connection; `staging` is where range manifests go."""
 
+    PARAMETER = "%s"
+
     def __init__(self, connect: Connect, schema: str, iam_role: str, staging: Store) -> None:
-        self._connect = connect
-        self._schema = quote(schema)
-        self._schema_name = schema
+        quote(schema)  # refuses anything but a plain identifier
+        self.connect = connect
+        self.schema_name = schema
         self._iam_role = iam_role
         self._staging = staging
 
@@ -84,7 +175,7 @@ class RedshiftWarehouse:
             self._staging.put(path, Manifest(tuple(groups[columns])).to_json())
         self._ensure_table(table, schema)
         try:
-            with self._transaction() as cursor:
+            with self._session() as cursor:
                 # loads of one table take turns (chunks of a backfill load side by side): first
                 # the lock, then anything that reads the table, so that no two transactions
                 # each hold a share of it while waiting for all of it (a deadlock), and none
@@ -98,53 +189,20 @@ class RedshiftWarehouse:
                         f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET MANIFEST"
                     )
                 cursor.execute(f"SELECT count(*) FROM {stage}")
-                staged = cursor.fetchone()[0]
-                if staged != expected:
-                    raise RunError(
-                        f"table {table}: COPY staged {staged} rows, the manifests list {expected}"
-                    )
-                column = quote(PARTITION_COLUMN)
-                cursor.execute(
-                    f"DELETE FROM {target} WHERE {column} >= %s AND {column} < %s", (start, end)
-                )
+                check_loaded(table, "COPY staged", cursor.fetchone()[0], expected)
+                self._replace_range(cursor, table, start, end)
                 cursor.execute(f"INSERT INTO {target} SELECT * FROM {stage}")
         finally:
             self._staging.delete(copies.values())
         return expected
-
-    def partition_rows(self, table: str, start: dt.date, end: dt.date) -> dict[dt.date, int]:
-        column, target = quote(PARTITION_COLUMN), self._table(table)
-        with self._transaction() as cursor:
-            if not self._exists(cursor, table):
-                return {}
-            cursor.execute(
-                f"SELECT {column}, count(*) FROM {target}"
-                f" WHERE {column} >= %s AND {column} < %s GROUP BY {column} ORDER BY {column}",
-                (start, end),
-            )
-            return {day: count for day, count in cursor.fetchall()}
-
-    def duplicate_keys(self, table: str, key: Sequence[str], start: dt.date, end: dt.date) -> int:
-        column, target = quote(PARTITION_COLUMN), self._table(table)
-        columns = ", ".join(quote(name) for name in key)
-        with self._transaction() as cursor:
-            if not self._exists(cursor, table):
-                return 0
-            cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {target}"
-                f" WHERE {column} >= %s AND {column} < %s GROUP BY {columns} HAVING count(*) > 1)"
-                " AS repeated",
-                (start, end),
-            )
-            return cursor.fetchone()[0]
 
     def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:
         # UNLOAD takes its query as a string literal, so the range is written into it; both
         # bounds are dates, never text from outside.
         select = ranged(query, f"DATE '{start.isoformat()}'", f"DATE '{end.isoformat()}'")
         prefix = destination if destination.endswith("/") else destination + "/"
-        with self._transaction() as cursor:
-            cursor.execute(f"SET search_path TO {self._schema}")
+        with self._session() as cursor:
+            cursor.execute(f"SET search_path TO {quote(self.schema_name)}")
             cursor.execute(
                 f"UNLOAD ({literal(select)}) TO {literal(prefix)}"
                 f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET"
@@ -152,55 +210,46 @@ class RedshiftWarehouse:
                 " MANIFEST VERBOSE ALLOWOVERWRITE"
             )
 
-    def _table(self, table: str) -> str:
-        return f"{self._schema}.{quote(table)}"
-
-    def _exists(self, cursor: Any, table: str) -> bool:
-        cursor.execute(
-            "SELECT count(*) FROM information_schema.tables"
-            " WHERE table_schema = %s AND table_name = %s",
-            (self._schema_name, table),
-        )
-        return bool(cursor.fetchone()[0])
-
     def _ensure_table(self, table: str, schema: pa.Schema) -> None:
         """Create the table from the Arrow schema, or check that the existing one matches it:
         COPY maps parquet columns by position, so names, order and types must agree."""
-        wanted = [(field.name, *redshift_type(field.type)) for field in schema]
+        wanted = [
+            (field.name, TYPES.of(field.type), DESCRIBED_TYPES.of(field.type)) for field in schema
+        ]
         columns = ", ".join(f"{quote(name)} {ddl}" for name, ddl, _ in wanted)
         create_error = None
         try:
-            with self._transaction() as cursor:
+            with self._session() as cursor:
                 cursor.execute(
                     f"CREATE TABLE IF NOT EXISTS {self._table(table)} ({columns})"
                     f" DISTSTYLE AUTO SORTKEY ({quote(PARTITION_COLUMN)})"
                 )
         except RunError as error:  # perhaps a concurrent load created it in the meantime
             create_error = error
-        with self._transaction() as cursor:
+        with self._session() as cursor:
             cursor.execute(
                 "SELECT column_name, data_type FROM information_schema.columns"
                 " WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-                (self._schema_name, table),
+                (self.schema_name, table),
             )
             actual = [tuple(row) for row in cursor.fetchall()]
         if not actual and create_error is not None:
             raise create_error
         ddl = {name: ddl_type for name, ddl_type, _ in wanted}
         additions = columns_to_add(
-            f"{self._schema_name}.{table}", [(name, kind) for name, _, kind in wanted], actual
+            f"{self.schema_name}.{table}", [(name, kind) for name, _, kind in wanted], actual
         )
         for name, _ in additions:  # Redshift adds one column per statement
-            with self._transaction() as cursor:
+            with self._session() as cursor:
                 cursor.execute(
                     f"ALTER TABLE {self._table(table)} ADD COLUMN {quote(name)} {ddl[name]}"
                 )
 
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
+    def _session(self) -> Iterator[Any]:
         """One connection and transaction: committed on success, rolled back on any error."""
         try:
-            connection = self._connect()
+            connection = self.connect()
         except PlatformError:
             raise
         except Exception as error:  # the driver's errors share no useful base class

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from platform_assets.samples.weather_api import WeatherApi
 from platform_assets.settings import load_settings
+from samples.weather_api import WeatherApi
 from tests.conftest import edited_seed_catalog, put_secret, served, warehouse_query
 
 TOKEN = "weather-test-token"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from platform_assets.lake.lease import LEASES
-from platform_assets.samples.weather_api import WeatherApi
 from platform_assets.settings import load_settings
+from samples.weather_api import WeatherApi
 from tests.conftest import served, warehouse_query
 
 DAY = "2024-01-02"

@@ -123,7 +123,7 @@ class Platform:
         """What the partition's directory holds besides its manifest and the files it lists."""
         lake = self.settings.lake
         directory = lake.partition_directory(Layer.RAW, "flights", period)
-        if self.settings.aws is None:
+        if self.settings.environment.name == "local":
             contents = {str(path) for path in Path(directory).iterdir()}
         else:
             bucket, _, prefix = directory.partition("/")

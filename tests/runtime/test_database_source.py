@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import sqlalchemy as sa
 
-from platform_assets.samples.client_database import seed
 from platform_assets.settings import load_settings
+from samples.client_database import seed
 from tests.conftest import edited_seed_catalog, put_secret, warehouse_query
 from tests.sources.test_database_source import execute, fill
 

