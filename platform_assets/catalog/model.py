@@ -7,7 +7,6 @@ describing what is wrong with it is loading.py's job.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, ClassVar
 
@@ -17,6 +16,7 @@ from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_
 
 from platform_assets.contracts import SchemaContract
 from platform_assets.identifiers import COLUMN, NAME
+from platform_assets.layers import Layer
 from platform_assets.partitions import (
     Granularity,
     Period,
@@ -27,6 +27,7 @@ from platform_assets.partitions import (
 from platform_assets.schemas import PARTITION_COLUMN, parse_type, schema_from_mapping
 from platform_assets.sources.kind import ReadSpec
 from platform_assets.sources.registry import read_union
+from platform_assets.sql_statements import single_select
 from platform_assets.strict import StrictModel
 
 if TYPE_CHECKING:
@@ -76,7 +77,8 @@ class Partitioned:
     """Partition keys of a source or an export, validated against its partitioning."""
 
     name: str
-    kind_label: ClassVar[str]
+    kind_label: ClassVar[str]  # 'source' or 'export', as messages name it
+    lake_layer: ClassVar[Layer]  # where its partitions are published
     if TYPE_CHECKING:
 
         @property
@@ -128,6 +130,7 @@ class Partitioned:
 
 class Source(Partitioned, StrictModel):
     kind_label: ClassVar[str] = "source"
+    lake_layer: ClassVar[Layer] = Layer.RAW
 
     name: str = Field(pattern=NAME)
     description: str = ""
@@ -181,6 +184,7 @@ class Export(Partitioned, StrictModel):
     """
 
     kind_label: ClassVar[str] = "export"
+    lake_layer: ClassVar[Layer] = Layer.EXPORTS
 
     name: str = Field(pattern=NAME)
     description: str = ""
@@ -191,12 +195,7 @@ class Export(Partitioned, StrictModel):
     @field_validator("sql")
     @classmethod
     def _one_select(cls, value: str) -> str:
-        query = value.strip().removesuffix(";").strip()
-        if ";" in query:
-            raise ValueError("one statement only: remove the ';'")
-        if not re.match(r"(?is)^(select|with)\b", query):
-            raise ValueError("must be a SELECT (or WITH … SELECT) query")
-        return query
+        return single_select(value)
 
     @property
     def partitioning(self) -> Partitioning:

@@ -88,7 +88,7 @@ def _relation(
     """All columns of the table (reflected, so the dialect types the values; within the
     partition's dates) and the table's columns; or all columns of the query, and None."""
     if spec.query is not None:
-        query = sa.text(spec.query.strip().removesuffix(";")).columns().subquery("query")
+        query = sa.text(spec.query).columns().subquery("query")
         return sa.select(sa.literal_column("*")).select_from(query), None
     schema, _, name = str(spec.table).rpartition(".")
     table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=connection)
