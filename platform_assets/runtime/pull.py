@@ -24,7 +24,7 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
     started = time.perf_counter()
     lake = settings.lake
     staging = lake.staging_directory(Layer.EXPORTS, export.name, run_id)
-    with settings.lease(Layer.EXPORTS, export, periods, run_id):
+    with settings.lease(export, periods, run_id):
         try:
             settings.warehouse.export(
                 export.sql, periods[0].start, periods[-1].end, lake.store.url(staging)
@@ -48,7 +48,7 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
                 PartitionResult.published(period, manifest)
                 for period, manifest in zip(periods, manifests, strict=True)
             ]
-            remove_replaced(lake, Layer.EXPORTS, export.name, periods)
+            remove_replaced(lake, export, periods)
         finally:
             lake.clear(staging)
     materialization = Materialization(

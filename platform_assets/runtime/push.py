@@ -68,9 +68,9 @@ def push(
                 extra=PER_PARTITION,
             )
     except BaseException:
-        remove_replaced(lake, Layer.RAW, source.name, periods[: len(results)], quietly=True)
+        remove_replaced(lake, source, periods[: len(results)], quietly=True)
         raise
-    remove_replaced(lake, Layer.RAW, source.name, periods)
+    remove_replaced(lake, source, periods)
     assert conformer.schema is not None
     return Materialization(
         Layer.RAW,

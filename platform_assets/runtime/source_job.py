@@ -49,7 +49,7 @@ def run_source_job(job: SourceJob, settings: Settings) -> RunReport:
     # a push or load holds its partitions (a second run over them waits, then fails); checks
     # alone only read
     with (
-        settings.lease(Layer.RAW, job.source, job.periods, job.run_id)
+        settings.lease(job.source, job.periods, job.run_id)
         if job.layers
         else contextlib.nullcontext()
     ):

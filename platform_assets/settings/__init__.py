@@ -15,7 +15,6 @@ from typing import Any
 from platform_assets.catalog import Catalog, Partitioned, load_catalog
 from platform_assets.errors import ConfigurationError
 from platform_assets.lake import Lake
-from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.settings.environments import (
     Environment,
@@ -101,13 +100,13 @@ class Settings:
         return self.environment.secret(ref, self.variable)
 
     def lease(
-        self, layer: Layer, target: Partitioned, periods: Sequence[Period], run_id: str
+        self, target: Partitioned, periods: Sequence[Period], run_id: str
     ) -> AbstractContextManager[None]:
         """Hold `target`'s partitions against other runs (lake/lease.py): a run over any of them
         waits up to PLATFORM_LEASE_WAIT_SECONDS, then fails; on S3 a dead run's lease expires
         after PLATFORM_LEASE_TTL_SECONDS."""
         return self.lake.lease(
-            layer,
+            target.lake_layer,
             target.name,
             target.blocks(periods),
             run_id,
