@@ -44,7 +44,7 @@ def _timestamp_type(timestamp: pa.TimestampType) -> str:
 
 
 # as DESCRIBE names them, which is also how tables are created: a table is made from these
-# names, never by handing DuckDB an Arrow object (that makes it import pandas when present)
+# names, never from an Arrow object (building an empty Arrow table imports pandas when present)
 TYPES = SqlTypes(
     "DuckDB",
     {
