@@ -70,7 +70,7 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
         sys.path.insert(0, str(PROJECT))
         import psycopg
 
-        from tests.redshift_standin import RedshiftStandIn
+        from testkit.redshift_standin import RedshiftStandIn
 
         standin = RedshiftStandIn(POSTGRES_DSN, ("127.0.0.1", 5432), moto.endpoint)
         port = standin.start()

@@ -31,8 +31,8 @@ from platform_assets.settings import PACKAGE_DIRECTORY, PROJECT_DIRECTORY, Setti
 from platform_assets.storage import S3Store
 from samples.nycflights13 import data_directory, flights_csv_lines, land_flights
 from samples.weather_api import WeatherApi
-from tests.moto_batch import BatchRunner, complete_moto_step_functions
-from tests.redshift_standin import RedshiftStandIn, assert_valid_redshift
+from testkit.moto_batch import BatchRunner, complete_moto_step_functions
+from testkit.redshift_standin import RedshiftStandIn, assert_valid_redshift
 
 MAIN = PROJECT_DIRECTORY / "main.py"
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -264,7 +264,7 @@ def render_state_machine(**variables: object) -> str:
 
 @pytest.fixture(scope="session")
 def batch_runner(moto_endpoint: str) -> Iterator[BatchRunner]:
-    """moto runs state machines for real and its Batch jobs run main.py here (tests/moto_batch)."""
+    """moto runs state machines for real; its Batch jobs run main.py here (testkit.moto_batch)."""
     requests.post(
         f"{moto_endpoint}/moto-api/config",
         json={"stepfunctions": {"execute_state_machine": True}, "batch": {"use_docker": False}},

@@ -33,9 +33,9 @@ from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.settings import Settings, load_settings
+from testkit.redshift_standin import RedshiftStandIn
+from testkit.s3_fault_proxy import Request, S3FaultProxy
 from tests.conftest import SUMMARY_LINES, aws_environment, main_process, start_main
-from tests.redshift_standin import RedshiftStandIn
-from tests.s3_fault_proxy import Request, S3FaultProxy
 
 pytestmark = pytest.mark.trials
 
