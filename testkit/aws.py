@@ -73,7 +73,8 @@ def aws_mode_env(
 def aws_environment(
     tmp_path: Path, moto_endpoint: str, redshift: RedshiftStandIn, landing_uri: str
 ) -> Iterator[dict[str, str]]:
-    """aws_env's settings, for a fixture of any scope: a new bucket and PostgreSQL schema."""
+    """The aws_env fixture's settings, for a fixture of any scope: a new bucket, Redshift secret
+    and PostgreSQL schema (the schema is dropped after)."""
     suffix = uuid.uuid4().hex[:10]
     bucket, schema = f"lake-{suffix}", f"t_{suffix}"
     boto3.client("s3").create_bucket(Bucket=bucket)
