@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bench.harness import PEERS, Variant, interleave, markdown_table, run_measured
 from bench.setup import DAYS, ROWS, landed_home, push_flights
+from testkit.main_process import DAGSTER
 
-DAGSTER = str(Path(sys.executable).parent / "dagster")
 ASSETS = "raw/flights,warehouse/flights"
 
 

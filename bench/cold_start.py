@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from bench.harness import MAIN, Variant, interleave, markdown_table, run_case
+from bench.harness import Variant, interleave, markdown_table, run_case
 from bench.setup import landed_home, push_flights
+from testkit.main_process import MAIN
 
 
 def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:

@@ -17,15 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from testkit.aws import FAKE_AWS
+
 PROJECT = Path(__file__).resolve().parent.parent
 PEERS = PROJECT / "bench" / "peers"
-MAIN = PROJECT / "main.py"
-FAKE_AWS = {  # moto accepts any credentials; these name no real account
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ from bench.harness import (
     markdown_table,
     run_case,
 )
-from bench.setup import BENCH_PYTHON, DAYS, ROWS, aws_env, landed_home, push_flights, upload_landing
+from bench.setup import BENCH_PYTHON, DAYS, ROWS, landed_home, push_flights, upload_landing
+from testkit.aws import aws_mode_env
 
 LANDING_BUCKET = "landing"
 
@@ -55,7 +56,7 @@ def s3_variants(moto: CountingMoto, home: Path) -> list[Variant]:
     platform = Variant(
         "platform push, moto S3",
         lambda _: push_flights("2013-01-01", "2013-12-31", load=False),
-        env=aws_env(moto.endpoint, home, "s3://platform/lake", f"s3://{landing}"),
+        env=aws_mode_env(moto.endpoint, home, "s3://platform/lake", f"s3://{landing}"),
     )
     pyarrow = Variant(
         "pyarrow write_dataset, moto S3",

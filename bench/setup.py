@@ -6,12 +6,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from bench.harness import FAKE_AWS, MAIN, PROJECT, CountingMoto
+from bench.harness import PROJECT, CountingMoto
+from testkit.main_process import MAIN
 
 BENCH_PYTHON = PROJECT / ".venv-bench" / "bin" / "python"  # the peers that conflict with our pins
 DAYS = 365
 ROWS = 336_776
-COPY_ROLE = "arn:aws:iam::123456789012:role/platform-redshift-copy"
 
 
 def landed_home(home: Path) -> Path:
@@ -42,27 +42,6 @@ def upload_landing(moto: CountingMoto, home: Path, bucket: str) -> None:
     for path in sorted(landing.rglob("*.csv")):
         key = f"drops/{path.relative_to(home).as_posix()}"
         client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
-
-
-def aws_env(
-    endpoint: str, home: Path, lake_uri: str, landing_uri: str, redshift_port: int = 5439
-) -> dict[str, str]:
-    """PLATFORM_* for aws mode on the moto server (the Redshift settings matter only to loads)."""
-    return {
-        **FAKE_AWS,
-        "AWS_ENDPOINT_URL": endpoint,
-        "PLATFORM_ENV": "aws",
-        "PLATFORM_HOME": str(home),
-        "PLATFORM_LAKE_URI": lake_uri,
-        "PLATFORM_LANDING_URI": landing_uri,
-        "PLATFORM_REDSHIFT_HOST": "127.0.0.1",
-        "PLATFORM_REDSHIFT_PORT": str(redshift_port),
-        "PLATFORM_REDSHIFT_DATABASE": "test",
-        "PLATFORM_REDSHIFT_USER": "postgres",
-        "PLATFORM_REDSHIFT_PASSWORD": "not-checked-by-trust",
-        "PLATFORM_REDSHIFT_IAM_ROLE": COPY_ROLE,
-        "PLATFORM_REDSHIFT_SSL": "false",
-    }
 
 
 def push_flights(first: str, last: str, load: bool = True) -> list[str]:

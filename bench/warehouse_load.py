@@ -14,11 +14,14 @@ import sys
 import uuid
 from pathlib import Path
 
-from bench.harness import PEERS, PROJECT, CountingMoto, markdown_table, run_case
-from bench.setup import ROWS, aws_env, landed_home, push_flights, upload_landing
+import psycopg
 
-POSTGRES_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from bench.harness import PEERS, PROJECT, CountingMoto, markdown_table, run_case
+from bench.setup import ROWS, landed_home, push_flights, upload_landing
+from testkit.aws import POSTGRES_DSN, aws_mode_env
+from testkit.redshift_standin import RedshiftStandIn
+from testkit.upstreams import POSTGRES_URL
+
 JANUARY_ROWS = 27_004
 
 
@@ -67,11 +70,6 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
         seconds["duckdb"].append(timed(duckdb_own, local))
         seconds["duckdb_set"].append(timed(duckdb_set, local))
     with CountingMoto() as moto:
-        sys.path.insert(0, str(PROJECT))
-        import psycopg
-
-        from tests.redshift_standin import RedshiftStandIn
-
         standin = RedshiftStandIn(POSTGRES_DSN, ("127.0.0.1", 5432), moto.endpoint)
         port = standin.start()
         schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -82,8 +80,14 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
             moto.client().create_bucket(Bucket="lake")
             aws = {
                 **os.environ,
-                **aws_env(moto.endpoint, home, "s3://lake/lake", "s3://landing/drops", port),
-                "PLATFORM_REDSHIFT_SCHEMA": schema,
+                **aws_mode_env(
+                    moto.endpoint,
+                    home,
+                    "s3://lake/lake",
+                    "s3://landing/drops",
+                    redshift_port=port,
+                    schema=schema,
+                ),
             }
             push(aws, "2013-01-31")
             platform_aws = [sys.executable, "-m", "bench.platform_load", "2013-01-01", "2013-01-31"]

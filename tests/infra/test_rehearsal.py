@@ -25,7 +25,7 @@ from platform_assets.orchestration.sensors import reports_sensor
 from platform_assets.partitions import Granularity, previous_period
 from platform_assets.settings import load_settings
 from platform_assets.warehouse.redshift import COPY_MANIFESTS
-from tests.conftest import FAKE_AWS, POSTGRES_DSN
+from testkit.aws import FAKE_AWS, POSTGRES_DSN
 from tests.infra.terraform import workspace
 
 SERVICES = [

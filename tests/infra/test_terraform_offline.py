@@ -13,7 +13,7 @@ from platform_assets.catalog import load_catalog
 from platform_assets.runtime.cli import build_parser
 from platform_assets.settings import PACKAGE_DIRECTORY
 from platform_assets.sources.database.spec import DatabaseRead
-from tests.conftest import render_state_machine
+from testkit.aws import render_state_machine
 from tests.infra.terraform import INFRA, Workspace, plugin_directory, terraform_binary, workspace
 
 CATALOG = load_catalog(PACKAGE_DIRECTORY / "catalog.yaml")

@@ -15,7 +15,8 @@ import pytest
 from platform_assets.lake.lease import LEASES, leased
 from platform_assets.layers import Layer
 from platform_assets.settings import Settings, load_settings
-from tests.conftest import main_process, start_main, warehouse_query
+from testkit.main_process import main_process, start_main
+from testkit.warehouse import warehouse_query
 
 JANUARY = ("--source", "flights", "--partition", "2013-01-01", "--to", "2013-01-31")
 HOLDER = re.compile(

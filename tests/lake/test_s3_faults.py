@@ -24,8 +24,9 @@ from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
 from platform_assets.settings import Settings, load_settings
 from platform_assets.storage import REQUEST_ATTEMPTS
-from tests.conftest import aws_environment, main_process
-from tests.s3_fault_proxy import Exchange, Fault, Predicate, Request, S3FaultProxy
+from testkit.aws import aws_environment
+from testkit.main_process import main_process
+from testkit.s3_fault_proxy import Exchange, Fault, Predicate, Request, S3FaultProxy
 
 DAYS = (dt.date(2013, 1, 5), dt.date(2013, 1, 6))
 RANGE = ("--source", "flights", "--partition", str(DAYS[0]), "--to", str(DAYS[-1]))

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 from platform_assets.settings import PROJECT_DIRECTORY
-from tests.conftest import DAGSTER
+from testkit.main_process import DAGSTER
 
 QUERY = """
 {

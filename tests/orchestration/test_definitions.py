@@ -9,7 +9,7 @@ from platform_assets.catalog import load_catalog
 from platform_assets.definitions import defs
 from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.settings import PROJECT_DIRECTORY
-from tests.conftest import DAGSTER
+from testkit.main_process import DAGSTER
 
 RAW, WAREHOUSE = dg.AssetKey(["raw", "flights"]), dg.AssetKey(["warehouse", "flights"])
 

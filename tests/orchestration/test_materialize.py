@@ -10,7 +10,7 @@ from platform_assets.layers import Layer
 from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.runner import PIPES_CLIENT
 from platform_assets.settings import PROJECT_DIRECTORY, Settings
-from tests.conftest import backfill_flights
+from testkit.main_process import backfill_flights
 
 RAW, WAREHOUSE = dg.AssetKey(["raw", "flights"]), dg.AssetKey(["warehouse", "flights"])
 

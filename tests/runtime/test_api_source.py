@@ -10,7 +10,10 @@ import pytest
 
 from platform_assets.settings import load_settings
 from samples.weather_api import WeatherApi
-from tests.conftest import edited_seed_catalog, put_secret, served, warehouse_query
+from testkit.aws import put_secret
+from testkit.catalogs import edited_seed_catalog
+from testkit.upstreams import served
+from testkit.warehouse import warehouse_query
 
 TOKEN = "weather-test-token"
 JANUARY = ("--partition", "2013-01-01", "--to", "2013-01-31")

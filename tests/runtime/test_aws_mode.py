@@ -9,7 +9,7 @@ from platform_assets.layers import Layer
 from platform_assets.orchestration.exports import export_asset
 from platform_assets.orchestration.runner import PIPES_CLIENT
 from platform_assets.settings import PROJECT_DIRECTORY, load_settings
-from tests.conftest import backfill_flights
+from testkit.main_process import backfill_flights
 
 YEAR = ("2013-01-01", "2013-12-31")
 

@@ -13,7 +13,8 @@ import pytest
 from platform_assets.lake.lease import LEASES
 from platform_assets.settings import load_settings
 from samples.weather_api import WeatherApi
-from tests.conftest import served, warehouse_query
+from testkit.upstreams import served
+from testkit.warehouse import warehouse_query
 
 DAY = "2024-01-02"
 CATALOG = """

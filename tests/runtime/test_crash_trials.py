@@ -33,9 +33,11 @@ from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.settings import Settings, load_settings
-from tests.conftest import SUMMARY_LINES, aws_environment, main_process, start_main
-from tests.redshift_standin import RedshiftStandIn
-from tests.s3_fault_proxy import Request, S3FaultProxy
+from testkit.aws import aws_environment
+from testkit.main_process import main_process, start_main
+from testkit.redshift_standin import RedshiftStandIn
+from testkit.s3_fault_proxy import Request, S3FaultProxy
+from testkit.summary import SUMMARY_LINES
 
 pytestmark = pytest.mark.trials
 

@@ -12,8 +12,10 @@ import sqlalchemy as sa
 
 from platform_assets.settings import load_settings
 from samples.client_database import seed
-from tests.conftest import edited_seed_catalog, put_secret, warehouse_query
-from tests.sources.test_database_source import execute, fill
+from testkit.aws import put_secret
+from testkit.catalogs import edited_seed_catalog
+from testkit.upstreams import execute, fill
+from testkit.warehouse import warehouse_query
 
 JANUARY = ("--partition", "2013-01-01", "--to", "2013-01-31")
 FLIGHT_KEY = "carrier, flight, origin, time_hour"

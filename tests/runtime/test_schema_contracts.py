@@ -5,7 +5,7 @@ from pathlib import Path
 import boto3
 
 from platform_assets.settings import load_settings
-from tests.conftest import warehouse_query
+from testkit.warehouse import warehouse_query
 
 CATALOG = """
 sources:

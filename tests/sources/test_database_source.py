@@ -8,7 +8,6 @@ from collections import Counter
 
 import pyarrow as pa
 import pytest
-import sqlalchemy as sa
 
 from platform_assets.contracts import origin_of
 from platform_assets.errors import ConfigurationError, RunError
@@ -16,27 +15,14 @@ from platform_assets.partitions import Period
 from platform_assets.sources.database.reader import newest_cursor, read_database
 from platform_assets.sources.database.spec import DatabaseRead
 from platform_assets.sources.window import Window
-from samples.client_database import seed, write_table
+from samples.client_database import seed
+from testkit.upstreams import fill
 
 JANUARY_2 = Period(dt.date(2013, 1, 2), dt.date(2013, 1, 3))
 
 
 def spec(**fields: object) -> DatabaseRead:
     return DatabaseRead.model_validate({"kind": "database", "url": {"env": "URL"}, **fields})
-
-
-def fill(url: str, name: str, table: pa.Table) -> None:
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    with engine.begin() as connection:
-        write_table(connection, name, table)
-    engine.dispose()
-
-
-def execute(url: str, sql: str, parameters: dict | None = None) -> None:
-    engine = sa.create_engine(url, poolclass=sa.NullPool)
-    with engine.begin() as connection:
-        connection.execute(sa.text(sql), parameters or {})
-    engine.dispose()
 
 
 def test_a_day_of_a_table_arrives_in_chunks_of_at_most_chunk_rows(client_database, january_flights):

@@ -17,7 +17,7 @@ from platform_assets.partitions import Period
 from platform_assets.sources.http_api.reader import ApiError, read_api
 from platform_assets.sources.http_api.spec import HttpApiRead
 from samples.weather_api import WeatherApi
-from tests.conftest import served
+from testkit.upstreams import served
 
 JANUARY_2ND = Period(dt.date(2013, 1, 2), dt.date(2013, 1, 3))
 TOKEN = "test-token-not-a-secret"

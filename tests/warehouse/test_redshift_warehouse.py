@@ -15,7 +15,7 @@ from platform_assets.partitions import Granularity, Period, periods_between
 from platform_assets.schemas import lake_schema
 from platform_assets.settings import Settings
 from platform_assets.warehouse.redshift import RedshiftWarehouse
-from tests.redshift_standin import assert_valid_redshift
+from testkit.redshift_standin import assert_valid_redshift
 
 SCHEMA = pa.schema(
     [

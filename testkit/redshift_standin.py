@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
+from typing import Any
 
 import boto3
 import psycopg
@@ -263,10 +264,11 @@ class RedshiftStandIn:
         options = f"-c search_path={search_path}"
         with psycopg.connect(self.postgres_dsn, options=options) as connection:
             cursor = connection.execute(query)
+            assert cursor.description is not None, "UNLOAD's query returns rows"
             names = [description.name for description in cursor.description]
             rows = cursor.fetchall()
         table = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in rows])
-        entries = []
+        entries: list[dict[str, Any]] = []  # UNLOAD's manifest entries
         if table.num_rows:
             for value in pc.unique(table[column]).to_pylist():
                 part = table.filter(pc.equal(table[column], pa.scalar(value, table[column].type)))

@@ -1,0 +1,70 @@
+"""main.py as a process: started or run to the end outside any Dagster launch, and a backfill
+through `dagster asset materialize`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from platform_assets.settings import PROJECT_DIRECTORY
+
+MAIN = PROJECT_DIRECTORY / "main.py"
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+
+
+def backfill_flights(
+    env: Mapping[str, str], dagster_home: Path, first: str, last: str
+) -> subprocess.CompletedProcess[str]:
+    """`dagster asset materialize` of raw/flights and warehouse/flights over a range: one run."""
+    return subprocess.run(
+        [
+            DAGSTER,
+            "asset",
+            "materialize",
+            "-m",
+            "platform_assets.definitions",
+            "--select",
+            "raw/flights,warehouse/flights",
+            "--partition-range",
+            f"{first}...{last}",
+        ],
+        cwd=PROJECT_DIRECTORY,
+        env={**os.environ, **env, "DAGSTER_HOME": str(dagster_home)},
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def main_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """This environment plus `env`, outside any Dagster launch (no Pipes context)."""
+    environment = {**os.environ, **env}
+    environment.pop("DAGSTER_PIPES_CONTEXT", None)
+    return environment
+
+
+def start_main(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.Popen[str]:
+    """`python main.py ARGS` started in main_environment(env); its stderr piped."""
+    return subprocess.Popen(
+        [sys.executable, str(MAIN), *arguments],
+        env=main_environment(env),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def main_process(arguments: Sequence[str], env: Mapping[str, str]) -> subprocess.CompletedProcess:
+    """`python main.py ARGS` run to the end in main_environment(env)."""
+    return subprocess.run(
+        [sys.executable, str(MAIN), *arguments],
+        env=main_environment(env),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
