@@ -10,7 +10,6 @@ import boto3
 import pytest
 
 from platform_assets.errors import ConfigurationError, RunError
-from platform_assets.layers import Layer
 from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
 from platform_assets.settings.environments import Place, StepFunctions
 from platform_assets.sources.kind import SecretRef
@@ -324,7 +323,7 @@ def test_a_bad_lease_seconds_value_is_a_configuration_error_naming_it(tmp_path, 
     settings = load_settings({"PLATFORM_HOME": str(tmp_path), name: "-5"})
     flights = settings.catalog.source("flights")
     with pytest.raises(ConfigurationError) as raised:
-        settings.lease(Layer.RAW, flights, [flights.period("2013-01-01")], "run-1")
+        settings.lease(flights, [flights.period("2013-01-01")], "run-1")
     assert str(raised.value) == f"{name}='-5' is not a number of seconds"
 
 
@@ -343,13 +342,13 @@ def test_a_lease_wait_of_zero_fails_at_once_while_another_run_holds_the_partitio
     flights = holder.catalog.source("flights")
     periods = [flights.period("2013-01-01")]
     with (
-        holder.lease(Layer.RAW, flights, periods, "run-1"),
+        holder.lease(flights, periods, "run-1"),
         pytest.raises(RunError, match=r"holds these partitions; waited 0 s") as raised,
-        impatient.lease(Layer.RAW, flights, periods, "run-2"),
+        impatient.lease(flights, periods, "run-2"),
     ):
         pass
     assert "run run-1" in str(raised.value)
-    with impatient.lease(Layer.RAW, flights, periods, "run-3"):
+    with impatient.lease(flights, periods, "run-3"):
         pass  # free again once the first run let go
 
 
@@ -365,7 +364,7 @@ def test_the_lease_ttl_is_how_long_an_s3_lease_lives(moto_endpoint):
         }
     )
     flights = settings.catalog.source("flights")
-    with settings.lease(Layer.RAW, flights, [flights.period("2013-02-01")], "run-1"):
+    with settings.lease(flights, [flights.period("2013-02-01")], "run-1"):
         (key,) = settings.lake.store.list_prefix(f"{bucket}/lake/raw/flights/_leases/")
         holder = json.loads(settings.lake.store.read_bytes(key))
     assert key == f"{bucket}/lake/raw/flights/_leases/block-00001"  # day 31 of chunks of 31
