@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import zoneinfo
 from collections.abc import Mapping
 
 import pyarrow as pa
@@ -11,6 +12,7 @@ import pyarrow as pa
 PARTITION_COLUMN = "dt"
 
 _TIMESTAMP = re.compile(r"^timestamp\[(s|ms|us|ns)(?:,\s*tz=([A-Za-z0-9_/+\-:]+))?\]$")
+_OFFSET = re.compile(r"^[+-]\d{2}:\d{2}$")
 _DECIMAL = re.compile(r"^decimal(?:128)?\((\d+),\s*(\d+)\)$")
 # The types both warehouses hold without loss, by their catalog names; besides these, timestamps
 # (any unit, with or without a zone) and decimals. Each warehouse spells them (warehouse/sql.py).
@@ -33,9 +35,14 @@ def parse_type(name: str) -> pa.DataType:
     """An Arrow type from its name ('int64', 'string', 'timestamp[s, tz=UTC]', 'decimal(12, 2)')."""
     text = name.strip()
     if match := _TIMESTAMP.match(text):
-        return pa.timestamp(match.group(1), tz=match.group(2))
+        return _timestamp(match.group(1), match.group(2))
     if match := _DECIMAL.match(text):
-        return pa.decimal128(int(match.group(1)), int(match.group(2)))
+        precision, scale = int(match.group(1)), int(match.group(2))
+        if not 0 < precision <= 38 or scale > precision:
+            raise ValueError(
+                f"type {name!r}: a decimal's precision is 1 to 38, its scale at most the precision"
+            )
+        return pa.decimal128(precision, scale)
     try:
         parsed = pa.type_for_alias(text)
     except ValueError:
@@ -45,6 +52,18 @@ def parse_type(name: str) -> pa.DataType:
             f"type {name!r} cannot be stored in the warehouse (supported: {_SUPPORTED})"
         )
     return parsed
+
+
+def _timestamp(unit: str, zone: str | None) -> pa.TimestampType:
+    """Arrow takes any word for a zone and fails only where it needs it: it is looked up now."""
+    if zone is not None and zone != "UTC" and not _OFFSET.match(zone):
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {zone!r} (e.g. UTC, Europe/Paris, +01:00)"
+            ) from None
+    return pa.timestamp(unit, tz=zone)
 
 
 def is_storable(data_type: pa.DataType) -> bool:

@@ -107,7 +107,10 @@ class Store(ABC):
 
     def size(self, path: str) -> int:
         with self.failures_at(path):
-            return self.fs.get_file_info(path).size
+            info = self.fs.get_file_info(path)
+        if info.type != pafs.FileType.File:
+            raise FileNotFoundError(self.url(path))
+        return int(info.size)
 
     def read_bytes(self, path: str) -> bytes:
         with self.fs.open_input_stream(path) as stream:
@@ -337,9 +340,10 @@ class S3Store(Store):
 
 def s3_root(uri: str) -> str:
     """'bucket/prefix' of an s3://bucket/prefix URI; ValueError if it is none."""
-    if not uri.startswith("s3://") or len(uri) <= len("s3://"):
+    root = uri.removeprefix("s3://").rstrip("/")
+    if not uri.startswith("s3://") or not root.partition("/")[0]:
         raise ValueError(f"{uri!r} is not an s3://bucket/prefix URI")
-    return uri.removeprefix("s3://").rstrip("/")
+    return root
 
 
 def _split(path: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ source needs, it reads through the `Variables` the settings hand it."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 
@@ -43,14 +44,14 @@ class Variables:
         try:
             seconds = default if value is None else float(value)
         except ValueError:
-            seconds = -1.0
-        if seconds < 0:
+            seconds = math.nan
+        if not 0 <= seconds < math.inf:
             raise ConfigurationError(f"{name}={value!r} is not a number of seconds")
         return seconds
 
     def port(self, name: str, default: int) -> int:
         value = self.get(name, str(default))
-        if value is None or not value.isdigit():
+        if value is None or not value.isdigit() or not 0 < int(value) < 65536:
             raise ConfigurationError(f"{name}={value!r} is not a port number")
         return int(value)
 

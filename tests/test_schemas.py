@@ -85,22 +85,11 @@ def test_a_decimal_beyond_38_digits_is_refused():
         parse_type("decimal(39, 2)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: decimal(5, 7) parses (pyarrow allows scale > precision) though neither DuckDB"
-    " nor Redshift can create such a column, so the catalog accepts it and the load fails",
-)
 def test_a_decimal_whose_scale_exceeds_its_precision_is_refused():
     with pytest.raises(ValueError):
         parse_type("decimal(5, 7)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: any word passes as a time zone (Arrow checks no zone when it makes the type),"
-    " so a catalog with tz=Nowhere loads, and Arrow fails later where it needs the zone"
-    " (to_pylist, compute kernels: 'Cannot locate or parse timezone')",
-)
 def test_a_timestamp_with_a_zone_that_does_not_exist_is_refused():
     with pytest.raises(ValueError):
         parse_type("timestamp[s, tz=Nowhere]")

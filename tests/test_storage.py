@@ -76,12 +76,6 @@ def test_exists_is_false_for_a_folder_and_a_missing_file(local):
     assert not local.exists(local.path("folder/other"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="latent bug: Store.size returns get_file_info().size, which is None for a missing"
-    " file, instead of raising FileNotFoundError (failures_at's contract); today's one caller"
-    " asks only for files it has just moved",
-)
 def test_the_size_of_a_missing_file_is_file_not_found(local):
     with pytest.raises(FileNotFoundError):
         local.size(local.path("nothing"))

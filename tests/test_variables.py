@@ -86,11 +86,6 @@ def test_seconds_refuses_negative_or_non_numeric_values_naming_the_variable(valu
     assert message == f"PLATFORM_POLL={value!r} is not a number of seconds"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: float('nan') passes the `seconds < 0` test, so NaN is taken as a number of"
-    " seconds (a lease wait of NaN never times out: monotonic() > nan is always False)",
-)
 def test_seconds_refuses_nan():
     one_line_error(lambda: Variables({"S": "nan"}).seconds("S", 1))
 
@@ -107,11 +102,6 @@ def test_port_refuses_anything_but_digits_naming_the_variable(value):
     assert message == f"P={value!r} is not a port number"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: port() checks only isdigit(), so 70000 (above 65535) is taken as a port and"
-    " fails later, at connect time, instead of as a configuration error",
-)
 def test_port_refuses_a_number_above_65535():
     one_line_error(lambda: Variables({"P": "70000"}).port("P", 5439))
 

@@ -46,6 +46,8 @@ class Check(ABC):
     layer: ClassVar[Layer]
     name: ClassVar[str]
     description: ClassVar[str]
+    # metadata values (strings) that may differ between a range's chunks: joined, not refused
+    joined: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def qualified_name(self) -> str:
@@ -82,12 +84,16 @@ class CheckOutcome:
 
 
 def combine_outcomes(outcomes: Sequence[CheckOutcome]) -> CheckOutcome:
-    """One outcome for the same check over adjacent ranges: counts add up, lists join."""
+    """One outcome for the same check over adjacent ranges: counts add up, lists join, the
+    check's `joined` values become their distinct values, sorted and comma-separated."""
+    check = outcomes[0].check
     merged: Metadata = {}
     for outcome in outcomes:
         for key, value in outcome.metadata.items():
             if key not in merged:
                 merged[key] = value
+            elif key in check.joined:
+                merged[key] = ",".join(sorted({*merged[key].split(","), value}))
             elif isinstance(value, bool) or not isinstance(value, int | list):
                 if value != merged[key]:
                     raise ValueError(f"check {outcome.check.name}: {key} differs between chunks")
@@ -95,4 +101,4 @@ def combine_outcomes(outcomes: Sequence[CheckOutcome]) -> CheckOutcome:
                 merged[key] += value
             else:
                 merged[key] = [*merged[key], *value][:SHOWN]
-    return CheckOutcome(outcomes[0].check, merged)
+    return CheckOutcome(check, merged)

@@ -26,6 +26,8 @@ def partition_rows(
     source: Source, periods: Sequence[Period], lake: Lake, warehouse: Warehouse
 ) -> list[PartitionRows]:
     """The comparison the check judges and `main.py status` prints."""
+    if not periods:
+        return []
     table_rows = warehouse.partition_rows(source.table_name, periods[0].start, periods[-1].end)
     manifests = lake.manifests(Layer.RAW, source.name, periods)
     return [

@@ -64,9 +64,14 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
             source = _named(settings, arguments.source, settings.catalog.source)
             periods = (
                 selected_periods(source, arguments.partition, arguments.to, None, now)
-                if arguments.partition
+                if arguments.partition or arguments.to
                 else every_period(source, now)
             )
+            if not periods:
+                raise ConfigurationError(
+                    f"source {source.name}: no partition has ended yet (the first starts"
+                    f" {source.partitioning.start}); pass --partition"
+                )
             print_status(settings, source, periods)
             return 0
         with pipes.dagster_pipes(lambda: settings.client("s3")) as context:

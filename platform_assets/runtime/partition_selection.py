@@ -19,6 +19,8 @@ def selected_periods(
 ) -> list[Period]:
     """The periods named, validated against the target's partitioning; ConfigurationError names
     the target and what is wrong."""
+    if to and not partition:
+        raise ConfigurationError("--to needs --partition")
     given = (partition, to or partition)
     # a chunk of Dagster's range (a fanned-out backfill) is fine; anything else is not
     if (
@@ -35,8 +37,6 @@ def selected_periods(
             return target.periods(partition, to or partition)
         if dagster_range is not None:
             return target.periods(*dagster_range)
-        if to:
-            raise ConfigurationError("--to needs --partition")
         period = previous_period(target.partitioning.granularity, now)
     except ValueError as error:
         raise ConfigurationError(f"{target.kind_label} {target.name}: {error}") from None
@@ -50,7 +50,8 @@ def selected_periods(
 
 
 def every_period(target: Partitioned, now: dt.datetime) -> list[Period]:
-    """Every partition of the target up to its end, or up to the last period that has ended."""
+    """Every partition of the target up to its end, or up to the last period that has ended
+    (none, before the first has)."""
     granularity = target.partitioning.granularity
     last = target.last_day or previous_period(granularity, now).start
     return periods_between(granularity, target.partitioning.start, last)

@@ -44,6 +44,8 @@ class Settings:
     home: Path
     catalog_path: Path
     warehouse_name: str
+    lease_wait_seconds: float
+    lease_ttl_seconds: float
     variables: Variables = field(repr=False)
     _open_warehouse: Callable[[], Warehouse] = field(repr=False, compare=False)
 
@@ -110,8 +112,8 @@ class Settings:
             target.name,
             target.blocks(periods),
             run_id,
-            self.variables.seconds("PLATFORM_LEASE_WAIT_SECONDS", LEASE_WAIT_SECONDS),
-            self.variables.seconds("PLATFORM_LEASE_TTL_SECONDS", LEASE_TTL_SECONDS),
+            self.lease_wait_seconds,
+            self.lease_ttl_seconds,
         )
 
     @property
@@ -151,4 +153,13 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
             secret_string=environment.secret_string,
         ),
     )
-    return Settings(environment, home, catalog_path, warehouse_name, variables, opener)
+    return Settings(
+        environment,
+        home,
+        catalog_path,
+        warehouse_name,
+        variables.seconds("PLATFORM_LEASE_WAIT_SECONDS", LEASE_WAIT_SECONDS),
+        variables.seconds("PLATFORM_LEASE_TTL_SECONDS", LEASE_TTL_SECONDS),
+        variables,
+        opener,
+    )

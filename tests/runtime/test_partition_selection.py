@@ -183,11 +183,6 @@ def test_a_dagster_range_outside_the_sources_partitions_is_refused(flights):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: with a Dagster range, --to without --partition is silently ignored (the range"
-    " is returned before the '--to needs --partition' check), where without one it is refused",
-)
 def test_to_without_partition_is_refused_under_a_dagster_range_too(flights):
     assert refusal(flights, None, "2013-01-05", ("2013-01-01", "2013-01-31")) == (
         "--to needs --partition"
@@ -289,13 +284,6 @@ def test_every_period_of_a_source_that_has_not_started_is_none(catalog):
     assert every_period(catalog.source("open_daily"), dt.datetime(2023, 6, 1, tzinfo=dt.UTC)) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IndexError,
-    reason="bug: `main.py status` of a source none of whose periods has ended yet hands"
-    " print_status every_period's empty list, and partition_rows indexes periods[0]: a"
-    " traceback instead of a table or a one-line error",
-)
 def test_status_of_a_source_that_has_not_started_is_no_traceback(catalog_path, tmp_path):
     settings = load_settings(
         {"PLATFORM_HOME": str(tmp_path), "PLATFORM_CATALOG": str(catalog_path)}

@@ -130,14 +130,6 @@ def test_combined_fingerprints_are_each_distinct_one_sorted():
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="bug: combine joins the chunks' differing schema fingerprints (an evolving schema"
-    " across the Batch jobs of a fanned-out range), but raw/schema_matches's metadata carries"
-    " the same fingerprint as expected_fingerprint, which combine_outcomes refuses to differ:"
-    " the step fails with 'expected_fingerprint differs between chunks'",
-)
 def test_chunks_that_wrote_different_schemas_combine_with_their_schema_check():
     combined = combine(
         [
