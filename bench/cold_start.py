@@ -8,11 +8,17 @@ written and its manifest), against the bare interpreter and the import of dagste
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench.harness import Variant, interleave, markdown_table, run_case
 from bench.setup import landed_home, push_flights
 from testkit.main_process import MAIN
+
+
+def _always(command: Sequence[str]) -> Callable[[int], Sequence[str]]:
+    """A variant's command, the same at every run."""
+    return lambda _: command
 
 
 def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
@@ -27,10 +33,7 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
             "2013-01-05", "2013-01-05", load=False
         ),
     }
-    variants = [
-        Variant(name, lambda _, command=command: command, env=env)
-        for name, command in commands.items()
-    ]
+    variants = [Variant(name, _always(command), env=env) for name, command in commands.items()]
     interleave(variants, runs)
     baseline = variants[0].seconds
     rows = [

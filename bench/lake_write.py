@@ -129,7 +129,7 @@ def requests_per_partition(variant: Variant, kinds: tuple[str, ...] | None) -> f
 
 def rows(variants: list[Variant], outputs: list[tuple[int, int]]) -> list[list[object]]:
     baseline = variants[1]  # bare pyarrow on the same storage
-    table = []
+    table: list[list[object]] = []
     for variant, (objects, size) in zip(variants, outputs, strict=True):
         writes = requests_per_partition(variant, WRITES)
         leases = requests_per_partition(variant, ("LEASE",))
