@@ -6,14 +6,11 @@ import dagster as dg
 
 from platform_assets.catalog import Source
 from platform_assets.checks import checks_for
-from platform_assets.layers import Layer, qualified_name
+from platform_assets.layers import Layer
+from platform_assets.orchestration.keys import check_name, layer_key
 from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.orchestration.runner import PIPES_CLIENT, run_main
 from platform_assets.settings import Settings
-
-
-def layer_key(layer: Layer, name: str) -> dg.AssetKey:
-    return dg.AssetKey.from_user_string(qualified_name(layer, name))
 
 
 def source_assets(source: Source, settings: Settings) -> dg.AssetsDefinition:
@@ -60,10 +57,7 @@ def source_assets(source: Source, settings: Settings) -> dg.AssetsDefinition:
     ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
         """Run main.py for the selected assets and partitions through Dagster Pipes."""
         command = _command(raw, warehouse, set(context.selected_asset_keys))
-        checks = [
-            qualified_name(Layer(check.asset_key.path[0]), check.name)
-            for check in context.selected_asset_check_keys
-        ]
+        checks = [check_name(check) for check in context.selected_asset_check_keys]
         yield from run_main(
             context,
             settings,

@@ -6,7 +6,7 @@ import dagster as dg
 
 from platform_assets.catalog import Export
 from platform_assets.layers import Layer
-from platform_assets.orchestration.assets import layer_key
+from platform_assets.orchestration.keys import layer_key
 from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.orchestration.runner import PIPES_CLIENT, run_main
 from platform_assets.settings import Settings

@@ -5,7 +5,7 @@ from typing import Any
 import dagster as dg
 
 from platform_assets.checks import CheckOutcome
-from platform_assets.layers import Layer, qualified_name
+from platform_assets.orchestration.keys import layer_key
 from platform_assets.runtime.protocol import REPORT_MESSAGE, report_from_json
 from platform_assets.runtime.report import Materialization, RunReport, combine
 
@@ -24,7 +24,7 @@ def step_results(report: RunReport) -> list[dg.MaterializeResult | dg.AssetCheck
     """What a step yields: one materialization per asset (for all its partitions) and checks."""
     results: list[dg.MaterializeResult | dg.AssetCheckResult] = [
         dg.MaterializeResult(
-            asset_key=_key(item.layer, report.name), metadata=_typed(_range_metadata(item))
+            asset_key=layer_key(item.layer, report.name), metadata=_typed(_range_metadata(item))
         )
         for item in report.materializations
     ]
@@ -36,7 +36,7 @@ def recorded_events(report: RunReport) -> list[dg.AssetMaterialization | dg.Asse
     """What a sensor records for a run Dagster did not start: one event per asset partition."""
     events: list[dg.AssetMaterialization | dg.AssetCheckEvaluation] = [
         dg.AssetMaterialization(
-            asset_key=_key(item.layer, report.name),
+            asset_key=layer_key(item.layer, report.name),
             partition=partition.key,
             metadata=_typed(_partition_metadata(report, item, partition.key)),
         )
@@ -49,7 +49,7 @@ def recorded_events(report: RunReport) -> list[dg.AssetMaterialization | dg.Asse
 
 def _check(report: RunReport, check: CheckOutcome) -> dict[str, Any]:
     return {
-        "asset_key": _key(check.check.layer, report.name),
+        "asset_key": layer_key(check.check.layer, report.name),
         "check_name": check.check.name,
         "passed": check.passed,
         "severity": dg.AssetCheckSeverity.ERROR,
@@ -82,10 +82,6 @@ def _partition_metadata(report: RunReport, item: Materialization, key: str) -> d
         "platform_run_id": report.run_id,
         "command": report.command,
     }
-
-
-def _key(layer: Layer, name: str) -> dg.AssetKey:
-    return dg.AssetKey.from_user_string(qualified_name(layer, name))
 
 
 def _typed(metadata: dict[str, Any]) -> dict[str, Any]:

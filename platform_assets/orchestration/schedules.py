@@ -7,7 +7,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 
 from platform_assets.catalog import Source
 from platform_assets.layers import SOURCE_LAYERS
-from platform_assets.orchestration.assets import layer_key
+from platform_assets.orchestration.keys import layer_key
 from platform_assets.partitions import previous_period
 
 
