@@ -7,7 +7,7 @@ import dagster as dg
 from platform_assets.checks import CheckOutcome
 from platform_assets.orchestration.keys import layer_key
 from platform_assets.runtime.protocol import REPORT_MESSAGE, report_from_json
-from platform_assets.runtime.report import Materialization, RunReport, combine
+from platform_assets.runtime.report import Materialization, PartitionResult, RunReport, combine
 
 
 def reports_in(messages: Any) -> RunReport | None:
@@ -38,7 +38,7 @@ def recorded_events(report: RunReport) -> list[dg.AssetMaterialization | dg.Asse
         dg.AssetMaterialization(
             asset_key=layer_key(item.layer, report.name),
             partition=partition.key,
-            metadata=_typed(_partition_metadata(report, item, partition.key)),
+            metadata=_typed(_partition_metadata(report, item, partition)),
         )
         for item in report.materializations
         for partition in item.partitions
@@ -71,8 +71,9 @@ def _range_metadata(item: Materialization) -> dict[str, Any]:
     }
 
 
-def _partition_metadata(report: RunReport, item: Materialization, key: str) -> dict[str, Any]:
-    partition = next(partition for partition in item.partitions if partition.key == key)
+def _partition_metadata(
+    report: RunReport, item: Materialization, partition: PartitionResult
+) -> dict[str, Any]:
     return {
         "dagster/row_count": partition.rows,
         "bytes": partition.bytes,
