@@ -15,32 +15,13 @@ from pathlib import Path
 
 from bench.harness import PEERS, Variant, interleave, markdown_table, run_measured
 from bench.setup import DAYS, ROWS, landed_home, push_flights
-from testkit.main_process import DAGSTER
-
-ASSETS = "raw/flights,warehouse/flights"
+from testkit.main_process import materialize_flights
 
 
 def dagster_home(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     return directory
-
-
-def materialize(partitions: str) -> list[str]:
-    """`dagster asset materialize` of both flights assets, for a range (a...b) or one partition."""
-    selection = (
-        ["--partition-range", partitions] if "..." in partitions else ["--partition", partitions]
-    )
-    return [
-        DAGSTER,
-        "asset",
-        "materialize",
-        "-m",
-        "platform_assets.definitions",
-        "--select",
-        ASSETS,
-        *selection,
-    ]
 
 
 def measure(runs: int, work: Path, single_runs: int = 10) -> tuple[dict[str, float], str]:
@@ -51,7 +32,9 @@ def measure(runs: int, work: Path, single_runs: int = 10) -> tuple[dict[str, flo
         "DAGSTER_HOME": str(dagster_home(work / "dagster")),
     }
     year = "2013-01-01...2013-12-31"
-    through_dagster = Variant("Dagster, the year as one run", lambda _: materialize(year), env=env)
+    through_dagster = Variant(
+        "Dagster, the year as one run", lambda _: materialize_flights(year), env=env
+    )
     main_only = Variant(
         "main.py push (lake + warehouse), no Dagster",
         lambda _: push_flights("2013-01-01", "2013-12-31"),
@@ -70,7 +53,7 @@ def measure(runs: int, work: Path, single_runs: int = 10) -> tuple[dict[str, flo
     variants = [bare, main_only, through_dagster]
     interleave(variants, runs)
     single = [
-        run_measured(materialize(f"2013-02-{day:02d}"), env).seconds
+        run_measured(materialize_flights(f"2013-02-{day:02d}"), env).seconds
         for day in range(1, single_runs + 1)
     ]
     per_run = statistics.median(single)

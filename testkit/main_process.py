@@ -15,22 +15,29 @@ MAIN = PROJECT_DIRECTORY / "main.py"
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
+def materialize_flights(partitions: str) -> list[str]:
+    """`dagster asset materialize` of raw/flights and warehouse/flights, for a range (a...b, one
+    run) or one partition."""
+    selection = "--partition-range" if "..." in partitions else "--partition"
+    return [
+        DAGSTER,
+        "asset",
+        "materialize",
+        "-m",
+        "platform_assets.definitions",
+        "--select",
+        "raw/flights,warehouse/flights",
+        selection,
+        partitions,
+    ]
+
+
 def backfill_flights(
     env: Mapping[str, str], dagster_home: Path, first: str, last: str
 ) -> subprocess.CompletedProcess[str]:
-    """`dagster asset materialize` of raw/flights and warehouse/flights over a range: one run."""
+    """materialize_flights over `first`...`last`, run to the end."""
     return subprocess.run(
-        [
-            DAGSTER,
-            "asset",
-            "materialize",
-            "-m",
-            "platform_assets.definitions",
-            "--select",
-            "raw/flights,warehouse/flights",
-            "--partition-range",
-            f"{first}...{last}",
-        ],
+        materialize_flights(f"{first}...{last}"),
         cwd=PROJECT_DIRECTORY,
         env={**os.environ, **env, "DAGSTER_HOME": str(dagster_home)},
         capture_output=True,
