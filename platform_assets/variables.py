@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from typing import overload
 
 from platform_assets.errors import ConfigurationError
 
@@ -14,6 +15,12 @@ from platform_assets.errors import ConfigurationError
 class Variables:
     def __init__(self, values: Mapping[str, str]) -> None:
         self._values = dict(values)
+
+    @overload
+    def get(self, name: str) -> str | None: ...
+
+    @overload
+    def get(self, name: str, default: str) -> str: ...
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The variable's value, stripped; `default` if it is unset or blank."""
@@ -51,12 +58,12 @@ class Variables:
 
     def port(self, name: str, default: int) -> int:
         value = self.get(name, str(default))
-        if value is None or not value.isdigit() or not 0 < int(value) < 65536:
+        if not value.isdigit() or not 0 < int(value) < 65536:
             raise ConfigurationError(f"{name}={value!r} is not a port number")
         return int(value)
 
     def flag(self, name: str, default: bool) -> bool:
-        value = (self.get(name) or str(default)).lower()
+        value = self.get(name, str(default)).lower()
         if value not in ("true", "false"):
             raise ConfigurationError(f"{name}={value!r} must be true or false")
         return value == "true"

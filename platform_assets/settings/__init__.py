@@ -134,7 +134,7 @@ class Settings:
 def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
     """Settings from the environment, every PLATFORM_* variable checked now (nothing connects)."""
     variables = Variables(environ)
-    home = Path(variables.get("PLATFORM_HOME", ".platform") or ".platform").expanduser().resolve()
+    home = Path(variables.get("PLATFORM_HOME", ".platform")).expanduser().resolve()
     catalog = variables.get("PLATFORM_CATALOG")
     catalog_path = (
         Path(catalog).expanduser().resolve() if catalog else PACKAGE_DIRECTORY / "catalog.yaml"

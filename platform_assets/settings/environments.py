@@ -132,13 +132,11 @@ class AwsEnvironment:
         environment = cls(
             uris={
                 Place.LAKE: lake,
-                Place.LANDING: variables.get("PLATFORM_LANDING_URI", lake) or lake,
-                Place.REPORTS: variables.get("PLATFORM_REPORTS_URI") or f"{under_lake}/_reports",
-                Place.LOGS: variables.get("PLATFORM_LOGS_URI") or f"{under_lake}/_logs",
+                Place.LANDING: variables.get("PLATFORM_LANDING_URI", lake),
+                Place.REPORTS: variables.get("PLATFORM_REPORTS_URI", f"{under_lake}/_reports"),
+                Place.LOGS: variables.get("PLATFORM_LOGS_URI", f"{under_lake}/_logs"),
             },
-            region=variables.get("AWS_REGION")
-            or variables.get("AWS_DEFAULT_REGION")
-            or "us-east-1",
+            region=variables.get("AWS_REGION", variables.get("AWS_DEFAULT_REGION", "us-east-1")),
             endpoint_url=variables.get("AWS_ENDPOINT_URL"),
             step_functions=_step_functions(variables),
         )

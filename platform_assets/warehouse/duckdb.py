@@ -70,7 +70,7 @@ def configure(variables: Variables, context: WarehouseContext) -> Callable[[], D
             " with PLATFORM_ENV=aws use redshift"
         )
     path = context.home / "warehouse.duckdb"
-    memory_limit = variables.get("PLATFORM_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT) or MEMORY_LIMIT
+    memory_limit = variables.get("PLATFORM_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
     return lambda: DuckDBWarehouse(path, memory_limit)
 
 

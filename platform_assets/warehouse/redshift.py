@@ -82,12 +82,12 @@ def configure(variables: Variables, context: WarehouseContext) -> Callable[[], R
     iam_role = variables.matching(
         "PLATFORM_REDSHIFT_IAM_ROLE", _ROLE_ARN, "an IAM role ARN", needed_by
     )
-    schema = variables.get("PLATFORM_REDSHIFT_SCHEMA", "public") or "public"
+    schema = variables.get("PLATFORM_REDSHIFT_SCHEMA", "public")
     quote(schema)  # refuses anything but a plain identifier
     connection = RedshiftConnection(
         host=variables.required("PLATFORM_REDSHIFT_HOST", needed_by),
         port=variables.port("PLATFORM_REDSHIFT_PORT", 5439),
-        database=variables.get("PLATFORM_REDSHIFT_DATABASE", "dev") or "dev",
+        database=variables.get("PLATFORM_REDSHIFT_DATABASE", "dev"),
         user=variables.required("PLATFORM_REDSHIFT_USER", needed_by),
         ssl=variables.flag("PLATFORM_REDSHIFT_SSL", True),
         password=password,
