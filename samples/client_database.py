@@ -30,6 +30,8 @@ def sql_type(arrow: pa.DataType) -> sa.types.TypeEngine[Any]:
         return sa.DateTime(timezone=arrow.tz is not None)
     if pa.types.is_date(arrow):
         return sa.Date()
+    if pa.types.is_boolean(arrow):
+        return sa.Boolean()
     return sa.String(255)
 
 

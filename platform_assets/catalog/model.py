@@ -29,6 +29,7 @@ from platform_assets.sources.kind import ReadSpec
 from platform_assets.sources.registry import read_union
 from platform_assets.sql_statements import single_select
 from platform_assets.strict import StrictModel
+from platform_assets.write_modes import HISTORY_COLUMNS, TableWrite, Write, WriteMode
 
 if TYPE_CHECKING:
     AnyRead = ReadSpec
@@ -144,6 +145,7 @@ class Source(Partitioned, StrictModel):
     )
     empty_ok: bool = False
     schema_contract: SchemaContract = SchemaContract.FREEZE
+    write: Write = Write()
 
     @field_validator("columns")
     @classmethod
@@ -166,6 +168,33 @@ class Source(Partitioned, StrictModel):
             if unknown:
                 raise ValueError(f"key column(s) {', '.join(unknown)} not among 'columns'")
         return self
+
+    @model_validator(mode="after")
+    def _write_mode(self) -> Source:
+        write = self.write
+        if write.mode is WriteMode.REPLACE:
+            return self
+        if not self.key:
+            raise ValueError(f"write mode {write.mode} needs a key: what identifies a row")
+        named = [name for name in (write.order_by, write.deleted) if name is not None]
+        if write.deleted is not None and write.deleted in self.key:
+            raise ValueError(f"write.deleted {write.deleted!r} cannot be a key column")
+        if self.columns is not None:
+            unknown = [name for name in named if name not in self.columns]
+            if unknown:
+                raise ValueError(f"write column(s) {', '.join(unknown)} not among 'columns'")
+        if write.mode is WriteMode.HISTORY:
+            taken = [name for name in HISTORY_COLUMNS if name in (self.columns or {})]
+            if taken:
+                raise ValueError(
+                    f"column(s) {', '.join(taken)} are the history table's own; rename them"
+                )
+        return self
+
+    @property
+    def table_write(self) -> TableWrite:
+        write = self.write
+        return TableWrite(write.mode, self.key, write.order_by or "", write.deleted)
 
     @property
     def table_name(self) -> str:

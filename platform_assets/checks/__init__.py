@@ -14,6 +14,7 @@ from platform_assets.checks.check import Check, CheckOutcome, CheckSubject, comb
 from platform_assets.checks.rows_match_lake import RowsMatchLake
 from platform_assets.checks.schema_matches import SchemaMatches
 from platform_assets.checks.unique_key import UniqueKey
+from platform_assets.checks.versions_match_lake import VersionsMatchLake
 from platform_assets.layers import SOURCE_LAYERS, Layer
 
 __all__ = [
@@ -27,7 +28,7 @@ __all__ = [
     "run_checks",
 ]
 
-CHECKS: tuple[Check, ...] = (SchemaMatches(), RowsMatchLake(), UniqueKey())
+CHECKS: tuple[Check, ...] = (SchemaMatches(), RowsMatchLake(), VersionsMatchLake(), UniqueKey())
 
 
 def checks_for(source: Source, layers: Sequence[Layer] = SOURCE_LAYERS) -> list[Check]:

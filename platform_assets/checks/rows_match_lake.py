@@ -11,6 +11,7 @@ from platform_assets.lake import Lake
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.warehouse import Warehouse
+from platform_assets.write_modes import WriteMode
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class RowsMatchLake(Check):
     layer = Layer.WAREHOUSE
     name = "rows_match_lake"
     description = "Rows per partition equal the lake manifests'."
+
+    def applies_to(self, source: Source) -> bool:
+        return source.write.mode is WriteMode.REPLACE  # merge and history: versions_match_lake
 
     def measure(self, subject: CheckSubject) -> Metadata:
         mismatches: list[str] = []

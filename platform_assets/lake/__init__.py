@@ -37,6 +37,7 @@ __all__ = ["Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
 _FROZEN_SCHEMA = "_schema.json"
 _CURSOR_WINDOWS = "_cursor.json"
 _STAGING = "_staging"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAGED_PARTITION = re.compile(rf"/{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})/[^/]+\.parquet$")
 
 
@@ -112,6 +113,23 @@ class Lake:
     ) -> list[Manifest | None]:
         """The manifests of many partitions, read concurrently."""
         return map_concurrently(lambda period: self.manifest(layer, name, period), periods)
+
+    def published_days(self, layer: Layer, name: str) -> list[dt.date]:
+        """The first day of each published partition, in order (one listing)."""
+        folders = posixpath.join(self._dataset(layer, name), f"{PARTITION_COLUMN}=*")
+        keys = [
+            posixpath.basename(posixpath.dirname(path)).removeprefix(f"{PARTITION_COLUMN}=")
+            for path in self.store.glob(posixpath.join(folders, MANIFEST_NAME))
+        ]
+        return sorted(dt.date.fromisoformat(key) for key in keys if _DAY.match(key))
+
+    def read_columns(self, manifests: Sequence[Manifest], columns: Sequence[str]) -> pa.Table:
+        """Some columns of the manifests' files, as one table."""
+        import pyarrow.dataset as ds
+
+        paths = [path for manifest in manifests for path in self.file_paths(manifest)]
+        dataset = ds.dataset(paths, format="parquet", filesystem=self.store.fs)
+        return dataset.to_table(columns=list(columns))
 
     def file_paths(self, manifest: Manifest) -> list[str]:
         return [self.store.path_of_url(url) for url in manifest.urls]

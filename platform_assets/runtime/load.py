@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
@@ -11,12 +12,13 @@ import pyarrow as pa
 from platform_assets.catalog import Source
 from platform_assets.contracts import SchemaContract, effective_schema
 from platform_assets.errors import ConfigurationError, RunError
-from platform_assets.lake import Lake
+from platform_assets.lake import Lake, Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.runtime.report import Materialization, PartitionResult
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
+from platform_assets.write_modes import WriteMode
 
 log = logging.getLogger("platform")
 
@@ -24,7 +26,7 @@ log = logging.getLogger("platform")
 def load(source: Source, periods: Sequence[Period], settings: Settings) -> Materialization:
     started = time.perf_counter()
     lake = settings.lake
-    manifests = []
+    manifests: list[Manifest] = []
     for period, manifest in zip(
         periods, lake.manifests(Layer.RAW, source.name, periods), strict=True
     ):
@@ -35,14 +37,20 @@ def load(source: Source, periods: Sequence[Period], settings: Settings) -> Mater
         manifests.append(manifest)
     schema = lake_schema(source_schema(source, lake))
     start, end = periods[0].start, periods[-1].end
+    write = source.table_write
+    applied = manifests
+    if write.mode is WriteMode.MERGE:
+        applied = manifests + _later_versions(source, lake, end)
     file_columns = None
     if source.schema_contract is SchemaContract.EVOLVE:  # files may predate a new column
-        entries = [entry for manifest in manifests for entry in manifest.entries]
+        entries = [entry for manifest in applied for entry in manifest.entries]
         file_columns = {
             entry.url: file.names
             for entry, file in zip(entries, lake.file_schemas(entries), strict=True)
         }
-    rows = settings.warehouse.load(source.table_name, schema, manifests, start, end, file_columns)
+    rows = settings.warehouse.load(
+        source.table_name, schema, applied, start, end, file_columns, write
+    )
     log.info(
         "source %s: %s rows loaded into table %s for %s..%s",
         source.name,
@@ -61,6 +69,14 @@ def load(source: Source, periods: Sequence[Period], settings: Settings) -> Mater
         fingerprint(schema),
         time.perf_counter() - started,
     )
+
+
+def _later_versions(source: Source, lake: Lake, end: dt.date) -> list[Manifest]:
+    """Every published partition after the range: a merge applies them again, so that a key's
+    later version (or its deletion) wins over the range's reloaded one."""
+    later = [day for day in lake.published_days(Layer.RAW, source.name) if day >= end]
+    periods = [source.period(day.isoformat()) for day in later]
+    return [manifest for manifest in lake.manifests(Layer.RAW, source.name, periods) if manifest]
 
 
 def source_schema(source: Source, lake: Lake) -> pa.Schema:

@@ -13,7 +13,9 @@ import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from platform_assets.write_modes import REPLACE, TableWrite
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -37,8 +39,10 @@ class Warehouse(Protocol):
         start: dt.date,
         end: dt.date,
         file_columns: Mapping[str, Sequence[str]] | None = None,
+        write: TableWrite = REPLACE,
     ) -> int:
-        """Replace the table's rows with dt in [start, end) by the manifests' rows; one transaction.
+        """The manifests' rows into the table as `write` says, in one transaction: by default
+        they replace the rows with dt in [start, end); merge and history: write_modes.py.
 
         Creates the table from `schema` (which includes `dt`) on first load and adds the columns
         that schema evolution brought; returns rows loaded. `file_columns` names each file's
@@ -50,8 +54,22 @@ class Warehouse(Protocol):
         """Rows per dt in [start, end); empty if the table does not exist."""
         ...
 
-    def duplicate_keys(self, table: str, key: Sequence[str], start: dt.date, end: dt.date) -> int:
-        """How many key values occur more than once among the rows with dt in [start, end)."""
+    def duplicate_keys(
+        self,
+        table: str,
+        key: Sequence[str],
+        start: dt.date,
+        end: dt.date,
+        across_table: bool = False,
+    ) -> int:
+        """How many key values occur more than once among the rows with dt in [start, end)
+        (`across_table`: among all rows, for the key values that have a row in the range)."""
+        ...
+
+    def key_versions(
+        self, table: str, columns: Sequence[str], start: dt.date, end: dt.date
+    ) -> list[tuple[Any, ...]]:
+        """The values of `columns` in the rows with dt in [start, end)."""
         ...
 
     def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:

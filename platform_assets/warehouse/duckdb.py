@@ -17,6 +17,7 @@ from platform_assets.identifiers import quote
 from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.variables import Variables
 from platform_assets.warehouse import WarehouseContext
+from platform_assets.warehouse.modes import history_schema
 from platform_assets.warehouse.sql import (
     SqlTypes,
     SqlWarehouse,
@@ -25,6 +26,7 @@ from platform_assets.warehouse.sql import (
     literal,
     ranged,
 )
+from platform_assets.write_modes import REPLACE, TableWrite, WriteMode
 
 if TYPE_CHECKING:
     import duckdb
@@ -103,31 +105,49 @@ class DuckDBWarehouse(SqlWarehouse):
         start: dt.date,
         end: dt.date,
         file_columns: Mapping[str, Sequence[str]] | None = None,
+        write: TableWrite = REPLACE,
     ) -> int:
         # files that predate a column (schema contract evolve) differ: DuckDB then matches them
         # by name and reads missing columns as NULL, at the price of reading every footer first
         union_by_name = "true" if file_columns is not None else "false"
+        files = f"read_parquet(?, union_by_name = {union_by_name})"
         urls = [url for manifest in manifests for url in manifest.urls]
         expected = sum(manifest.record_count for manifest in manifests)
+        table_schema = history_schema(schema, write) if write.mode is WriteMode.HISTORY else schema
         with self._session() as connection:
             connection.execute("BEGIN TRANSACTION")
             try:
-                self._ensure_table(connection, table, schema)
-                self._replace_range(connection, table, start, end)
-                loaded = 0
-                if urls:
-                    row = connection.execute(
-                        f"INSERT INTO {self._table(table)} BY NAME"
-                        f" SELECT * FROM read_parquet(?, union_by_name = {union_by_name})",
-                        [urls],
-                    ).fetchone()
-                    loaded = row[0] if row else 0
+                self._ensure_table(connection, table, table_schema)
+                if write.mode is WriteMode.REPLACE:
+                    self._replace_range(connection, table, start, end)
+                    loaded = self._insert(connection, self._table(table), files, urls)
+                else:
+                    stage = quote(f"stage_{table}")
+                    columns = ", ".join(quote(name) for name in schema.names)
+                    connection.execute(
+                        f"CREATE TEMP TABLE {stage} AS"
+                        f" SELECT {columns} FROM {self._table(table)} LIMIT 0"
+                    )
+                    loaded = self._insert(connection, stage, files, urls)
+                    self._write_staged(connection, write, schema, table, stage, (start, end))
+                    connection.execute(f"DROP TABLE {stage}")
                 check_loaded(table, "loaded", loaded, expected)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
         return loaded
+
+    @staticmethod
+    def _insert(
+        connection: duckdb.DuckDBPyConnection, target: str, files: str, urls: list[str]
+    ) -> int:
+        if not urls:
+            return 0
+        row = connection.execute(
+            f"INSERT INTO {target} BY NAME SELECT * FROM {files}", [urls]
+        ).fetchone()
+        return row[0] if row else 0
 
     def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:
         directory = destination.removeprefix("file://")

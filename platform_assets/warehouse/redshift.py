@@ -20,6 +20,7 @@ from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.storage import Store
 from platform_assets.variables import Variables
 from platform_assets.warehouse import WarehouseContext
+from platform_assets.warehouse.modes import history_schema
 from platform_assets.warehouse.sql import (
     SqlTypes,
     SqlWarehouse,
@@ -28,6 +29,7 @@ from platform_assets.warehouse.sql import (
     literal,
     ranged,
 )
+from platform_assets.write_modes import REPLACE, TableWrite, WriteMode
 
 Connect = Callable[[], Any]
 # where a load's COPY manifests live while it runs (the lake bucket expires what a killed load left)
@@ -157,6 +159,7 @@ class RedshiftWarehouse(SqlWarehouse):
         start: dt.date,
         end: dt.date,
         file_columns: Mapping[str, Sequence[str]] | None = None,
+        write: TableWrite = REPLACE,
     ) -> int:
         target = self._table(table)
         stage = quote(f"stage_{table}_{uuid.uuid4().hex[:8]}")
@@ -173,7 +176,9 @@ class RedshiftWarehouse(SqlWarehouse):
         }
         for columns, path in copies.items():
             self._staging.put(path, Manifest(tuple(groups[columns])).to_json())
-        self._ensure_table(table, schema)
+        self._ensure_table(
+            table, history_schema(schema, write) if write.mode is WriteMode.HISTORY else schema
+        )
         try:
             with self._session() as cursor:
                 # loads of one table take turns (chunks of a backfill load side by side): first
@@ -190,8 +195,7 @@ class RedshiftWarehouse(SqlWarehouse):
                     )
                 cursor.execute(f"SELECT count(*) FROM {stage}")
                 check_loaded(table, "COPY staged", cursor.fetchone()[0], expected)
-                self._replace_range(cursor, table, start, end)
-                cursor.execute(f"INSERT INTO {target} SELECT * FROM {stage}")
+                self._write_staged(cursor, write, schema, table, stage, (start, end))
         finally:
             self._staging.delete(copies.values())
         return expected

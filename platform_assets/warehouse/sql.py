@@ -19,6 +19,8 @@ import pyarrow as pa
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.identifiers import quote
 from platform_assets.schemas import PARTITION_COLUMN
+from platform_assets.warehouse.modes import write_statements
+from platform_assets.write_modes import TableWrite
 
 
 class Cursor(Protocol):
@@ -90,18 +92,67 @@ class SqlWarehouse(ABC):
             )
             return {day: count for day, count in cursor.fetchall()}
 
-    def duplicate_keys(self, table: str, key: Sequence[str], start: dt.date, end: dt.date) -> int:
+    def duplicate_keys(
+        self,
+        table: str,
+        key: Sequence[str],
+        start: dt.date,
+        end: dt.date,
+        across_table: bool = False,
+    ) -> int:
         columns, target = ", ".join(quote(name) for name in key), self._table(table)
+        rows = f"{target} WHERE {self._in_range()}"
+        if across_table:  # every row of a key that has one in the range
+            keys = ", ".join(f"{target}.{quote(name)}" for name in key)
+            inner = quote("in_range")
+            same = " AND ".join(f"{inner}.{quote(name)} = {target}.{quote(name)}" for name in key)
+            rows = (
+                f"{target} WHERE EXISTS (SELECT 1 FROM {target} AS {inner}"
+                f" WHERE {same} AND {inner}.{quote(PARTITION_COLUMN)} >= {self.PARAMETER}"
+                f" AND {inner}.{quote(PARTITION_COLUMN)} < {self.PARAMETER}) GROUP BY {keys}"
+            )
+        else:
+            rows += f" GROUP BY {columns}"
         with self._session() as cursor:
             if not self._exists(cursor, table):
                 return 0
             cursor.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM {target}"
-                f" WHERE {self._in_range()} GROUP BY {columns} HAVING count(*) > 1) AS repeated",
+                f"SELECT count(*) FROM (SELECT 1 FROM {rows} HAVING count(*) > 1) AS repeated",
                 (start, end),
             )
             row = cursor.fetchone()
             return row[0] if row else 0
+
+    def key_versions(
+        self, table: str, columns: Sequence[str], start: dt.date, end: dt.date
+    ) -> list[tuple[Any, ...]]:
+        """The values of `columns` in the rows with dt in [start, end); none without a table."""
+        selected, target = ", ".join(quote(name) for name in columns), self._table(table)
+        with self._session() as cursor:
+            if not self._exists(cursor, table):
+                return []
+            cursor.execute(
+                f"SELECT {selected} FROM {target} WHERE {self._in_range()}", (start, end)
+            )
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def _write_staged(
+        self,
+        cursor: Cursor,
+        write: TableWrite,
+        schema: pa.Schema,
+        table: str,
+        stage: str,
+        bounds: tuple[dt.date, dt.date],
+    ) -> None:
+        """The staged rows into the table, as its write mode says (warehouse/modes.py)."""
+        for statement in write_statements(
+            write, schema, self._table(table), stage, self._in_range()
+        ):
+            if statement.ranged:
+                cursor.execute(statement.sql, bounds)
+            else:
+                cursor.execute(statement.sql)
 
     def _replace_range(self, cursor: Cursor, table: str, start: dt.date, end: dt.date) -> None:
         """The load's DELETE: the range's rows go, in the transaction that inserts anew."""

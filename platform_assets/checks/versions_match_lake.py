@@ -1,0 +1,126 @@
+"""warehouse/<source> versions_match_lake: a merge table holds the lake's latest live version of
+each key, a history table every version the lake captured."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from platform_assets.catalog import Source
+from platform_assets.checks.check import SHOWN, Check, CheckSubject, Metadata, Verdict
+from platform_assets.layers import Layer
+from platform_assets.schemas import PARTITION_COLUMN
+from platform_assets.write_modes import VALID_FROM, TableWrite, WriteMode
+
+Version = tuple[Any, ...]  # the key's values, then the ordering column's
+
+
+class VersionsMatchLake(Check):
+    layer = Layer.WAREHOUSE
+    name = "versions_match_lake"
+    description = (
+        "The table holds the lake's latest version per key (merge) or every version (history)."
+    )
+
+    def applies_to(self, source: Source) -> bool:
+        return source.write.mode is not WriteMode.REPLACE
+
+    def measure(self, subject: CheckSubject) -> Metadata:
+        source, periods, lake = subject.source, subject.periods, subject.lake
+        write = source.table_write
+        start, end = periods[0].start, periods[-1].end
+        days = [day for day in lake.published_days(Layer.RAW, source.name) if day >= start]
+        if write.mode is WriteMode.HISTORY:
+            days = [day for day in days if day < end]
+        read = [source.period(day.isoformat()) for day in days]
+        manifests = [m for m in lake.manifests(Layer.RAW, source.name, read) if m is not None]
+        columns = [*write.key, write.order_by, PARTITION_COLUMN]
+        if write.deleted is not None:
+            columns.append(write.deleted)
+        versions = lake.read_columns(manifests, columns) if manifests else None
+        table = source.table_name
+        if write.mode is WriteMode.MERGE:
+            expected = _latest_live(versions, write, start, end)
+            held = subject.warehouse.key_versions(table, [*write.key, write.order_by], start, end)
+            unexpected = Counter(map(_plain, held)) - Counter(expected)
+        else:
+            expected = _every_version(versions, write)
+            in_range = subject.warehouse.key_versions(table, [*write.key, VALID_FROM], start, end)
+            everywhere = subject.warehouse.key_versions(
+                table, [*write.key, VALID_FROM], dt.date.min, dt.date.max
+            )
+            held = everywhere
+            unexpected = Counter(map(_plain, in_range)) - Counter(expected)
+        missing = sorted(set(expected) - set(map(_plain, held)), key=repr)
+        return {
+            "write_mode": str(write.mode),
+            "lake_versions": len(expected),
+            "missing_versions": len(missing),
+            "unexpected_rows": sum(unexpected.values()),
+            "examples": [f"missing {v}" for v in missing[:SHOWN]]
+            + [f"unexpected {v}" for v in sorted(unexpected, key=repr)[:SHOWN]],
+        }
+
+    def judge(self, metadata: Metadata) -> Verdict:
+        missing, unexpected = metadata["missing_versions"], metadata["unexpected_rows"]
+        if missing or unexpected:
+            return Verdict(
+                False,
+                f"{missing:,} of the lake's versions missing, {unexpected:,} rows not"
+                f" the lake's ({metadata['examples'][0]})",
+            )
+        what = "latest versions" if metadata["write_mode"] == WriteMode.MERGE else "versions"
+        return Verdict(True, f"{metadata['lake_versions']:,} {what} as the lake holds them")
+
+
+def _latest_live(
+    versions: pa.Table | None, write: TableWrite, start: dt.date, end: dt.date
+) -> list[Version]:
+    """Each key's latest version, where it lies in [start, end) and is not a deletion."""
+    latest: dict[Version, tuple[Any, dt.date, bool]] = {}
+    for row in _rows(versions):
+        key = tuple(row[name] for name in write.key)
+        candidate = (row[write.order_by], row[PARTITION_COLUMN], _is_deletion(row, write))
+        held = latest.get(key)
+        if held is None or candidate[:2] > held[:2]:
+            latest[key] = candidate
+    return [
+        (*key, order)
+        for key, (order, day, deleted) in latest.items()
+        if start <= day < end and not deleted
+    ]
+
+
+def _every_version(versions: pa.Table | None, write: TableWrite) -> list[Version]:
+    return sorted(
+        {(*(row[name] for name in write.key), row[write.order_by]) for row in _rows(versions)},
+        key=repr,
+    )
+
+
+def _rows(versions: pa.Table | None) -> list[dict[str, Any]]:
+    if versions is None:
+        return []
+    return [{name: _value(value) for name, value in row.items()} for row in versions.to_pylist()]
+
+
+def _is_deletion(row: dict[str, Any], write: TableWrite) -> bool:
+    if write.deleted is None:
+        return False
+    marker = row[write.deleted]
+    return bool(marker) if isinstance(marker, bool) else marker is not None
+
+
+def _plain(values: Sequence[Any]) -> Version:
+    return tuple(_value(value) for value in values)
+
+
+def _value(value: Any) -> Any:
+    """Values as the lake and every driver agree on them: instants as naive UTC."""
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
