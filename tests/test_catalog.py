@@ -8,6 +8,7 @@ from platform_assets.partitions import Granularity
 from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
 
 SEED = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
+KEY = "    key: [carrier, flight, origin, time_hour]\n"
 
 MINIMAL = """
 sources:
@@ -73,6 +74,26 @@ def test_seed_catalog_declares_flights_daily_over_2013():
         (("end: 2014-01-01", "end: 2012-01-01"), "end 2012-01-01 must be after start 2013-01-01"),
         (("name: flights", "name: Flights!"), "key 'name': String should match pattern"),
         (
+            (KEY, KEY + "    write: {mode: merge}\n"),
+            "key 'write': mode merge needs order_by: the column that orders versions",
+        ),
+        (
+            (KEY, "    write: {mode: history, order_by: time_hour}\n"),
+            "write mode history needs a key: what identifies a row",
+        ),
+        (
+            (KEY, KEY + "    write: {mode: merge, order_by: updated_at}\n"),
+            "write column(s) updated_at not among 'columns'",
+        ),
+        (
+            (KEY, KEY + "    write: {mode: merge, order_by: time_hour, deleted: carrier}\n"),
+            "write.deleted 'carrier' cannot be a key column",
+        ),
+        (
+            (KEY, KEY + "    write: {order_by: time_hour}\n"),
+            "key 'write': order_by and deleted go with mode merge or history",
+        ),
+        (
             ("      format: csv\n", "      format: csv\n      format: csv\n"),
             "not valid YAML at line "
             f"{SEED.splitlines().index('      format: csv') + 2}, column 7: duplicate key 'format'",
@@ -89,6 +110,13 @@ def test_a_bad_catalog_is_one_clear_error_naming_file_source_and_key(tmp_path, c
     assert text.startswith(str(path))
     assert message in text
     assert "\n" not in text
+
+
+def test_a_history_table_keeps_its_own_validity_columns(tmp_path):
+    catalog = SEED.replace(KEY, KEY + "    write: {mode: history, order_by: time_hour}\n", 1)
+    path = write(tmp_path, catalog.replace("      year: int16", "      valid_to: int16", 1))
+    with pytest.raises(CatalogError, match="valid_to are the history table's own; rename them"):
+        load_catalog(path)
 
 
 def test_duplicate_source_names_are_refused(tmp_path):

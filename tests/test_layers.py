@@ -18,6 +18,7 @@ LAYERS = [
         "identifiers",
         "schemas",
         "contracts",
+        "write_modes",
         "backoff",
         "variables",
         "strict",

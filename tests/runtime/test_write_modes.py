@@ -21,7 +21,8 @@ from testkit.upstreams import fill
 from testkit.warehouse import warehouse_query
 
 DAYS = [dt.date(2013, 1, day) for day in range(1, 6)]
-COLUMNS = "id, name, balance, updated_at, deleted"
+NAMES = ("id", "name", "balance", "updated_at", "deleted")
+COLUMNS = ", ".join(NAMES)
 ACCOUNTS = """
   - name: accounts_{mode}
     read:
@@ -53,7 +54,8 @@ class ChangingTable:
     def apply(self, day: dt.date, seed: int) -> None:
         """The day's inserts, updates (one key twice) and deletes, each at its own second."""
         chooser = random.Random(seed)
-        stamps = (dt.datetime.combine(day, dt.time(6)) + dt.timedelta(seconds=s) for s in range(999))
+        six = dt.datetime.combine(day, dt.time(6))
+        stamps = (six + dt.timedelta(seconds=second) for second in range(999))
         alive = sorted(key for key, row in self.live.items() if not row[4])
         changes: list[Row] = []
         first = max(self.live, default=0) + 1
@@ -71,11 +73,9 @@ class ChangingTable:
         with engine.begin() as connection:
             table = sa.Table("accounts", sa.MetaData(), autoload_with=connection)
             for row in changes:
-                values = dict(zip(["id", "name", "balance", "updated_at", "deleted"], row))
+                values = dict(zip(NAMES, row, strict=True))
                 if row[0] in self.live:
-                    connection.execute(
-                        table.update().where(table.c.id == row[0]).values(values)
-                    )
+                    connection.execute(table.update().where(table.c.id == row[0]).values(values))
                 else:
                     connection.execute(table.insert().values(values))
                 self.live[row[0]] = row
