@@ -104,21 +104,40 @@ class DuckDBWarehouse(SqlWarehouse):
         end: dt.date,
         file_columns: Mapping[str, Sequence[str]] | None = None,
     ) -> int:
+        def replace_range(connection: duckdb.DuckDBPyConnection) -> None:
+            self._ensure_table(connection, table, schema)
+            self._replace_range(connection, table, start, end)
+
         # files that predate a column (schema contract evolve) differ: DuckDB then matches them
         # by name and reads missing columns as NULL, at the price of reading every footer first
-        union_by_name = "true" if file_columns is not None else "false"
+        return self._insert(table, manifests, replace_range, union_by_name=file_columns is not None)
+
+    def recreate(self, table: str, schema: pa.Schema, manifests: Sequence[Manifest]) -> int:
+        def drop_and_create(connection: duckdb.DuckDBPyConnection) -> None:
+            connection.execute(f"DROP TABLE IF EXISTS {self._table(table)}")
+            self._ensure_table(connection, table, schema)
+
+        return self._insert(table, manifests, drop_and_create, union_by_name=False)
+
+    def _insert(
+        self,
+        table: str,
+        manifests: Sequence[Manifest],
+        prepare: Callable[[duckdb.DuckDBPyConnection], None],
+        union_by_name: bool,
+    ) -> int:
+        """In one transaction: `prepare` the table, insert the manifests' rows, check them."""
         urls = [url for manifest in manifests for url in manifest.urls]
         expected = sum(manifest.record_count for manifest in manifests)
         with self._session() as connection:
             connection.execute("BEGIN TRANSACTION")
             try:
-                self._ensure_table(connection, table, schema)
-                self._replace_range(connection, table, start, end)
+                prepare(connection)
                 loaded = 0
                 if urls:
                     row = connection.execute(
-                        f"INSERT INTO {self._table(table)} BY NAME"
-                        f" SELECT * FROM read_parquet(?, union_by_name = {union_by_name})",
+                        f"INSERT INTO {self._table(table)} BY NAME SELECT * FROM"
+                        f" read_parquet(?, union_by_name = {str(union_by_name).lower()})",
                         [urls],
                     ).fetchone()
                     loaded = row[0] if row else 0

@@ -161,8 +161,50 @@ class RedshiftWarehouse(SqlWarehouse):
         target = self._table(table)
         stage = quote(f"stage_{table}_{uuid.uuid4().hex[:8]}")
         expected = sum(manifest.record_count for manifest in manifests)
-        # COPY maps parquet columns by position: files with the same columns share one COPY
-        # naming them (one COPY for the whole range unless the schema evolved within it)
+        self._ensure_table(table, schema)
+        with (
+            self._copy_manifests(table, schema, manifests, file_columns) as copies,
+            self._session() as cursor,
+        ):
+            # loads of one table take turns (chunks of a backfill load side by side): first
+            # the lock, then anything that reads the table, so that no two transactions
+            # each hold a share of it while waiting for all of it (a deadlock), and none
+            # fails on Redshift's serializable isolation (error 1023)
+            cursor.execute(f"LOCK TABLE {target}")
+            cursor.execute(f"CREATE TEMP TABLE {stage} (LIKE {target})")
+            self._copy(cursor, stage, copies)
+            cursor.execute(f"SELECT count(*) FROM {stage}")
+            check_loaded(table, "COPY staged", cursor.fetchone()[0], expected)
+            self._replace_range(cursor, table, start, end)
+            cursor.execute(f"INSERT INTO {target} SELECT * FROM {stage}")
+        return expected
+
+    def recreate(self, table: str, schema: pa.Schema, manifests: Sequence[Manifest]) -> int:
+        target = self._table(table)
+        expected = sum(manifest.record_count for manifest in manifests)
+        with (
+            self._copy_manifests(table, schema, manifests, None) as copies,
+            self._session() as cursor,
+        ):
+            cursor.execute(f"DROP TABLE IF EXISTS {target}")
+            cursor.execute(self._create_table(table, schema))
+            self._copy(cursor, target, copies)
+            cursor.execute(f"SELECT count(*) FROM {target}")
+            check_loaded(table, "COPY loaded", cursor.fetchone()[0], expected)
+        return expected
+
+    @contextmanager
+    def _copy_manifests(
+        self,
+        table: str,
+        schema: pa.Schema,
+        manifests: Sequence[Manifest],
+        file_columns: Mapping[str, Sequence[str]] | None,
+    ) -> Iterator[dict[tuple[str, ...], str]]:
+        """COPY manifests in staging, by the columns their files hold, deleted afterwards.
+
+        COPY maps parquet columns by position: files with the same columns share one COPY
+        naming them (one COPY for the whole range unless the schema evolved within it)."""
         groups: dict[tuple[str, ...], list[ManifestEntry]] = {}
         for entry in (entry for manifest in manifests for entry in manifest.entries):
             columns = file_columns[entry.url] if file_columns else schema.names
@@ -171,30 +213,20 @@ class RedshiftWarehouse(SqlWarehouse):
             columns: self._staging.path(f"{COPY_MANIFESTS}/{table}-{uuid.uuid4().hex}.manifest")
             for columns in groups
         }
-        for columns, path in copies.items():
-            self._staging.put(path, Manifest(tuple(groups[columns])).to_json())
-        self._ensure_table(table, schema)
         try:
-            with self._session() as cursor:
-                # loads of one table take turns (chunks of a backfill load side by side): first
-                # the lock, then anything that reads the table, so that no two transactions
-                # each hold a share of it while waiting for all of it (a deadlock), and none
-                # fails on Redshift's serializable isolation (error 1023)
-                cursor.execute(f"LOCK TABLE {target}")
-                cursor.execute(f"CREATE TEMP TABLE {stage} (LIKE {target})")
-                for columns, path in copies.items():
-                    cursor.execute(
-                        f"COPY {stage} ({', '.join(quote(column) for column in columns)})"
-                        f" FROM {literal(self._staging.url(path))}"
-                        f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET MANIFEST"
-                    )
-                cursor.execute(f"SELECT count(*) FROM {stage}")
-                check_loaded(table, "COPY staged", cursor.fetchone()[0], expected)
-                self._replace_range(cursor, table, start, end)
-                cursor.execute(f"INSERT INTO {target} SELECT * FROM {stage}")
+            for columns, path in copies.items():
+                self._staging.put(path, Manifest(tuple(groups[columns])).to_json())
+            yield copies
         finally:
             self._staging.delete(copies.values())
-        return expected
+
+    def _copy(self, cursor: Any, target: str, copies: Mapping[tuple[str, ...], str]) -> None:
+        for columns, path in copies.items():
+            cursor.execute(
+                f"COPY {target} ({', '.join(quote(column) for column in columns)})"
+                f" FROM {literal(self._staging.url(path))}"
+                f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET MANIFEST"
+            )
 
     def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:
         # UNLOAD takes its query as a string literal, so the range is written into it; both
@@ -216,14 +248,10 @@ class RedshiftWarehouse(SqlWarehouse):
         wanted = [
             (field.name, TYPES.of(field.type), DESCRIBED_TYPES.of(field.type)) for field in schema
         ]
-        columns = ", ".join(f"{quote(name)} {ddl}" for name, ddl, _ in wanted)
         create_error = None
         try:
             with self._session() as cursor:
-                cursor.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self._table(table)} ({columns})"
-                    f" DISTSTYLE AUTO SORTKEY ({quote(PARTITION_COLUMN)})"
-                )
+                cursor.execute(self._create_table(table, schema, if_not_exists=True))
         except RunError as error:  # perhaps a concurrent load created it in the meantime
             create_error = error
         with self._session() as cursor:
@@ -244,6 +272,13 @@ class RedshiftWarehouse(SqlWarehouse):
                 cursor.execute(
                     f"ALTER TABLE {self._table(table)} ADD COLUMN {quote(name)} {ddl[name]}"
                 )
+
+    def _create_table(self, table: str, schema: pa.Schema, if_not_exists: bool = False) -> str:
+        columns = ", ".join(f"{quote(field.name)} {TYPES.of(field.type)}" for field in schema)
+        return (
+            f"CREATE TABLE {'IF NOT EXISTS ' if if_not_exists else ''}{self._table(table)}"
+            f" ({columns}) DISTSTYLE AUTO SORTKEY ({quote(PARTITION_COLUMN)})"
+        )
 
     @contextmanager
     def _session(self) -> Iterator[Any]:
