@@ -5,11 +5,13 @@ import hashlib
 from pathlib import Path
 
 import boto3
+import duckdb
 import pyarrow as pa
 
 from platform_assets.lake.lease import LEASES
 from platform_assets.layers import Layer
 from platform_assets.settings import Settings, load_settings
+from platform_assets.warehouse.redshift import RedshiftWarehouse
 from testkit.summary import SUMMARY_LINES
 from testkit.warehouse import warehouse_query
 
@@ -157,5 +159,51 @@ def test_a_value_that_does_not_cast_fails_rebuild_with_the_lake_as_before(
     assert "'abc'" in line and line.endswith("nothing was rebuilt"), line
     assert lake_hashes(settings) == hashes
     assert lake_columns(settings) == lake_before
+    assert warehouse_query(settings, SELECT) == rows
+    SUMMARY_LINES.append(f"type change ({either_env.get('PLATFORM_ENV')}): {line}")
+
+
+def alter_table(settings: Settings, sql: str) -> None:
+    """A statement against the warehouse's table from outside the platform; `{schema}` as in
+    warehouse_query."""
+    if settings.warehouse_name == "duckdb":
+        with duckdb.connect(str(settings.home / "warehouse.duckdb")) as db:
+            db.execute(sql.format(schema="main"))
+        return
+    warehouse = settings.warehouse
+    assert isinstance(warehouse, RedshiftWarehouse), settings.warehouse_name
+    connection = warehouse.connect()
+    try:
+        connection.cursor().execute(sql.format(schema=warehouse.schema_name))
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def test_a_table_whose_type_differs_from_the_lake_fails_load_until_rebuild(
+    either_env, tmp_path, run_main
+):
+    drops = with_drops(either_env, tmp_path, NUMBERS)
+    env = declaring(either_env, tmp_path, drops, "int64")
+    days = ("--partition", "2024-01-01", "--to", "2024-01-03")
+    first = run_main("push", "--source", "orders", *days, env=env)
+    assert first.returncode == 0, first.stderr
+    settings = load_settings(env)
+    rows = warehouse_query(settings, SELECT)
+    alter_table(settings, 'ALTER TABLE "{schema}".orders ALTER COLUMN amount TYPE VARCHAR')
+    hashes = lake_hashes(settings)
+
+    failed = run_main("load", "--source", "orders", *days, env=env)
+    assert failed.returncode == 1, failed.stderr
+    line = last_line(failed)
+    assert line.startswith(
+        "main.py: failed: source orders partitions 2024-01-01..2024-01-03: table "
+    ), line
+    assert "does not match the lake: amount " in line and "(the lake's files: " in line, line
+    assert line.endswith("run: python main.py rebuild --source orders"), line
+    assert lake_hashes(settings) == hashes
+
+    rebuilt = run_main("rebuild", "--source", "orders", env=env)
+    assert rebuilt.returncode == 0, rebuilt.stderr
     assert warehouse_query(settings, SELECT) == rows
     SUMMARY_LINES.append(f"type change ({either_env.get('PLATFORM_ENV')}): {line}")
