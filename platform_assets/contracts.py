@@ -37,13 +37,30 @@ def origin_of(batch: pa.RecordBatch) -> str:
     return metadata.get(ORIGIN, b"upstream").decode()
 
 
-def effective_schema(declared: pa.Schema | None, stored: pa.Schema | None) -> pa.Schema | None:
-    """The catalog's columns, then those that evolution added (kept in the lake); or, with
-    nothing declared, the schema inferred at the first push and evolved since."""
+def effective_schema(
+    declared: pa.Schema | None, stored: pa.Schema | None, contract: SchemaContract
+) -> pa.Schema | None:
+    """The catalog's columns, then (under evolve) those that evolution added, kept in the lake;
+    or, with nothing declared, the schema inferred at the first push and evolved since."""
     if declared is None:
         return stored
-    extras = [] if stored is None else [f for f in stored if f.name not in declared.names]
+    if stored is None or contract is SchemaContract.FREEZE:
+        return declared
+    extras = [f for f in stored if f.name not in declared.names]
     return pa.schema([*declared, *extras])
+
+
+def changed_types(
+    declared: pa.Schema | None, stored: pa.Schema | None
+) -> list[tuple[str, pa.DataType, pa.DataType]]:
+    """The declared columns whose type is not the one the lake holds: (name, lake's, catalog's)."""
+    if declared is None or stored is None:
+        return []
+    return [
+        (field.name, stored.field(field.name).type, field.type)
+        for field in declared
+        if field.name in stored.names and stored.field(field.name).type != field.type
+    ]
 
 
 @dataclass

@@ -1,7 +1,13 @@
 import pyarrow as pa
 import pytest
 
-from platform_assets.contracts import Conformer, SchemaContract, effective_schema, with_origin
+from platform_assets.contracts import (
+    Conformer,
+    SchemaContract,
+    changed_types,
+    effective_schema,
+    with_origin,
+)
 from platform_assets.errors import RunError
 
 DECLARED = pa.schema([("id", pa.int64()), ("amount", pa.float64()), ("name", pa.string())])
@@ -57,6 +63,21 @@ def test_without_a_schema_the_first_batch_decides_and_must_be_storable():
 
 def test_the_effective_schema_is_the_declared_one_plus_what_evolution_added():
     stored = pa.schema([*DECLARED, ("region", pa.string())])
-    assert effective_schema(DECLARED, stored).names == ["id", "amount", "name", "region"]
-    assert effective_schema(DECLARED, None) == DECLARED
-    assert effective_schema(None, stored) == stored
+    assert effective_schema(DECLARED, stored, SchemaContract.EVOLVE).names == [
+        "id",
+        "amount",
+        "name",
+        "region",
+    ]
+    assert effective_schema(DECLARED, None, SchemaContract.EVOLVE) == DECLARED
+    assert effective_schema(None, stored, SchemaContract.FREEZE) == stored
+    # under freeze nothing was added by evolution: the declared columns are the schema
+    assert effective_schema(DECLARED, stored, SchemaContract.FREEZE) == DECLARED
+
+
+def test_changed_types_names_each_declared_column_the_lake_holds_in_another_type():
+    stored = pa.schema([("id", pa.int64()), ("amount", pa.float64()), ("note", pa.string())])
+    declared = pa.schema([("id", pa.string()), ("amount", pa.float64()), ("new", pa.int16())])
+    assert changed_types(declared, stored) == [("id", pa.int64(), pa.string())]
+    assert changed_types(declared, None) == []
+    assert changed_types(None, stored) == []

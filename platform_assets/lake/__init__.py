@@ -10,7 +10,7 @@ import json
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.lake.lease import block_names, leased
 from platform_assets.lake.manifest import Manifest, ManifestEntry
@@ -148,6 +149,13 @@ class Lake:
 
         paths = self.file_paths(manifest)
         return ds.dataset(paths, format="parquet", filesystem=self.store.fs).to_table()
+
+    def batches(self, manifest: Manifest) -> Iterator[pa.RecordBatch]:
+        """A partition's rows file by file, each batch tagged with its file's URL."""
+        for entry in manifest.entries:
+            data = self.store.read_bytes(self.store.path_of_url(entry.url))
+            for batch in pq.ParquetFile(pa.BufferReader(data)).iter_batches():
+                yield with_origin(batch, entry.url)
 
     def staging_directory(self, layer: Layer, name: str, run_id: str) -> str:
         return posixpath.join(self._dataset(layer, name), _STAGING, run_id)

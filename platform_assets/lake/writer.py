@@ -102,13 +102,17 @@ class PartitionWriter:
         while self._buffered >= self._row_group_rows:
             self._flush(self._row_group_rows)
 
-    def commit(self) -> Manifest:
-        """Publish: the manifest replaces the previous one in one write."""
+    def finish(self) -> None:
+        """Store what is still buffered: every file written, none published yet."""
         while self._buffered:
             self._flush(min(self._buffered, self._row_group_rows))
         if not self._entries and self._writer is None:
             self._open_file()  # an empty partition still gets one file, so its schema is known
         self._close_file()
+
+    def commit(self) -> Manifest:
+        """Publish: the manifest replaces the previous one in one write."""
+        self.finish()
         self._committed = True
         manifest = publish(self._store, self._directory, self._entries)
         if self._on_publish:

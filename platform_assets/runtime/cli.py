@@ -22,6 +22,7 @@ examples:
   python main.py load --source flights --partition 2013-01-01
   python main.py status --source flights --partition 2013-01-01 --to 2013-01-31
   python main.py pull --export carrier_daily_delays --partition 2013-01-01 --to 2013-01-31
+  python main.py rebuild --source flights
 
 Without --partition, the partitions come from Dagster (when it launched the run) or are the
 schedule's previous period (yesterday for a daily source, last week or last month).
@@ -59,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--no-load", action="store_true", help="stop after the lake; skip the warehouse"
             )
+    text = "rewrite every published partition in the catalog's column types, recreate the table"
+    rebuild = commands.add_parser("rebuild", help=text, description=text)
+    rebuild.add_argument("--source", required=True, help="a source name from the catalog")
     return parser
 
 

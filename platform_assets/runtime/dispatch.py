@@ -23,6 +23,7 @@ from platform_assets.runtime import pipes
 from platform_assets.runtime.archive import LogCapture, store_log, store_report
 from platform_assets.runtime.partition_selection import every_period, selected_periods
 from platform_assets.runtime.pull import pull
+from platform_assets.runtime.rebuild import published_periods
 from platform_assets.runtime.source_job import SourceJob, layers_of, run_source_job
 from platform_assets.runtime.status import print_sources, print_status
 from platform_assets.settings import Settings, load_settings
@@ -82,10 +83,7 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
                 )
             else:
                 target = _named(settings, arguments.source, settings.catalog.source)
-            dagster_range = pipes.partition_range(context) if context is not None else None
-            periods = selected_periods(
-                target, arguments.partition, arguments.to, dagster_range, now
-            )
+            periods = _periods(arguments, target, settings, context, now)
             outcome.settings = settings
             outcome.run_prefix = context.run_id if context is not None else run_id
             outcome.log_name = (
@@ -132,6 +130,23 @@ def _named(settings: Settings, name: str, lookup: Callable[[str], _Named]) -> _N
         return lookup(name)
     except KeyError as error:
         raise ConfigurationError(f"{error.args[0]} in {settings.catalog_path}") from None
+
+
+def _periods(
+    arguments: argparse.Namespace,
+    target: Source | Export,
+    settings: Settings,
+    context: PipesContext | None,
+    now: dt.datetime,
+) -> list[Period]:
+    """The partitions named (or Dagster's, or the schedule's); a rebuild's: every one published."""
+    if arguments.command == "rebuild" and isinstance(target, Source):
+        published = published_periods(target, settings.lake, every_period(target, now))
+        if not published:
+            raise ConfigurationError(f"source {target.name}: nothing in the lake to rebuild")
+        return published
+    dagster_range = pipes.partition_range(context) if context is not None else None
+    return selected_periods(target, arguments.partition, arguments.to, dagster_range, now)
 
 
 def _source_job(

@@ -16,8 +16,10 @@ from platform_assets.lake import Lake, Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.runtime.report import Materialization, PartitionResult
+from platform_assets.runtime.schema_guard import rebuild_command
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
+from platform_assets.warehouse.sql import TableMismatchError
 from platform_assets.write_modes import WriteMode
 
 log = logging.getLogger("platform")
@@ -48,9 +50,15 @@ def load(source: Source, periods: Sequence[Period], settings: Settings) -> Mater
             entry.url: file.names
             for entry, file in zip(entries, lake.file_schemas(entries), strict=True)
         }
-    rows = settings.warehouse.load(
-        source.table_name, schema, applied, start, end, file_columns, write
-    )
+    try:
+        rows = settings.warehouse.load(
+            source.table_name, schema, applied, start, end, file_columns, write
+        )
+    except TableMismatchError as error:
+        raise RunError(
+            f"source {source.name} partitions {periods[0].key}..{periods[-1].key}: {error};"
+            f" to recreate the table from the lake, run: {rebuild_command(source)}"
+        ) from None
     log.info(
         "source %s: %s rows loaded into table %s for %s..%s",
         source.name,
@@ -81,7 +89,8 @@ def _later_versions(source: Source, lake: Lake, end: dt.date) -> list[Manifest]:
 
 def source_schema(source: Source, lake: Lake) -> pa.Schema:
     """The source's columns as they stand: declared, plus what evolution added (or inferred)."""
-    schema = effective_schema(source.declared_schema, lake.stored_schema(source.name))
+    stored = lake.stored_schema(source.name)
+    schema = effective_schema(source.declared_schema, stored, source.schema_contract)
     if schema is None:
         raise ConfigurationError(
             f"source {source.name}: no declared columns and nothing pushed yet to infer them from"

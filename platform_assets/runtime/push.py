@@ -33,12 +33,15 @@ def push(
     """Publish the partitions in order; those published before a failure stay published."""
     started = time.perf_counter()
     lake = settings.lake
+    stored = lake.stored_schema(source.name)
     conformer = Conformer(
         source.name,
         source.schema_contract,
         source.declared_schema,
-        effective_schema(source.declared_schema, lake.stored_schema(source.name)),
+        effective_schema(source.declared_schema, stored, source.schema_contract),
     )
+    # a declared schema is recorded too (at the first publish), so a changed type can be refused
+    conformer.grown = conformer.schema is not None and conformer.schema != stored
 
     def publish(period: Period) -> Manifest:
         where = f"source {source.name} partition {period.key}"

@@ -1,5 +1,6 @@
 """A source's job over a range of partitions: push (source → lake, then load), load (lake →
-warehouse) or check, holding the range's lease while it writes."""
+warehouse), check, or rebuild (lake and table in the catalog's types), holding the range's lease
+while it writes."""
 
 from __future__ import annotations
 
@@ -16,16 +17,20 @@ from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.runtime.load import load, source_schema
 from platform_assets.runtime.push import push
+from platform_assets.runtime.rebuild import rebuild
 from platform_assets.runtime.report import RunReport
+from platform_assets.runtime.schema_guard import refuse_type_changes
 from platform_assets.settings import Settings
 
 log = logging.getLogger("platform")
 
-Command = Literal["push", "load", "check"]
+Command = Literal["push", "load", "check", "rebuild"]
 
 
 def layers_of(command: Command, load: bool = True) -> tuple[Layer, ...]:
     """The assets a command materializes: push → raw (and warehouse unless --no-load)."""
+    if command == "rebuild":
+        return (Layer.RAW, Layer.WAREHOUSE)
     if command == "push":
         return (Layer.RAW, Layer.WAREHOUSE) if load else (Layer.RAW,)
     if command == "load":
@@ -46,6 +51,8 @@ class SourceJob:
 def run_source_job(job: SourceJob, settings: Settings) -> RunReport:
     started = time.perf_counter()
     report = RunReport(job.command, job.source.name, list(job.periods))
+    if job.command != "rebuild":
+        refuse_type_changes(job.source, settings.lake)
     # a push or load holds its partitions (a second run over them waits, then fails); checks
     # alone only read
     with (
@@ -53,10 +60,13 @@ def run_source_job(job: SourceJob, settings: Settings) -> RunReport:
         if job.layers
         else contextlib.nullcontext()
     ):
-        if Layer.RAW in job.layers:
-            report.materializations.append(push(job.source, job.periods, job.run_id, settings))
-        if Layer.WAREHOUSE in job.layers:
-            report.materializations.append(load(job.source, job.periods, settings))
+        if job.command == "rebuild":
+            report.materializations.extend(rebuild(job.source, job.periods, job.run_id, settings))
+        else:
+            if Layer.RAW in job.layers:
+                report.materializations.append(push(job.source, job.periods, job.run_id, settings))
+            if Layer.WAREHOUSE in job.layers:
+                report.materializations.append(load(job.source, job.periods, settings))
         if job.checks:
             report.checks.extend(_checks(job, settings))
     report.seconds = time.perf_counter() - started

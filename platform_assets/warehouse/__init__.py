@@ -50,6 +50,17 @@ class Warehouse(Protocol):
         """
         ...
 
+    def recreate(
+        self,
+        table: str,
+        schema: pa.Schema,
+        manifests: Sequence[Manifest],
+        write: TableWrite = REPLACE,
+    ) -> int:
+        """Drop the table and create it from `schema` with the manifests' rows (every file has
+        `schema`'s columns), in one transaction; returns rows loaded."""
+        ...
+
     def partition_rows(self, table: str, start: dt.date, end: dt.date) -> dict[dt.date, int]:
         """Rows per dt in [start, end); empty if the table does not exist."""
         ...

@@ -17,7 +17,7 @@ from platform_assets.identifiers import quote
 from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.variables import Variables
 from platform_assets.warehouse import WarehouseContext
-from platform_assets.warehouse.modes import history_schema
+from platform_assets.warehouse.modes import table_schema
 from platform_assets.warehouse.sql import (
     SqlTypes,
     SqlWarehouse,
@@ -107,19 +107,51 @@ class DuckDBWarehouse(SqlWarehouse):
         file_columns: Mapping[str, Sequence[str]] | None = None,
         write: TableWrite = REPLACE,
     ) -> int:
+        def ensure_table(connection: duckdb.DuckDBPyConnection) -> None:
+            self._ensure_table(connection, table, table_schema(schema, write))
+
         # files that predate a column (schema contract evolve) differ: DuckDB then matches them
         # by name and reads missing columns as NULL, at the price of reading every footer first
-        union_by_name = "true" if file_columns is not None else "false"
-        files = f"read_parquet(?, union_by_name = {union_by_name})"
+        union_by_name = file_columns is not None
+        return self._write(
+            table, schema, manifests, ensure_table, write, (start, end), union_by_name
+        )
+
+    def recreate(
+        self,
+        table: str,
+        schema: pa.Schema,
+        manifests: Sequence[Manifest],
+        write: TableWrite = REPLACE,
+    ) -> int:
+        def drop_and_create(connection: duckdb.DuckDBPyConnection) -> None:
+            connection.execute(f"DROP TABLE IF EXISTS {self._table(table)}")
+            self._ensure_table(connection, table, table_schema(schema, write))
+
+        every_day = (dt.date.min, dt.date.max)
+        return self._write(table, schema, manifests, drop_and_create, write, every_day, False)
+
+    def _write(
+        self,
+        table: str,
+        schema: pa.Schema,
+        manifests: Sequence[Manifest],
+        prepare: Callable[[duckdb.DuckDBPyConnection], None],
+        write: TableWrite,
+        bounds: tuple[dt.date, dt.date],
+        union_by_name: bool,
+    ) -> int:
+        """In one transaction: `prepare` the table, write the manifests' rows in the write mode
+        (replace: straight from the files; merge, history: through a stage), check them."""
+        files = f"read_parquet(?, union_by_name = {str(union_by_name).lower()})"
         urls = [url for manifest in manifests for url in manifest.urls]
         expected = sum(manifest.record_count for manifest in manifests)
-        table_schema = history_schema(schema, write) if write.mode is WriteMode.HISTORY else schema
         with self._session() as connection:
             connection.execute("BEGIN TRANSACTION")
             try:
-                self._ensure_table(connection, table, table_schema)
+                prepare(connection)
                 if write.mode is WriteMode.REPLACE:
-                    self._replace_range(connection, table, start, end)
+                    self._replace_range(connection, table, *bounds)
                     loaded = self._insert(connection, self._table(table), files, urls)
                 else:
                     stage = quote(f"stage_{table}")
@@ -129,7 +161,7 @@ class DuckDBWarehouse(SqlWarehouse):
                         f" SELECT {columns} FROM {self._table(table)} LIMIT 0"
                     )
                     loaded = self._insert(connection, stage, files, urls)
-                    self._write_staged(connection, write, schema, table, stage, (start, end))
+                    self._write_staged(connection, write, schema, table, stage, bounds)
                     connection.execute(f"DROP TABLE {stage}")
                 check_loaded(table, "loaded", loaded, expected)
                 connection.execute("COMMIT")

@@ -19,8 +19,10 @@ class Statement:
     ranged: bool = False  # binds the range's (start, end)
 
 
-def history_schema(schema: pa.Schema, write: TableWrite) -> pa.Schema:
-    """A history table's columns: the lake's, then when each version was valid."""
+def table_schema(schema: pa.Schema, write: TableWrite) -> pa.Schema:
+    """The table's columns: the lake's; a history table's then say when each version was valid."""
+    if write.mode is not WriteMode.HISTORY:
+        return schema
     order_type = schema.field(write.order_by).type
     return (
         schema.append(pa.field(VALID_FROM, order_type))

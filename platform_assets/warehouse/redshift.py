@@ -20,7 +20,7 @@ from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.storage import Store
 from platform_assets.variables import Variables
 from platform_assets.warehouse import WarehouseContext
-from platform_assets.warehouse.modes import history_schema
+from platform_assets.warehouse.modes import table_schema
 from platform_assets.warehouse.sql import (
     SqlTypes,
     SqlWarehouse,
@@ -29,7 +29,7 @@ from platform_assets.warehouse.sql import (
     literal,
     ranged,
 )
-from platform_assets.write_modes import REPLACE, TableWrite, WriteMode
+from platform_assets.write_modes import REPLACE, TableWrite
 
 Connect = Callable[[], Any]
 # where a load's COPY manifests live while it runs (the lake bucket expires what a killed load left)
@@ -161,11 +161,68 @@ class RedshiftWarehouse(SqlWarehouse):
         file_columns: Mapping[str, Sequence[str]] | None = None,
         write: TableWrite = REPLACE,
     ) -> int:
-        target = self._table(table)
+        self._ensure_table(table, table_schema(schema, write))
+        with (
+            self._copy_manifests(table, schema, manifests, file_columns) as copies,
+            self._session() as cursor,
+        ):
+            # loads of one table take turns (chunks of a backfill load side by side): first
+            # the lock, then anything that reads the table, so that no two transactions
+            # each hold a share of it while waiting for all of it (a deadlock), and none
+            # fails on Redshift's serializable isolation (error 1023)
+            cursor.execute(f"LOCK TABLE {self._table(table)}")
+            return self._stage_and_write(
+                cursor, table, schema, manifests, copies, write, (start, end)
+            )
+
+    def recreate(
+        self,
+        table: str,
+        schema: pa.Schema,
+        manifests: Sequence[Manifest],
+        write: TableWrite = REPLACE,
+    ) -> int:
+        with (
+            self._copy_manifests(table, schema, manifests, None) as copies,
+            self._session() as cursor,
+        ):
+            cursor.execute(f"DROP TABLE IF EXISTS {self._table(table)}")
+            cursor.execute(self._create_table(table, table_schema(schema, write)))
+            every_day = (dt.date.min, dt.date.max)
+            return self._stage_and_write(cursor, table, schema, manifests, copies, write, every_day)
+
+    def _stage_and_write(
+        self,
+        cursor: Any,
+        table: str,
+        schema: pa.Schema,
+        manifests: Sequence[Manifest],
+        copies: Mapping[tuple[str, ...], str],
+        write: TableWrite,
+        bounds: tuple[dt.date, dt.date],
+    ) -> int:
+        """COPY the manifests' rows into a stage, check them, write them in the write mode."""
         stage = quote(f"stage_{table}_{uuid.uuid4().hex[:8]}")
         expected = sum(manifest.record_count for manifest in manifests)
-        # COPY maps parquet columns by position: files with the same columns share one COPY
-        # naming them (one COPY for the whole range unless the schema evolved within it)
+        cursor.execute(f"CREATE TEMP TABLE {stage} (LIKE {self._table(table)})")
+        self._copy(cursor, stage, copies)
+        cursor.execute(f"SELECT count(*) FROM {stage}")
+        check_loaded(table, "COPY staged", cursor.fetchone()[0], expected)
+        self._write_staged(cursor, write, schema, table, stage, bounds)
+        return expected
+
+    @contextmanager
+    def _copy_manifests(
+        self,
+        table: str,
+        schema: pa.Schema,
+        manifests: Sequence[Manifest],
+        file_columns: Mapping[str, Sequence[str]] | None,
+    ) -> Iterator[dict[tuple[str, ...], str]]:
+        """COPY manifests in staging, by the columns their files hold, deleted afterwards.
+
+        COPY maps parquet columns by position: files with the same columns share one COPY
+        naming them (one COPY for the whole range unless the schema evolved within it)."""
         groups: dict[tuple[str, ...], list[ManifestEntry]] = {}
         for entry in (entry for manifest in manifests for entry in manifest.entries):
             columns = file_columns[entry.url] if file_columns else schema.names
@@ -174,31 +231,20 @@ class RedshiftWarehouse(SqlWarehouse):
             columns: self._staging.path(f"{COPY_MANIFESTS}/{table}-{uuid.uuid4().hex}.manifest")
             for columns in groups
         }
-        for columns, path in copies.items():
-            self._staging.put(path, Manifest(tuple(groups[columns])).to_json())
-        self._ensure_table(
-            table, history_schema(schema, write) if write.mode is WriteMode.HISTORY else schema
-        )
         try:
-            with self._session() as cursor:
-                # loads of one table take turns (chunks of a backfill load side by side): first
-                # the lock, then anything that reads the table, so that no two transactions
-                # each hold a share of it while waiting for all of it (a deadlock), and none
-                # fails on Redshift's serializable isolation (error 1023)
-                cursor.execute(f"LOCK TABLE {target}")
-                cursor.execute(f"CREATE TEMP TABLE {stage} (LIKE {target})")
-                for columns, path in copies.items():
-                    cursor.execute(
-                        f"COPY {stage} ({', '.join(quote(column) for column in columns)})"
-                        f" FROM {literal(self._staging.url(path))}"
-                        f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET MANIFEST"
-                    )
-                cursor.execute(f"SELECT count(*) FROM {stage}")
-                check_loaded(table, "COPY staged", cursor.fetchone()[0], expected)
-                self._write_staged(cursor, write, schema, table, stage, (start, end))
+            for columns, path in copies.items():
+                self._staging.put(path, Manifest(tuple(groups[columns])).to_json())
+            yield copies
         finally:
             self._staging.delete(copies.values())
-        return expected
+
+    def _copy(self, cursor: Any, target: str, copies: Mapping[tuple[str, ...], str]) -> None:
+        for columns, path in copies.items():
+            cursor.execute(
+                f"COPY {target} ({', '.join(quote(column) for column in columns)})"
+                f" FROM {literal(self._staging.url(path))}"
+                f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET MANIFEST"
+            )
 
     def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:
         # UNLOAD takes its query as a string literal, so the range is written into it; both
@@ -220,14 +266,10 @@ class RedshiftWarehouse(SqlWarehouse):
         wanted = [
             (field.name, TYPES.of(field.type), DESCRIBED_TYPES.of(field.type)) for field in schema
         ]
-        columns = ", ".join(f"{quote(name)} {ddl}" for name, ddl, _ in wanted)
         create_error = None
         try:
             with self._session() as cursor:
-                cursor.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self._table(table)} ({columns})"
-                    f" DISTSTYLE AUTO SORTKEY ({quote(PARTITION_COLUMN)})"
-                )
+                cursor.execute(self._create_table(table, schema, if_not_exists=True))
         except RunError as error:  # perhaps a concurrent load created it in the meantime
             create_error = error
         with self._session() as cursor:
@@ -248,6 +290,13 @@ class RedshiftWarehouse(SqlWarehouse):
                 cursor.execute(
                     f"ALTER TABLE {self._table(table)} ADD COLUMN {quote(name)} {ddl[name]}"
                 )
+
+    def _create_table(self, table: str, schema: pa.Schema, if_not_exists: bool = False) -> str:
+        columns = ", ".join(f"{quote(field.name)} {TYPES.of(field.type)}" for field in schema)
+        return (
+            f"CREATE TABLE {'IF NOT EXISTS ' if if_not_exists else ''}{self._table(table)}"
+            f" ({columns}) DISTSTYLE AUTO SORTKEY ({quote(PARTITION_COLUMN)})"
+        )
 
     @contextmanager
     def _session(self) -> Iterator[Any]:

@@ -165,6 +165,10 @@ def check_loaded(table: str, what: str, loaded: int, expected: int) -> None:
         raise RunError(f"table {table}: {what} {loaded} rows but the manifests list {expected}")
 
 
+class TableMismatchError(RunError):
+    """A table whose columns are not the lake's: only recreating it from the lake mends it."""
+
+
 def columns_to_add(
     table: str, wanted: Sequence[tuple[str, str]], actual: Sequence[tuple[str, str]]
 ) -> list[tuple[str, str]]:
@@ -178,7 +182,7 @@ def columns_to_add(
     unknown = [name for name in have if name not in dict(wanted)]
     if conflicts or unknown:
         problems = conflicts + [f"{name} (not in the lake's files)" for name in unknown]
-        raise RunError(f"table {table} does not match the lake: {'; '.join(problems)}")
+        raise TableMismatchError(f"table {table} does not match the lake: {'; '.join(problems)}")
     return [(name, kind) for name, kind in wanted if name not in have]
 
 
