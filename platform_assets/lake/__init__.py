@@ -10,7 +10,7 @@ import json
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,6 +130,16 @@ class Lake:
 
         paths = self.file_paths(manifest)
         return ds.dataset(paths, format="parquet", filesystem=self.store.fs).to_table()
+
+    def scan(
+        self, manifest: Manifest, columns: Sequence[str] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """A partition's rows (only `columns`, if given), a batch at a time."""
+        import pyarrow.dataset as ds
+
+        paths = self.file_paths(manifest)
+        dataset = ds.dataset(paths, format="parquet", filesystem=self.store.fs)
+        return dataset.to_batches(columns=None if columns is None else list(columns))
 
     def staging_directory(self, layer: Layer, name: str, run_id: str) -> str:
         return posixpath.join(self._dataset(layer, name), _STAGING, run_id)
