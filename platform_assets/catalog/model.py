@@ -167,6 +167,11 @@ class Source(Partitioned, StrictModel):
             unknown = [column for column in self.key if column not in self.columns]
             if unknown:
                 raise ValueError(f"key column(s) {', '.join(unknown)} not among 'columns'")
+        if self.read.incremental and not self.key:
+            raise ValueError(
+                "an incremental source needs 'key': a row version is known by its key and"
+                " cursor values, so that a lookback or a rerun publishes each version once"
+            )
         return self
 
     @model_validator(mode="after")

@@ -157,6 +157,16 @@ class Lake:
             for batch in pq.ParquetFile(pa.BufferReader(data)).iter_batches():
                 yield with_origin(batch, entry.url)
 
+    def scan(
+        self, manifest: Manifest, columns: Sequence[str] | None = None
+    ) -> Iterator[pa.RecordBatch]:
+        """A partition's rows (only `columns`, if given), a batch at a time."""
+        import pyarrow.dataset as ds
+
+        paths = self.file_paths(manifest)
+        dataset = ds.dataset(paths, format="parquet", filesystem=self.store.fs)
+        return dataset.to_batches(columns=None if columns is None else list(columns))
+
     def staging_directory(self, layer: Layer, name: str, run_id: str) -> str:
         return posixpath.join(self._dataset(layer, name), _STAGING, run_id)
 

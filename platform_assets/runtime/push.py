@@ -15,7 +15,12 @@ from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
-from platform_assets.runtime.incremental import record_window, window_for
+from platform_assets.runtime.incremental import (
+    Increment,
+    increment_for,
+    log_increment,
+    record_window,
+)
 from platform_assets.runtime.pipes import PER_PARTITION
 from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult
@@ -99,11 +104,8 @@ def _publish(
     source: Source, period: Period, run_id: str, settings: Settings, conformer: Conformer
 ) -> Manifest:
     """One partition: upstream's batches, conformed to the schema, into the lake."""
-    window = window_for(source, period, settings.lake, settings.upstream)
-    batches = (
-        conformer.conform(_key_complete(batch, source.key))
-        for batch in source.read.batches(period, conformer.schema, settings.upstream, window)
-    )
+    increment = increment_for(source, period, settings.lake, settings.upstream)
+    batches = _partition_rows(source, period, settings, conformer, increment)
     first = next(batches, None)
     if conformer.schema is None:
         raise RunError("no rows to infer the schema from; declare 'columns'")
@@ -116,9 +118,30 @@ def _publish(
         if writer.rows == 0 and not source.empty_ok:
             raise RunError("no rows (set empty_ok: true if that can be right)")
         manifest = writer.commit()
-    if window is not None:
-        record_window(source, period, window, settings.lake)
+    if increment is not None:
+        record_window(source, period, increment.window, settings.lake)
+        log_increment(source, period, increment)
     return manifest
+
+
+def _partition_rows(
+    source: Source,
+    period: Period,
+    settings: Settings,
+    conformer: Conformer,
+    increment: Increment | None,
+) -> Iterator[pa.RecordBatch]:
+    """Upstream's rows conformed; for an incremental source, the rows the partition published
+    before, then those read that the lake does not hold yet."""
+    window = None if increment is None else increment.window
+    read = (
+        conformer.conform(_key_complete(batch, source.key))
+        for batch in source.read.batches(period, conformer.schema, settings.upstream, window)
+    )
+    if increment is None:
+        return read
+    kept = (conformer.conform(batch) for batch in increment.kept(settings.lake))
+    return itertools.chain(kept, increment.unheld(read))
 
 
 def _key_complete(batch: pa.RecordBatch, key: Sequence[str]) -> pa.RecordBatch:

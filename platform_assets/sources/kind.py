@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from platform_assets.partitions import Period
-    from platform_assets.sources.window import Window
+    from platform_assets.sources.window import Cursor, Window
     from platform_assets.storage import Store
 
 
@@ -65,10 +65,14 @@ class ReadSpec(StrictModel):
     limit, a cursor window)."""
 
     @property
+    def cursor(self) -> Cursor | None:
+        """An incremental kind's cursor: the column whose windows its partitions read, kept in
+        the lake (`newest_cursor`), rather than the rows of their dates; None if it has none."""
+        return None
+
+    @property
     def incremental(self) -> bool:
-        """Whether each partition reads a cursor window, kept in the lake (`newest_cursor`),
-        rather than the rows of its dates."""
-        return False
+        return self.cursor is not None
 
     def newest_cursor(self, period: Period, upstream: Upstream) -> Any:
         """An incremental kind's largest cursor value upstream now (None: no rows)."""

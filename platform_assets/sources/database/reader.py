@@ -116,9 +116,9 @@ def _select(
         cursor = _column(columns, str(spec.cursor_column))
         relation = relation.where(cursor <= sa.bindparam("cursor_through"))
         parameters["cursor_through"] = window.through
-        if window.after is not None:
+        if window.reads_after is not None:
             relation = relation.where(cursor > sa.bindparam("cursor_after"))
-            parameters["cursor_after"] = window.after
+            parameters["cursor_after"] = window.reads_after
         relation = relation.order_by(cursor)
     return relation, parameters
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PlainValidator, field_validator, model_validator
 
 from platform_assets.identifiers import UPSTREAM_COLUMN, UPSTREAM_TABLE
 from platform_assets.sources.kind import ReadSpec, SecretRef, Upstream
+from platform_assets.sources.window import Cursor, Lookback, Window, parse_lookback
 from platform_assets.sql_statements import single_select
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from platform_assets.partitions import Period
-    from platform_assets.sources.window import Window
 
 
 class DatabaseRead(ReadSpec):
@@ -24,8 +24,8 @@ class DatabaseRead(ReadSpec):
 
     With `cursor_column` the source is incremental: each partition takes the rows whose cursor
     lies past the last partition's and up to the newest at its first run; the window is kept in
-    the lake beside the data, so rerunning a partition replays exactly its window. Partitions are
-    read one after another, each window starting where the one before ended.
+    the lake beside the data. Partitions are read one after another, each window starting where
+    the one before ended, or earlier by `lookback`, to catch rows committed late.
     """
 
     kind: Literal["database"]
@@ -34,6 +34,9 @@ class DatabaseRead(ReadSpec):
     query: str | None = Field(default=None, description="A SELECT; :start, :end are bound.")
     date_column: str | None = Field(default=None, pattern=UPSTREAM_COLUMN)
     cursor_column: str | None = Field(default=None, pattern=UPSTREAM_COLUMN)
+    lookback: Annotated[Lookback | None, PlainValidator(parse_lookback)] = Field(
+        default=None, description="How far before the last window a partition's first read starts."
+    )
     chunk_rows: int = Field(default=50_000, ge=100, le=1_000_000)
 
     @field_validator("query")
@@ -47,11 +50,15 @@ class DatabaseRead(ReadSpec):
             raise ValueError("name either a table or a query")
         if self.query is not None and self.date_column is not None:
             raise ValueError("date_column goes with table; a query filters with :start/:end")
+        if self.lookback is not None and self.cursor_column is None:
+            raise ValueError("lookback goes with cursor_column")
         return self
 
     @property
-    def incremental(self) -> bool:
-        return self.cursor_column is not None
+    def cursor(self) -> Cursor | None:
+        if self.cursor_column is None:
+            return None
+        return Cursor(self.cursor_column, self.lookback)
 
     def newest_cursor(self, period: Period, upstream: Upstream) -> Any:
         from platform_assets.sources.database.reader import newest_cursor
