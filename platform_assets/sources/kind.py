@@ -70,6 +70,10 @@ class ReadSpec(StrictModel):
         rather than the rows of its dates."""
         return False
 
+    def refuses_timezone(self, zone: str) -> str | None:
+        """Why the kind cannot read partitions as the local days of `zone` (None: it can)."""
+        return None
+
     def newest_cursor(self, period: Period, upstream: Upstream) -> Any:
         """An incremental kind's largest cursor value upstream now (None: no rows)."""
         raise NotImplementedError(f"{self.kind} sources keep no cursor window")
