@@ -14,14 +14,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pyarrow as pa
 import pytest
 
 from platform_assets.catalog import load_catalog
 from platform_assets.contracts import with_origin
 from platform_assets.errors import ConfigurationError, RunError
+from platform_assets.layers import Layer
+from platform_assets.orchestration.reports import recorded_events, step_results
 from platform_assets.partitions import Period
-from platform_assets.runtime.protocol import report_from_json
+from platform_assets.runtime.protocol import report_from_json, report_to_json
+from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.settings import load_settings
 from platform_assets.sources.period_filter import outside_period, rows_in_period
 from testkit.main_process import main_process
@@ -257,3 +261,38 @@ def test_outside_period_fail_is_one_line_and_publishes_nothing(either_env, tmp_p
     assert line.endswith(" (partitioning.outside_period: fail)")
     lake = load_settings(env).lake
     assert lake.stored_schema(source) is None
+
+
+# The count on the wire and in Dagster
+
+
+def push_report(outside: tuple[int, int]) -> RunReport:
+    first, second = Period(DAYS[0], DAYS[1], "Europe/Berlin"), Period(DAYS[1], DAYS[2])
+    partitions = (
+        PartitionResult(first.key, 20, 900, 1, outside[0]),
+        PartitionResult(second.key, 20, 900, 1, outside[1]),
+    )
+    raw = Materialization(Layer.RAW, "file:///lake/raw/events/", partitions, "0123456789ab", 1.0)
+    return RunReport("push", "events", [first, second], [raw], run_id="run-1")
+
+
+def test_the_count_crosses_json_and_an_older_report_reads_as_none():
+    report = push_report((80, 0))
+    data = json.loads(json.dumps(report_to_json(report)))
+    assert data["materializations"][0]["partitions"] == [
+        [FIRST, 20, 900, 1, 80],
+        [DAYS[1].isoformat(), 20, 900, 1],
+    ]
+    assert report_from_json(data) == report
+    older = report_from_json(report_to_json(push_report((0, 0))))  # four fields, as before
+    assert [p.rows_outside_period for p in older.materializations[0].partitions] == [0, 0]
+    assert "80 rows dated outside their partitions, not published" in "\n".join(report.lines())
+
+
+def test_dagster_sees_rows_outside_period_per_range_and_per_partition():
+    report = push_report((80, 3))
+    [result] = step_results(report)
+    assert isinstance(result, dg.MaterializeResult) and result.metadata is not None
+    assert result.metadata["rows_outside_period"] == 83
+    events = recorded_events(report)
+    assert [event.metadata["rows_outside_period"].value for event in events] == [80, 3]
