@@ -1,11 +1,17 @@
-"""Calendar periods (daily, weekly from Monday, monthly) and the partition keys that name them."""
+"""Calendar periods (daily, weekly from Monday, monthly) and the partition keys that name them.
+
+A period is a span of local days in a time zone (an IANA name, UTC unless the catalog says
+otherwise); the zone says which instants a row's timestamp must fall between to be in it.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+UTC = "UTC"
 
 
 class Granularity(StrEnum):
@@ -16,10 +22,12 @@ class Granularity(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class Period:
-    """One partition: the days from `start` up to, not including, `end`."""
+    """One partition: the days from `start` up to, not including, `end`, as local days of
+    `zone`. The zone is not part of a period's identity: a source's periods all share one."""
 
     start: dt.date
     end: dt.date
+    zone: str = field(default=UTC, compare=False)
 
     @property
     def key(self) -> str:
@@ -67,13 +75,15 @@ def period_at(granularity: Granularity, day: dt.date) -> Period:
     return Period(start, next_start(granularity, start))
 
 
-def periods_between(granularity: Granularity, first: dt.date, last: dt.date) -> list[Period]:
+def periods_between(
+    granularity: Granularity, first: dt.date, last: dt.date, zone: str = UTC
+) -> list[Period]:
     """Every period from the one starting on `first` through the one starting on `last`."""
     result = []
     start = period_start(granularity, first)
     while start <= last:
         end = next_start(granularity, start)
-        result.append(Period(start, end))
+        result.append(Period(start, end, zone))
         start = end
     return result
 

@@ -7,8 +7,9 @@ describing what is wrong with it is loading.py's job.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 import pyarrow as pa
 from croniter import croniter
@@ -18,6 +19,7 @@ from platform_assets.contracts import SchemaContract
 from platform_assets.identifiers import COLUMN, NAME
 from platform_assets.layers import Layer
 from platform_assets.partitions import (
+    UTC,
     Granularity,
     Period,
     period_index,
@@ -52,6 +54,22 @@ class Partitioning(StrictModel):
     chunk: int = Field(
         default=31, ge=1, le=1000, description="Partitions per Batch job when a range fans out."
     )
+    timezone: str = Field(default=UTC, description="IANA name: partitions are its local days.")
+    outside_period: Literal["count", "fail"] = Field(
+        default="count",
+        description="Rows a date_column dates outside the partition: count or fail.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (an IANA name, e.g. Europe/Berlin)"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _aligned(self) -> Partitioning:
@@ -126,7 +144,7 @@ class Partitioned:
                 f"{span} is outside {self.kind_label} {self.name}'s partitions"
                 f" ({self.partitioning.start} to {self.last_day or 'today'})"
             )
-        return periods_between(granularity, first, last)
+        return periods_between(granularity, first, last, self.partitioning.timezone)
 
 
 class Source(Partitioned, StrictModel):
@@ -160,6 +178,13 @@ class Source(Partitioned, StrictModel):
             if name == PARTITION_COLUMN:
                 raise ValueError(f"{PARTITION_COLUMN!r} is reserved for the partition column")
         return value
+
+    @model_validator(mode="after")
+    def _read_takes_the_zone(self) -> Source:
+        refusal = self.read.refuses_timezone(self.partitioning.timezone)
+        if refusal is not None:
+            raise ValueError(refusal)
+        return self
 
     @model_validator(mode="after")
     def _key_in_columns(self) -> Source:

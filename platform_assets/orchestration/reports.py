@@ -66,6 +66,7 @@ def _range_metadata(item: Materialization) -> dict[str, Any]:
         "schema_fingerprint": item.schema_fingerprint,
         "partitions": f"{keys[0]}..{keys[-1]} ({len(keys)})" if keys else "none",
         "rows_by_partition": {partition.key: partition.rows for partition in item.partitions},
+        "rows_outside_period": item.rows_outside_period,
         "duration_s": round(item.seconds, 3),
         "location": item.location,
     }
@@ -76,6 +77,7 @@ def _partition_metadata(
 ) -> dict[str, Any]:
     return {
         "dagster/row_count": partition.rows,
+        "rows_outside_period": partition.rows_outside_period,
         "bytes": partition.bytes,
         "files": partition.files,
         "schema_fingerprint": item.schema_fingerprint,

@@ -54,4 +54,6 @@ def every_period(target: Partitioned, now: dt.datetime) -> list[Period]:
     (none, before the first has)."""
     granularity = target.partitioning.granularity
     last = target.last_day or previous_period(granularity, now).start
-    return periods_between(granularity, target.partitioning.start, last)
+    return periods_between(
+        granularity, target.partitioning.start, last, target.partitioning.timezone
+    )

@@ -31,10 +31,7 @@ def report_to_json(report: RunReport) -> dict[str, Any]:
                 "location": item.location,
                 "schema_fingerprint": item.schema_fingerprint,
                 "seconds": item.seconds,
-                "partitions": [
-                    [partition.key, partition.rows, partition.bytes, partition.files]
-                    for partition in item.partitions
-                ],
+                "partitions": [_partition_to_json(partition) for partition in item.partitions],
             }
             for item in report.materializations
         ],
@@ -74,3 +71,10 @@ def report_from_json(data: dict[str, Any]) -> RunReport:
             for check in data["checks"]
         ],
     )
+
+
+def _partition_to_json(partition: PartitionResult) -> list[Any]:
+    """[key, rows, bytes, files], and rows_outside_period when there are any: four fields (as
+    every report before that count) read as none outside."""
+    fields = [partition.key, partition.rows, partition.bytes, partition.files]
+    return [*fields, partition.rows_outside_period] if partition.rows_outside_period else fields

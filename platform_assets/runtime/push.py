@@ -6,6 +6,7 @@ import itertools
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
@@ -26,6 +27,7 @@ from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
+from platform_assets.sources.period_filter import OutsidePeriod, outside_period
 from platform_assets.storage import map_in_order
 
 log = logging.getLogger("platform")
@@ -48,7 +50,7 @@ def push(
     # a declared schema is recorded too (at the first publish), so a changed type can be refused
     conformer.grown = conformer.schema is not None and conformer.schema != stored
 
-    def publish(period: Period) -> Manifest:
+    def publish(period: Period) -> tuple[Manifest, OutsidePeriod]:
         where = f"source {source.name} partition {period.key}"
         try:
             return _publish(source, period, run_id, settings, conformer)
@@ -59,13 +61,14 @@ def push(
 
     results: list[PartitionResult] = []
     try:
-        manifests = map_in_order(publish, periods, _threads(source, conformer))
-        for period, manifest in zip(periods, manifests, strict=False):  # shorter on a failure
+        published = map_in_order(publish, periods, _threads(source, conformer))
+        # `published` is shorter than `periods` on a failure
+        for period, (manifest, outside) in zip(periods, published, strict=False):
             if conformer.grown:
                 assert conformer.schema is not None
                 lake.store_schema(source.name, conformer.schema)
                 conformer.grown = False
-            results.append(PartitionResult.published(period, manifest))
+            results.append(PartitionResult.published(period, manifest, outside.rows))
             log.info(
                 "source %s partition %s: %s rows, %s files, %s bytes published",
                 source.name,
@@ -75,6 +78,18 @@ def push(
                 f"{manifest.content_length:,}",
                 extra=PER_PARTITION,
             )
+            if outside.rows:
+                log.warning(
+                    "source %s partition %s: %s rows dated outside the partition (%s) not"
+                    " published, the first %r in %s",
+                    source.name,
+                    period.key,
+                    f"{outside.rows:,}",
+                    period.zone,
+                    outside.first,
+                    outside.origin,
+                    extra=PER_PARTITION,
+                )
     except BaseException:
         remove_replaced(lake, source, periods[: len(results)], quietly=True)
         raise
@@ -102,10 +117,12 @@ def _threads(source: Source, conformer: Conformer) -> int:
 
 def _publish(
     source: Source, period: Period, run_id: str, settings: Settings, conformer: Conformer
-) -> Manifest:
-    """One partition: upstream's batches, conformed to the schema, into the lake."""
+) -> tuple[Manifest, OutsidePeriod]:
+    """One partition: upstream's batches, conformed to the schema, into the lake; and the rows
+    its date_column dated outside it, which fail it under `outside_period: fail`."""
     increment = increment_for(source, period, settings.lake, settings.upstream)
-    batches = _partition_rows(source, period, settings, conformer, increment)
+    tally = _OutsideTally()
+    batches = _partition_rows(source, period, settings, conformer, increment, tally)
     first = next(batches, None)
     if conformer.schema is None:
         raise RunError("no rows to infer the schema from; declare 'columns'")
@@ -115,13 +132,20 @@ def _publish(
             if batch.schema != writer.schema:  # the schema grew (evolve) within the partition
                 writer.use_schema(batch.schema)
             writer.write(batch)
+        outside = tally.outside
+        if outside.rows and source.partitioning.outside_period == "fail":
+            raise RunError(
+                f"{outside.rows:,} row(s) dated outside the partition in {period.zone}, the"
+                f" first {outside.first!r} in {outside.origin} (partitioning.outside_period: fail)"
+            )
         if writer.rows == 0 and not source.empty_ok:
-            raise RunError("no rows (set empty_ok: true if that can be right)")
+            dated_outside = f", {outside.rows:,} dated outside it" if outside.rows else ""
+            raise RunError(f"no rows{dated_outside} (set empty_ok: true if that can be right)")
         manifest = writer.commit()
     if increment is not None:
         record_window(source, period, increment.window, settings.lake)
         log_increment(source, period, increment)
-    return manifest
+    return manifest, outside
 
 
 def _partition_rows(
@@ -130,18 +154,31 @@ def _partition_rows(
     settings: Settings,
     conformer: Conformer,
     increment: Increment | None,
+    tally: _OutsideTally,
 ) -> Iterator[pa.RecordBatch]:
     """Upstream's rows conformed; for an incremental source, the rows the partition published
     before, then those read that the lake does not hold yet."""
     window = None if increment is None else increment.window
     read = (
-        conformer.conform(_key_complete(batch, source.key))
+        conformer.conform(_key_complete(tally.seen(batch), source.key))
         for batch in source.read.batches(period, conformer.schema, settings.upstream, window)
     )
     if increment is None:
         return read
     kept = (conformer.conform(batch) for batch in increment.kept(settings.lake))
     return itertools.chain(kept, increment.unheld(read))
+
+
+@dataclass
+class _OutsideTally:
+    """The rows outside the period of the batches that pass by (counted before conforming,
+    which drops the batches' tags)."""
+
+    outside: OutsidePeriod = field(default_factory=OutsidePeriod)
+
+    def seen(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        self.outside += outside_period(batch)
+        return batch
 
 
 def _key_complete(batch: pa.RecordBatch, key: Sequence[str]) -> pa.RecordBatch:

@@ -22,11 +22,18 @@ class PartitionResult:
     rows: int
     bytes: int
     files: int
+    rows_outside_period: int = 0  # read, but dated outside the partition: not published
 
     @classmethod
-    def published(cls, period: Period, manifest: Manifest) -> PartitionResult:
+    def published(
+        cls, period: Period, manifest: Manifest, rows_outside_period: int = 0
+    ) -> PartitionResult:
         return cls(
-            period.key, manifest.record_count, manifest.content_length, len(manifest.entries)
+            period.key,
+            manifest.record_count,
+            manifest.content_length,
+            len(manifest.entries),
+            rows_outside_period,
         )
 
 
@@ -49,6 +56,10 @@ class Materialization:
     @property
     def files(self) -> int:
         return sum(partition.files for partition in self.partitions)
+
+    @property
+    def rows_outside_period(self) -> int:
+        return sum(partition.rows_outside_period for partition in self.partitions)
 
 
 @dataclass
@@ -74,6 +85,11 @@ class RunReport:
                 f"  {item.layer:<9} {item.rows:>11,} rows {item.files:>5} files"
                 f" {item.bytes:>13,} bytes  schema {item.schema_fingerprint}  {item.location}"
             )
+            if item.rows_outside_period:
+                lines.append(
+                    f"  {'':<9} {item.rows_outside_period:>11,} rows dated outside their"
+                    " partitions, not published"
+                )
         for check in self.checks:
             verdict = "passed" if check.passed else "FAILED"
             lines.append(f"  check {check.check.qualified_name}: {verdict} ({check.summary})")

@@ -74,6 +74,10 @@ class ReadSpec(StrictModel):
     def incremental(self) -> bool:
         return self.cursor is not None
 
+    def refuses_timezone(self, zone: str) -> str | None:
+        """Why the kind cannot read partitions as the local days of `zone` (None: it can)."""
+        return None
+
     def newest_cursor(self, period: Period, upstream: Upstream) -> Any:
         """An incremental kind's largest cursor value upstream now (None: no rows)."""
         raise NotImplementedError(f"{self.kind} sources keep no cursor window")

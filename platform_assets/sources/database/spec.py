@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, PlainValidator, field_validator, model_validator
 
 from platform_assets.identifiers import UPSTREAM_COLUMN, UPSTREAM_TABLE
+from platform_assets.partitions import UTC
 from platform_assets.sources.kind import ReadSpec, SecretRef, Upstream
 from platform_assets.sources.window import Cursor, Lookback, Window, parse_lookback
 from platform_assets.sql_statements import single_select
@@ -53,6 +54,18 @@ class DatabaseRead(ReadSpec):
         if self.lookback is not None and self.cursor_column is None:
             raise ValueError("lookback goes with cursor_column")
         return self
+
+    def refuses_timezone(self, zone: str) -> str | None:
+        # the SQL compares the column with dates, which each database and driver reads in its
+        # own column type and session zone: the platform cannot make them local midnights of
+        # the zone for every database, and a wrong day would pass unseen
+        if self.date_column is None or zone == UTC:
+            return None
+        return (
+            f"partitioning.timezone {zone} with read.date_column: the SQL filter compares the"
+            " column with dates, in the database's own session time zone; keep timezone UTC,"
+            " or write a query that binds :start and :end (local dates) as the database needs"
+        )
 
     @property
     def cursor(self) -> Cursor | None:

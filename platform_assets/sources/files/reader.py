@@ -9,7 +9,6 @@ import re
 from collections.abc import Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
@@ -18,7 +17,7 @@ from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.partitions import Period
 from platform_assets.sources.files.spec import FilesRead
-from platform_assets.sources.period_filter import rows_within
+from platform_assets.sources.period_filter import rows_in_period
 from platform_assets.storage import Store, has_wildcards
 
 CSV_BLOCK_BYTES = 4 << 20
@@ -47,9 +46,10 @@ def read_files(
                 _check_delimiter(batch.schema.names[0], spec.delimiter, url)
             if schema is None:
                 schema = batch.schema  # later files parse as the first one did
+            batch = with_origin(batch, url)
             if spec.date_column is not None:
-                batch = _rows_in_period(batch, spec.date_column, period, url)
-            yield with_origin(batch, url)
+                batch = rows_in_period(batch, spec.date_column, period)
+            yield batch
 
 
 def _files_for(spec: FilesRead, period: Period, landing: Store) -> list[str]:
@@ -123,12 +123,6 @@ def _check_delimiter(header: str, delimiter: str, url: str) -> None:
                 f"{url}: line 1: one column {header!r}: the delimiter looks like {other!r},"
                 f" not {delimiter!r} (read.delimiter)"
             )
-
-
-def _rows_in_period(batch: pa.RecordBatch, column: str, period: Period, url: str) -> pa.RecordBatch:
-    if column not in batch.schema.names:
-        raise SourceFileError(f"{url}: date_column {column!r} is not a column of the file")
-    return rows_within(batch, pc.cast(batch[column], pa.date32()), period)
 
 
 def _locate(

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.response import BaseHTTPResponse
@@ -22,7 +21,7 @@ from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.partitions import Period
 from platform_assets.sources.http_api.spec import HttpApiRead, Pagination
-from platform_assets.sources.period_filter import rows_within
+from platform_assets.sources.period_filter import rows_in_period
 
 RETRIED_STATUSES = (429, 500, 502, 503, 504)
 
@@ -56,10 +55,10 @@ def read_api(
             body = _json(response)
             records = _records(body, spec.records, response.url)
             if records:
-                batch = _batch(records)
+                batch = with_origin(_batch(records), response.url)
                 if spec.date_column is not None:
-                    batch = _rows_in_period(batch, spec.date_column, period, response.url)
-                yield with_origin(batch, response.url)
+                    batch = rows_in_period(batch, spec.date_column, period)
+                yield batch
             next_url, params = _next(pagination, body, response, records, next_url, params)
 
 
@@ -173,19 +172,6 @@ def _next(
         following = response.links.get("next", {}).get("url")
         return (following, {}) if following else (None, params)
     return None, params
-
-
-def _rows_in_period(batch: pa.RecordBatch, column: str, period: Period, url: str) -> pa.RecordBatch:
-    if column not in batch.schema.names:
-        raise ApiError(f"{url}: date_column {column!r} is not a field of the records")
-    values = batch[column]
-    if pa.types.is_string(values.type):  # an ISO date or timestamp: its date, as written
-        values = pc.utf8_slice_codeunits(values, 0, 10)
-    try:
-        days = pc.cast(values, pa.date32())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
-        raise ApiError(f"{url}: date_column {column!r}: {error}") from None
-    return rows_within(batch, days, period)
 
 
 class _Pace:
