@@ -1,5 +1,7 @@
 import datetime as dt
 import json
+import os
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,6 +31,8 @@ def write(tmp_path: Path, relative: str, text: str) -> None:
     path = tmp_path / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    landed_at = time.time() - 60  # a drop of a minute ago: complete by the settle rule at once
+    os.utime(path, (landed_at, landed_at))
 
 
 def test_csv_by_template_with_declared_schema(tmp_path):
