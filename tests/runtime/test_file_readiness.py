@@ -14,7 +14,9 @@ import pytest
 from pydantic import ValidationError
 
 from platform_assets.layers import Layer
+from platform_assets.partitions import Granularity, period_at
 from platform_assets.settings import load_settings
+from platform_assets.sources.files.reader import read_files
 from platform_assets.sources.files.readiness import FileNotReadyError, Readiness
 from platform_assets.sources.files.spec import FilesRead, ReadyRule
 from platform_assets.storage import LocalStore, S3Store
@@ -151,8 +153,7 @@ def test_without_a_wait_a_file_being_written_fails_the_partition_and_publishes_n
     assert process.returncode == 1, stderr
     assert last_line(stderr) == (
         f"main.py: failed: source readings partition {DAY}: file://{drop}: not ready: still being"
-        " written (changed within 1 s, read.ready.settle_seconds) (no wait set:"
-        " read.ready.wait_seconds)"
+        " written (changed within 1 s, read.ready.settle_seconds)"
     )
     assert lake_rows(env) is None
     assert lake_files(env) == []
@@ -172,8 +173,7 @@ def test_a_marker_gates_the_file_and_one_landed_during_the_wait_is_picked_up(eit
     _, stderr = refused.communicate(timeout=120)
     assert refused.returncode == 1, stderr
     assert last_line(stderr) == (
-        f"main.py: failed: source readings partition {DAY}: {url}: not ready: no marker"
-        f" {url}.done (no wait set: read.ready.wait_seconds)"
+        f"main.py: failed: source readings partition {DAY}: {url}: not ready: no marker {url}.done"
     )
     assert lake_rows(gated) is None and lake_files(gated) == []
 
@@ -222,6 +222,8 @@ def test_null_values_name_the_strings_read_as_null(either_env, tmp_path, null_va
 
 # The settle rule itself, on real files and their real modification times.
 
+DAY_PERIOD = period_at(Granularity.DAILY, dt.date(2024, 1, 2))
+
 
 def a_file(tmp_path: Path, age_seconds: float) -> Path:
     path = tmp_path / "drop.csv"
@@ -261,6 +263,28 @@ def test_a_file_that_grows_after_it_settled_is_not_taken(tmp_path):
         readiness.confirm(str(path))
 
 
+def test_a_bounded_wait_for_a_marker_names_the_bound_and_a_glob_skips_the_markers(tmp_path):
+    for name in ("a.csv", "b.csv"):
+        a_file(tmp_path, age_seconds=0).rename(tmp_path / name)
+    (tmp_path / "a.csv.done").touch()
+    store = LocalStore(str(tmp_path))
+    read = FilesRead(
+        kind="files",
+        path=f"{tmp_path}/*",
+        format="csv",
+        ready={"marker": "{name}.done", "wait_seconds": 0.3},
+    )
+    with pytest.raises(
+        FileNotReadyError,
+        match=rf"file://{tmp_path}/b\.csv: not ready after waiting 0\.3 s \(read\.ready\."
+        rf"wait_seconds\): no marker file://{tmp_path}/b\.csv\.done$",
+    ):
+        list(read_files(read, DAY_PERIOD, None, store))
+    (tmp_path / "b.csv.done").touch()
+    table = pa.Table.from_batches(read_files(read, DAY_PERIOD, None, store))
+    assert table.to_pylist() == [{"id": 1, "note": "a"}, {"id": 1, "note": "a"}]  # no .done read
+
+
 def test_on_s3_an_object_is_whole_and_only_a_marker_is_waited_for(moto_endpoint):
     bucket = f"readiness-{time.time_ns()}"
     boto3.client("s3").create_bucket(Bucket=bucket)
@@ -270,7 +294,10 @@ def test_on_s3_an_object_is_whole_and_only_a_marker_is_waited_for(moto_endpoint)
     Readiness(ReadyRule(settle_seconds=60), store).wait([store.path("in/drop.csv")])
     assert time.monotonic() - started < 30
     folder_marker = Readiness(ReadyRule(marker="_SUCCESS"), store)
-    with pytest.raises(FileNotReadyError, match=rf"no marker s3://{bucket}/drops/in/_SUCCESS "):
+    with pytest.raises(
+        FileNotReadyError,
+        match=rf"drop\.csv: not ready: no marker s3://{bucket}/drops/in/_SUCCESS$",
+    ):
         folder_marker.wait([store.path("in/drop.csv")])
     store.put(store.path("in/_SUCCESS"), b"")
     folder_marker.wait([store.path("in/drop.csv")])

@@ -40,8 +40,8 @@ def read_files(
 ) -> Iterator[pa.RecordBatch]:
     """The period's rows, file by file, each batch tagged with its file. `schema` types the
     columns it knows; others come as inferred (the schema contract decides about them)."""
-    paths = _files_for(spec, period, landing)
     readiness = Readiness(spec.ready, landing)
+    paths = readiness.data_files(_files_for(spec, period, landing))
     readiness.wait(paths)
     for path in paths:
         url = landing.url(path)

@@ -31,25 +31,22 @@ class Readiness:
         # a file first seen in this state, at this time.monotonic()
         self._seen: dict[str, tuple[FileState, float]] = {}
 
-    @property
-    def _settles(self) -> bool:
-        return self._rule.marker is None and not self._landing.objects_appear_whole
-
-    def marker_of(self, path: str) -> str:
-        assert self._rule.marker is not None
-        directory, name = posixpath.split(path)
-        stem = posixpath.splitext(name)[0]
-        return posixpath.normpath(
-            posixpath.join(directory, self._rule.marker.format(name=name, stem=stem))
-        )
+    def data_files(self, paths: list[str]) -> list[str]:
+        """`paths` but the markers among them (a glob may match a file and its marker)."""
+        if self._rule.marker is None:
+            return paths
+        markers = {marker_of(self._rule.marker, path) for path in paths}
+        return [path for path in paths if path not in markers]
 
     def wait(self, paths: list[str]) -> None:
         """Return once every file is ready; FileNotReadyError naming the first that is not once the
         wait is over (a fresh file is watched `settle_seconds` even when the wait is 0)."""
-        if self._rule.marker is None and not self._settles:
+        if self._rule.marker is not None:
+            check, watch = self._marker_found, 0.0
+        elif self._landing.objects_appear_whole:
             return
-        check = self._marker_found if self._rule.marker is not None else self._has_settled
-        watch = self._rule.settle_seconds if self._settles else 0.0
+        else:
+            check, watch = self._has_settled, self._rule.settle_seconds
         deadline = time.monotonic() + watch + self._rule.wait_seconds
         pending = [path for path in paths if not check(path)]
         if pending:
@@ -60,13 +57,13 @@ class Readiness:
                 len(pending),
             )
         for pause in pauses(first=0.05, longest=1.0):
-            pending = [path for path in pending if not check(path)]
             if not pending:
                 return
             left = deadline - time.monotonic()
             if left <= 0:
                 raise FileNotReadyError(self._why_not_ready(pending[0]))
             time.sleep(min(pause, left))
+            pending = [path for path in pending if not check(path)]
 
     def confirm(self, path: str) -> None:
         """After a settled file was read: it must not have changed since it settled."""
@@ -81,7 +78,8 @@ class Readiness:
             )
 
     def _marker_found(self, path: str) -> bool:
-        return self._landing.exists(self.marker_of(path))
+        assert self._rule.marker is not None
+        return self._landing.exists(marker_of(self._rule.marker, path))
 
     def _has_settled(self, path: str) -> bool:
         """Unchanged for settle_seconds, by its modification time or by what was seen of it. A
@@ -102,18 +100,18 @@ class Readiness:
         return True
 
     def _why_not_ready(self, path: str) -> str:
-        url = self._landing.url(path)
-        waited = _waited(self._rule.wait_seconds)
+        waited = self._rule.wait_seconds
+        after = f" after waiting {waited:g} s (read.ready.wait_seconds)" if waited else ""
         if self._rule.marker is not None:
-            marker = self._landing.url(self.marker_of(path))
-            return f"{url}: not ready: no marker {marker}{waited}"
-        return (
-            f"{url}: not ready: still being written (changed within"
-            f" {self._rule.settle_seconds:g} s, read.ready.settle_seconds){waited}"
-        )
+            cause = f"no marker {self._landing.url(marker_of(self._rule.marker, path))}"
+        else:
+            settle = self._rule.settle_seconds
+            cause = f"still being written (changed within {settle:g} s, read.ready.settle_seconds)"
+        return f"{self._landing.url(path)}: not ready{after}: {cause}"
 
 
-def _waited(seconds: float) -> str:
-    if seconds == 0:
-        return " (no wait set: read.ready.wait_seconds)"
-    return f" after waiting {seconds:g} s (read.ready.wait_seconds)"
+def marker_of(marker: str, path: str) -> str:
+    """The path of a file's ready marker, `marker` being a template relative to its folder."""
+    directory, name = posixpath.split(path)
+    stem = posixpath.splitext(name)[0]
+    return posixpath.normpath(posixpath.join(directory, marker.format(name=name, stem=stem)))
