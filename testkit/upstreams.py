@@ -5,6 +5,8 @@ PostgreSQL schema or a MariaDB database) to fill."""
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -87,7 +89,8 @@ def landed(env: Mapping[str, str], tmp_path: Path, files: Mapping[str, str | byt
 
 
 def land(base: str, files: Mapping[str, str | bytes]) -> None:
-    """`files` (relative path → content) written below `base`, a folder or an s3:// URI."""
+    """`files` (relative path → content) written below `base`, a folder or an s3:// URI, as
+    drops that landed a while ago (`backdated`)."""
     for relative, content in files.items():
         data = content.encode() if isinstance(content, str) else content
         if base.startswith("s3://"):
@@ -97,3 +100,11 @@ def land(base: str, files: Mapping[str, str | bytes]) -> None:
             path = Path(base) / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
+            backdate(path)
+
+
+def backdate(path: Path, seconds: float = 60) -> None:
+    """A local drop as if written `seconds` ago, so that it is complete at once by the files
+    kind's settle rule (read.ready.settle_seconds) rather than watched for a second."""
+    landed_at = time.time() - seconds
+    os.utime(path, (landed_at, landed_at))
