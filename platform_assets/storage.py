@@ -13,7 +13,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
 
 import pyarrow as pa
 import pyarrow.fs as pafs
@@ -74,6 +75,14 @@ def has_wildcards(pattern: str) -> bool:
     return bool(_GLOB_CHARS & set(pattern))
 
 
+@dataclass(frozen=True)
+class FileState:
+    """What a listing tells of a file: its size and last modification (seconds since the epoch)."""
+
+    size: int
+    modified: float
+
+
 class Store(ABC):
     """Reads go through pyarrow's filesystem (S3's whole-object reads through boto3); writes are
     whole objects, each in one request."""
@@ -81,6 +90,8 @@ class Store(ABC):
     fs: pafs.FileSystem
     root: str
     scheme: str
+    objects_appear_whole: ClassVar[bool] = False
+    """Whether a reader can only ever see an object whole (S3), never one still being written."""
 
     def path(self, location: str) -> str:
         """The filesystem path of a location: relative to the root, or a URL/path of this store."""
@@ -106,11 +117,14 @@ class Store(ABC):
             return self.fs.get_file_info(path).type == pafs.FileType.File
 
     def size(self, path: str) -> int:
+        return self.file_state(path).size
+
+    def file_state(self, path: str) -> FileState:
         with self.failures_at(path):
             info = self.fs.get_file_info(path)
         if info.type != pafs.FileType.File:
             raise FileNotFoundError(self.url(path))
-        return int(info.size)
+        return FileState(size=int(info.size), modified=info.mtime_ns / 1e9)
 
     def read_bytes(self, path: str) -> bytes:
         with self.fs.open_input_stream(path) as stream:
@@ -201,6 +215,8 @@ class S3Store(Store):
     """`root` is 'bucket/prefix'. Writes use boto3: one PutObject per object, no directory
     markers, no multipart upload for small files (pyarrow's output streams do both). The boto3
     client should retry as the filesystem does (`REQUEST_ATTEMPTS`, settings.Aws.client)."""
+
+    objects_appear_whole = True
 
     def __init__(self, uri: str, region: str, endpoint_url: str | None, client: Any) -> None:
         self.root = s3_root(uri)

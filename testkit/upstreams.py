@@ -1,13 +1,17 @@
-"""The upstreams a source reads, for a test: the sample weather API on loopback, and a fresh
-client database (a SQLite file, a PostgreSQL schema or a MariaDB database) to fill."""
+"""The upstreams a source reads, for a test: landing files (a folder, or an S3 prefix in aws
+mode), the sample weather API on loopback, and a fresh client database (a SQLite file, a
+PostgreSQL schema or a MariaDB database) to fill."""
 
 from __future__ import annotations
 
 import contextlib
+import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import boto3
 import pyarrow as pa
 import sqlalchemy as sa
 
@@ -71,3 +75,36 @@ def execute(url: str, sql: str, parameters: dict | None = None) -> None:
     with engine.begin() as connection:
         connection.execute(sa.text(sql), parameters or {})
     engine.dispose()
+
+
+def landed(env: Mapping[str, str], tmp_path: Path, files: Mapping[str, str | bytes]) -> str:
+    """`files` (relative path → content) where a test's source reads them: a folder locally,
+    s3://landing/tests/<tmp_path.name> in aws mode. Returns that folder or URI."""
+    if env.get("PLATFORM_ENV") == "aws":
+        base = f"s3://landing/tests/{tmp_path.name}"
+    else:
+        base = str(tmp_path / "landed")
+    land(base, files)
+    return base
+
+
+def land(base: str, files: Mapping[str, str | bytes]) -> None:
+    """`files` (relative path → content) written below `base`, a folder or an s3:// URI, as
+    drops that landed a while ago (`backdated`)."""
+    for relative, content in files.items():
+        data = content.encode() if isinstance(content, str) else content
+        if base.startswith("s3://"):
+            bucket, _, prefix = base.removeprefix("s3://").partition("/")
+            boto3.client("s3").put_object(Bucket=bucket, Key=f"{prefix}/{relative}", Body=data)
+        else:
+            path = Path(base) / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            backdate(path)
+
+
+def backdate(path: Path, seconds: float = 60) -> None:
+    """A local drop as if written `seconds` ago, so that it is complete at once by the files
+    kind's settle rule (read.ready.settle_seconds) rather than watched for a second."""
+    landed_at = time.time() - seconds
+    os.utime(path, (landed_at, landed_at))

@@ -13,7 +13,7 @@ import pytest
 from platform_assets.lake.lease import LEASES
 from platform_assets.settings import load_settings
 from samples.weather_api import WeatherApi
-from testkit.upstreams import served
+from testkit.upstreams import backdate, served
 from testkit.warehouse import warehouse_query
 
 DAY = "2024-01-02"
@@ -155,6 +155,7 @@ def test_bad_input_exits_with_one_line_and_publishes_nothing(
     drops = home / "drops"
     drops.mkdir()
     (drops / "2024-01-01.csv").write_text(GOOD)
+    backdate(drops / "2024-01-01.csv")
     if case.drop is not None:
         (drops / f"{DAY}.csv").write_bytes(case.drop)
     catalog = tmp_path / "catalog.yaml"

@@ -1,10 +1,7 @@
 """freeze and evolve end to end: an upstream column appears between two days."""
 
-from pathlib import Path
-
-import boto3
-
 from platform_assets.settings import load_settings
+from testkit.upstreams import landed
 from testkit.warehouse import warehouse_query
 
 CATALOG = """
@@ -22,23 +19,10 @@ DAYS = {
 }
 
 
-def drops(env: dict[str, str], tmp_path: Path) -> str:
-    """The two days' files, locally or in the landing bucket (aws mode)."""
-    if env.get("PLATFORM_ENV") != "aws":
-        folder = tmp_path / "drops"
-        folder.mkdir()
-        for day, text in DAYS.items():
-            (folder / f"{day}.csv").write_text(text)
-        return str(folder)
-    prefix = f"contracts/{tmp_path.name}"
-    for day, text in DAYS.items():
-        boto3.client("s3").put_object(Bucket="landing", Key=f"{prefix}/{day}.csv", Body=text)
-    return f"s3://landing/{prefix}"
-
-
 def catalog(env: dict[str, str], tmp_path, contract: str) -> dict[str, str]:
     path = tmp_path / f"{contract}.yaml"
-    path.write_text(CATALOG.format(drops=drops(env, tmp_path), contract=contract))
+    files = {f"{day}.csv": text for day, text in DAYS.items()}
+    path.write_text(CATALOG.format(drops=landed(env, tmp_path, files), contract=contract))
     return {**env, "PLATFORM_CATALOG": str(path)}
 
 

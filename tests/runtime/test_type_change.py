@@ -4,7 +4,6 @@ written, and `main.py rebuild` migrates the lake and the table."""
 import hashlib
 from pathlib import Path
 
-import boto3
 import duckdb
 import pyarrow as pa
 
@@ -13,6 +12,7 @@ from platform_assets.layers import Layer
 from platform_assets.settings import Settings, load_settings
 from platform_assets.warehouse.redshift import RedshiftWarehouse
 from testkit.summary import SUMMARY_LINES
+from testkit.upstreams import landed
 from testkit.warehouse import warehouse_query
 
 CATALOG = """
@@ -34,16 +34,7 @@ SELECT = 'SELECT id, amount, dt FROM "{schema}".orders ORDER BY id'
 
 def with_drops(env: dict[str, str], tmp_path: Path, days: dict[str, str]) -> str:
     """The days' CSV files, locally or in the landing bucket (aws mode)."""
-    if env.get("PLATFORM_ENV") != "aws":
-        folder = tmp_path / "drops"
-        folder.mkdir()
-        for day, text in days.items():
-            (folder / f"{day}.csv").write_text(text)
-        return str(folder)
-    prefix = f"type-change/{tmp_path.name}"
-    for day, text in days.items():
-        boto3.client("s3").put_object(Bucket="landing", Key=f"{prefix}/{day}.csv", Body=text)
-    return f"s3://landing/{prefix}"
+    return landed(env, tmp_path, {f"{day}.csv": text for day, text in days.items()})
 
 
 def declaring(env: dict[str, str], tmp_path: Path, drops: str, amount: str) -> dict[str, str]:

@@ -11,6 +11,7 @@ from platform_assets.partitions import Granularity, period_at
 from platform_assets.sources.files.reader import SourceFileError, read_files
 from platform_assets.sources.files.spec import FilesRead
 from platform_assets.storage import LocalStore
+from testkit.upstreams import backdate
 
 DAY = period_at(Granularity.DAILY, dt.date(2024, 1, 2))
 SCHEMA = pa.schema([("id", pa.int64()), ("amount", pa.float64()), ("name", pa.string())])
@@ -29,6 +30,7 @@ def write(tmp_path: Path, relative: str, text: str) -> None:
     path = tmp_path / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
+    backdate(path)
 
 
 def test_csv_by_template_with_declared_schema(tmp_path):
@@ -55,6 +57,7 @@ def test_jsonl_and_parquet(tmp_path):
     assert read(spec("j/{dt:%Y-%m-%d}.jsonl", "jsonl"), tmp_path).to_pylist() == lines
     (tmp_path / "p").mkdir()
     pq.write_table(pa.Table.from_pylist(lines, SCHEMA), tmp_path / "p/2024-01-02.parquet")
+    backdate(tmp_path / "p/2024-01-02.parquet")
     assert read(spec("p/{dt:%Y-%m-%d}.parquet", "parquet"), tmp_path).to_pylist() == lines
 
 

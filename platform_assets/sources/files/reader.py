@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.partitions import Period
+from platform_assets.sources.files.readiness import Readiness
 from platform_assets.sources.files.spec import FilesRead
 from platform_assets.sources.period_filter import rows_in_period
 from platform_assets.storage import Store, has_wildcards
@@ -38,7 +39,9 @@ def read_files(
 ) -> Iterator[pa.RecordBatch]:
     """The period's rows, file by file, each batch tagged with its file. `schema` types the
     columns it knows; others come as inferred (the schema contract decides about them)."""
-    paths = _files_for(spec, period, landing)
+    readiness = Readiness(spec.ready, landing)
+    paths = readiness.data_files(_files_for(spec, period, landing))
+    readiness.wait(paths)
     for path in paths:
         url = landing.url(path)
         for batch in _read_file(spec, path, schema, landing):
@@ -50,6 +53,7 @@ def read_files(
             if spec.date_column is not None:
                 batch = rows_in_period(batch, spec.date_column, period)
             yield batch
+        readiness.confirm(path)
 
 
 def _files_for(spec: FilesRead, period: Period, landing: Store) -> list[str]:
@@ -89,6 +93,8 @@ def _read_csv(
 ) -> Iterator[pa.RecordBatch]:
     parse = pacsv.ParseOptions(delimiter=spec.delimiter)
     convert = pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True)
+    if spec.null_values is not None:
+        convert.null_values = spec.null_values
     with landing.fs.open_input_stream(path) as stream:
         if schema is None:
             # inference reads the whole first file, so that one early block does not decide alone
