@@ -1,4 +1,4 @@
-"""`make bench`: every case (P1-P5) side by side with its peers, the goals judged, and the tables
+"""`make bench`: every case (P1-P6) side by side with its peers, the goals judged, and the tables
 written into BENCHMARKS.md between its markers, with the machine they ran on.
 
     .venv/bin/python -m bench [--runs 5] [--no-write]
@@ -14,14 +14,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import backfill, cold_start, lake_write, memory_growth, warehouse_load
+from bench import backfill, cold_start, lake_write, memory_growth, merge_load, warehouse_load
 from bench.harness import PROJECT, goal_line, machine, markdown_table
 
 BEGIN, END = "<!-- make bench: begin -->", "<!-- make bench: end -->"
 Figures = dict[str, float]
 
 
-def goals(p1: Figures, p2: Figures, p3: Figures, p4: Figures, p5: Figures) -> list[tuple[str, ...]]:
+def goals(
+    p1: Figures, p2: Figures, p3: Figures, p4: Figures, p5: Figures, p6: Figures
+) -> list[tuple[str, ...]]:
     peak = max(p1["peak_rss_mib"], p4["peak_rss_mib"])
     return [
         goal_line(
@@ -88,6 +90,12 @@ def goals(p1: Figures, p2: Figures, p3: Figures, p4: Figures, p5: Figures) -> li
             f"{p5['first_partition_seconds']:.2f} s",
             p5["first_partition_seconds"] <= 1.5,
         ),
+        goal_line(
+            "P6 a month of a change log merged: rows/s >= 1 x dlt's merge into DuckDB",
+            f"{p6['merge_over_dlt_rows_per_s']:.2f} x (peak RSS {p6['merge_peak_rss_mib']:.0f}"
+            f" MiB, dlt's {p6['dlt_peak_rss_mib']:.0f} MiB)",
+            p6["merge_over_dlt_rows_per_s"] >= 1,
+        ),
     ]
 
 
@@ -96,7 +104,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
     parser.add_argument(
-        "--cases", default="P1,P2,P3,P4,P5", help="a subset only prints its tables: P2,P5"
+        "--cases", default="P1,P2,P3,P4,P5,P6", help="a subset only prints its tables: P2,P5"
     )
     arguments = parser.parse_args()
     os.chdir(PROJECT)
@@ -111,6 +119,7 @@ def main() -> None:
             arguments.runs,
         ),
         ("P5 cold start: `bench/cold_start.py`", cold_start.measure, max(arguments.runs, 11)),
+        ("P6 merge: `bench/merge_load.py`", merge_load.measure, arguments.runs),
     ]
     selected = [case for case in cases if case[0].split()[0] in arguments.cases.split(",")]
     figures: list[Figures] = []

@@ -71,7 +71,7 @@ def change_log(landing: Path) -> int:
 
 def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
     home = work / "home"
-    rows = change_log(home / "landing" / "changes")
+    rows = change_log(home / "changes")
     catalog = work / "catalog.yaml"
     catalog.write_text(CATALOG)
 
@@ -104,7 +104,7 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
         lambda _: [
             str(BENCH_PYTHON),
             str(PEERS / "dlt_merge.py"),
-            str(home / "landing" / "changes"),
+            str(home / "changes"),
             str(work / "dlt" / "dlt.duckdb"),
             str(work / "dlt" / "pipelines"),
         ],

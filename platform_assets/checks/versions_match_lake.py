@@ -81,38 +81,41 @@ def _latest_live(
     versions: pa.Table | None, write: TableWrite, start: dt.date, end: dt.date
 ) -> list[Version]:
     """Each key's latest version, where it lies in [start, end) and is not a deletion."""
-    latest: dict[Version, tuple[Any, dt.date, bool]] = {}
-    for row in _rows(versions):
-        key = tuple(row[name] for name in write.key)
-        candidate = (row[write.order_by], row[PARTITION_COLUMN], _is_deletion(row, write))
-        held = latest.get(key)
-        if held is None or candidate[:2] > held[:2]:
-            latest[key] = candidate
-    return [
-        (*key, order)
-        for key, (order, day, deleted) in latest.items()
-        if start <= day < end and not deleted
-    ]
+    if versions is None:
+        return []
+    import pyarrow.compute as pc
+
+    newest_first = versions.sort_by(
+        [(write.order_by, "descending"), (PARTITION_COLUMN, "descending")]
+    )
+    newest_first = newest_first.append_column(
+        "position", pa.array(range(newest_first.num_rows), pa.int64())
+    )
+    firsts = newest_first.group_by(list(write.key), use_threads=False).aggregate(
+        [("position", "min")]
+    )
+    latest = newest_first.take(firsts["position_min"])
+    day = latest[PARTITION_COLUMN]
+    keep = pc.and_(pc.greater_equal(day, start), pc.less(day, end))
+    if write.deleted is not None:
+        marker = latest[write.deleted]
+        deleted = (
+            pc.fill_null(marker, False) if pa.types.is_boolean(marker.type) else pc.is_valid(marker)
+        )
+        keep = pc.and_(keep, pc.invert(deleted))
+    return _tuples(latest.filter(keep), [*write.key, write.order_by])
 
 
 def _every_version(versions: pa.Table | None, write: TableWrite) -> list[Version]:
-    return sorted(
-        {(*(row[name] for name in write.key), row[write.order_by]) for row in _rows(versions)},
-        key=repr,
-    )
-
-
-def _rows(versions: pa.Table | None) -> list[dict[str, Any]]:
     if versions is None:
         return []
-    return [{name: _value(value) for name, value in row.items()} for row in versions.to_pylist()]
+    columns = [*write.key, write.order_by]
+    return _tuples(versions.group_by(columns, use_threads=False).aggregate([]), columns)
 
 
-def _is_deletion(row: dict[str, Any], write: TableWrite) -> bool:
-    if write.deleted is None:
-        return False
-    marker = row[write.deleted]
-    return bool(marker) if isinstance(marker, bool) else marker is not None
+def _tuples(table: pa.Table, columns: Sequence[str]) -> list[Version]:
+    values = [table[name].to_pylist() for name in columns]
+    return [_plain(row) for row in zip(*values, strict=True)]
 
 
 def _plain(values: Sequence[Any]) -> Version:
