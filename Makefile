@@ -36,7 +36,7 @@ $(CHECKOV_VENV)/.installed:
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet checkov==3.3.30
 	touch $@
 
-# the peers the benchmarks compare against whose pins conflict with ours (awswrangler's pyarrow)
+# the peers the benchmarks compare against whose pins conflict with ours (awswrangler's pyarrow, dlt)
 $(BENCH_VENV)/.installed: bench/peers/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/peers/requirements.txt
@@ -71,7 +71,7 @@ lint: install
 test: lint $(CHECKOV_VENV)/.installed
 	PLATFORM_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest
 
-# P1-P5 side by side with their peers, $(RUNS) runs each; the tables land in BENCHMARKS.md
+# P1-P6 side by side with their peers, $(RUNS) runs each; the tables land in BENCHMARKS.md
 bench: install $(BENCH_VENV)/.installed
 	$(BIN)/python -m bench --runs $(RUNS)
 
