@@ -41,7 +41,7 @@ class VersionsMatchLake(Check):
         columns = [*write.key, write.order_by, PARTITION_COLUMN]
         if write.deleted is not None:
             columns.append(write.deleted)
-        versions = lake.read_columns(manifests, columns) if manifests else None
+        versions = lake.read(manifests, columns) if manifests else None
         table = source.table_name
         if write.mode is WriteMode.MERGE:
             expected = _latest_live(versions, write, start, end)

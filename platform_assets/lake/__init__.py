@@ -124,14 +124,6 @@ class Lake:
         ]
         return sorted(dt.date.fromisoformat(key) for key in keys if _DAY.match(key))
 
-    def read_columns(self, manifests: Sequence[Manifest], columns: Sequence[str]) -> pa.Table:
-        """Some columns of the manifests' files, as one table."""
-        import pyarrow.dataset as ds
-
-        paths = [path for manifest in manifests for path in self.file_paths(manifest)]
-        dataset = ds.dataset(paths, format="parquet", filesystem=self.store.fs)
-        return dataset.to_table(columns=list(columns))
-
     def file_paths(self, manifest: Manifest) -> list[str]:
         return [self.store.path_of_url(url) for url in manifest.urls]
 
@@ -144,11 +136,11 @@ class Lake:
             entries,
         )
 
-    def read(self, manifest: Manifest) -> pa.Table:
-        import pyarrow.dataset as ds  # only reads need it, and it imports pandas when present
-
-        paths = self.file_paths(manifest)
-        return ds.dataset(paths, format="parquet", filesystem=self.store.fs).to_table()
+    def read(
+        self, manifests: Manifest | Sequence[Manifest], columns: Sequence[str] | None = None
+    ) -> pa.Table:
+        """The rows of one or more partitions (only `columns`, if given), as one table."""
+        return self._files(manifests).to_table(columns=None if columns is None else list(columns))
 
     def batches(self, manifest: Manifest) -> Iterator[pa.RecordBatch]:
         """A partition's rows file by file, each batch tagged with its file's URL."""
@@ -161,11 +153,15 @@ class Lake:
         self, manifest: Manifest, columns: Sequence[str] | None = None
     ) -> Iterator[pa.RecordBatch]:
         """A partition's rows (only `columns`, if given), a batch at a time."""
-        import pyarrow.dataset as ds
+        return self._files(manifest).to_batches(columns=None if columns is None else list(columns))
 
-        paths = self.file_paths(manifest)
-        dataset = ds.dataset(paths, format="parquet", filesystem=self.store.fs)
-        return dataset.to_batches(columns=None if columns is None else list(columns))
+    def _files(self, manifests: Manifest | Sequence[Manifest]) -> Any:
+        """The manifests' files as a pyarrow dataset."""
+        import pyarrow.dataset as ds  # only reads need it, and it imports pandas when present
+
+        listed = [manifests] if isinstance(manifests, Manifest) else manifests
+        paths = [path for manifest in listed for path in self.file_paths(manifest)]
+        return ds.dataset(paths, format="parquet", filesystem=self.store.fs)
 
     def staging_directory(self, layer: Layer, name: str, run_id: str) -> str:
         return posixpath.join(self._dataset(layer, name), _STAGING, run_id)
