@@ -1,8 +1,10 @@
 """Schema contracts: what happens when upstream's columns differ from the source's schema.
 
-`freeze` (the default): any new or missing column is an error that names it.
-`evolve`: new columns are added (nullable) to the lake's and the warehouse's schema, where older
-rows read NULL; a declared column that goes missing is still an error.
+`freeze` (the default): any new or missing column is an error that names it, and so is a new
+field inside an object (by its dotted path, `user.email`).
+`evolve`: new columns are added (nullable) to the lake's and the warehouse's schema, and new
+fields to their struct, where older rows read NULL; a declared column that goes missing is still
+an error. A field missing from some records is null in them, under either contract.
 
 Sources tag their batches with where the rows came from (a file, a URL, a table), so that the
 messages here can name it.
@@ -17,7 +19,8 @@ from enum import StrEnum
 import pyarrow as pa
 
 from platform_assets.errors import RunError
-from platform_assets.schemas import PARTITION_COLUMN, is_storable
+from platform_assets.nesting import as_json
+from platform_assets.schemas import PARTITION_COLUMN, added_fields, is_storable, merged_type
 
 log = logging.getLogger("platform")
 ORIGIN = b"platform.origin"
@@ -38,12 +41,24 @@ def origin_of(batch: pa.RecordBatch) -> str:
 
 
 def effective_schema(declared: pa.Schema | None, stored: pa.Schema | None) -> pa.Schema | None:
-    """The catalog's columns, then those that evolution added (kept in the lake); or, with
-    nothing declared, the schema inferred at the first push and evolved since."""
-    if declared is None:
-        return stored
-    extras = [] if stored is None else [f for f in stored if f.name not in declared.names]
-    return pa.schema([*declared, *extras])
+    """The catalog's columns (their structs grown by evolution), then those that evolution
+    added (kept in the lake); or, with nothing declared, the schema inferred at the first push
+    and evolved since."""
+    if declared is None or stored is None:
+        return stored if declared is None else declared
+    extras = [f for f in stored if f.name not in declared.names]
+    return pa.schema([*_grown(declared, stored), *extras])
+
+
+def _grown(schema: pa.Schema, other: pa.Schema) -> pa.Schema:
+    """`schema`, its structs grown by the fields `other`'s same columns add."""
+    names = set(other.names)
+    return pa.schema(
+        [
+            f.with_type(merged_type(f.type, other.field(f.name).type)) if f.name in names else f
+            for f in schema
+        ]
+    )
 
 
 @dataclass
@@ -78,6 +93,7 @@ class Conformer:
                 ", ".join(f.name for f in extra),
                 origin,
             )
+        self._follow_fields(batch.schema, origin)
         missing = [name for name in self.schema.names if name not in batch.schema.names]
         required = (
             missing
@@ -92,6 +108,9 @@ class Conformer:
                 columns.append(pa.nulls(batch.num_rows, target.type))
                 continue
             column = batch.column(target.name)
+            if target.type == pa.json_() and column.type != target.type:
+                columns.append(as_json(column))
+                continue
             try:
                 columns.append(column.cast(target.type) if column.type != target.type else column)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as error:
@@ -100,6 +119,32 @@ class Conformer:
                     f" {target.type} ({' '.join(str(error).split())})"
                 ) from None
         return pa.RecordBatch.from_arrays(columns, schema=self.schema)
+
+    def _follow_fields(self, upstream: pa.Schema, origin: str) -> None:
+        """New fields inside upstream's objects: drift under freeze, grown into the struct
+        under evolve (a struct cast would drop them silently)."""
+        assert self.schema is not None
+        added = [
+            path
+            for target in self.schema
+            if target.name in upstream.names
+            for path in added_fields(target.type, upstream.field(target.name).type, target.name)
+        ]
+        if not added:
+            return
+        if self.contract is SchemaContract.FREEZE:
+            raise RunError(
+                f"{origin}: upstream added field(s) {', '.join(added)}, which the frozen schema"
+                " does not have (schema_contract: evolve would add them)"
+            )
+        self.schema = _storable(_grown(self.schema, upstream), origin)
+        self.grown = True
+        log.warning(
+            "source %s: new field(s) %s from %s added to the schema",
+            self.source,
+            ", ".join(added),
+            origin,
+        )
 
 
 def _storable(schema: pa.Schema, origin: str) -> pa.Schema:

@@ -60,3 +60,39 @@ def test_the_effective_schema_is_the_declared_one_plus_what_evolution_added():
     assert effective_schema(DECLARED, stored).names == ["id", "amount", "name", "region"]
     assert effective_schema(DECLARED, None) == DECLARED
     assert effective_schema(None, stored) == stored
+
+
+NESTED = pa.schema([("id", pa.int64()), ("user", pa.struct([("name", pa.string())]))])
+
+
+def test_under_freeze_a_key_appearing_inside_an_object_is_an_error_naming_its_path():
+    frozen = conformer(declared=NESTED, schema=NESTED)
+    with pytest.raises(RunError) as raised:
+        frozen.conform(batch(id=[1], user=[{"name": "a", "email": "a@x"}]))
+    assert str(raised.value) == (
+        f"{ORIGIN}: upstream added field(s) user.email, which the frozen schema does not have"
+        " (schema_contract: evolve would add them)"
+    )
+
+
+def test_under_evolve_a_new_struct_field_grows_the_schema_and_a_missing_one_reads_null():
+    evolving = conformer(SchemaContract.EVOLVE, declared=NESTED, schema=NESTED)
+    out = evolving.conform(batch(id=[1, 2], user=[{"name": "a", "email": "a@x"}, None]))
+    assert evolving.grown
+    assert out.to_pylist() == [
+        {"id": 1, "user": {"name": "a", "email": "a@x"}},
+        {"id": 2, "user": None},
+    ]
+    older = evolving.conform(batch(id=[3], user=[{"name": "c"}]))
+    assert older.to_pylist() == [{"id": 3, "user": {"name": "c", "email": None}}]
+    grown = effective_schema(NESTED, evolving.schema)
+    assert grown == evolving.schema
+
+
+def test_a_json_column_takes_any_shape_as_its_json_text():
+    documents = pa.schema([("id", pa.int64()), ("doc", pa.json_())])
+    out = conformer(declared=documents, schema=documents).conform(
+        batch(id=[1, 2], doc=[{"a": [1, None]}, None])
+    )
+    assert out.schema == documents
+    assert out.column("doc").storage.to_pylist() == ['{"a": [1, null]}', None]

@@ -98,7 +98,7 @@ def _publish(
     """One partition: upstream's batches, conformed to the schema, into the lake."""
     window = window_for(source, period, settings.lake, settings.upstream)
     batches = (
-        conformer.conform(_key_complete(batch, source.key))
+        conformer.conform(_key_complete(source.nested.shaped(batch), source.key))
         for batch in source.read.batches(period, conformer.schema, settings.upstream, window)
     )
     first = next(batches, None)

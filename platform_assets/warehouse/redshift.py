@@ -16,7 +16,7 @@ import pyarrow as pa
 from platform_assets.errors import ConfigurationError, PlatformError, RunError
 from platform_assets.identifiers import quote
 from platform_assets.lake import Manifest, ManifestEntry
-from platform_assets.schemas import PARTITION_COLUMN
+from platform_assets.schemas import PARTITION_COLUMN, is_nested
 from platform_assets.storage import Store
 from platform_assets.variables import Variables
 from platform_assets.warehouse import WarehouseContext
@@ -44,9 +44,11 @@ TYPES = SqlTypes(
         pa.bool_(): "BOOLEAN",
         pa.string(): "VARCHAR(65535)",
         pa.date32(): "DATE",
+        pa.json_(): "SUPER",
     },
     lambda timestamp: "TIMESTAMPTZ" if timestamp.tz else "TIMESTAMP",
     "DECIMAL({precision}, {scale})",
+    "SUPER",
 )
 # as information_schema.columns.data_type names them, to compare a table with the lake's files
 DESCRIBED_TYPES = SqlTypes(
@@ -60,9 +62,11 @@ DESCRIBED_TYPES = SqlTypes(
         pa.bool_(): "boolean",
         pa.string(): "character varying",
         pa.date32(): "date",
+        pa.json_(): "super",
     },
     lambda timestamp: "timestamp with time zone" if timestamp.tz else "timestamp without time zone",
     "numeric",
+    "super",
 )
 
 
@@ -181,17 +185,18 @@ class RedshiftWarehouse(SqlWarehouse):
                 # each hold a share of it while waiting for all of it (a deadlock), and none
                 # fails on Redshift's serializable isolation (error 1023)
                 cursor.execute(f"LOCK TABLE {target}")
-                cursor.execute(f"CREATE TEMP TABLE {stage} (LIKE {target})")
+                cursor.execute(f"CREATE TEMP TABLE {stage} ({_stage_columns(schema)})")
                 for columns, path in copies.items():
                     cursor.execute(
                         f"COPY {stage} ({', '.join(quote(column) for column in columns)})"
                         f" FROM {literal(self._staging.url(path))}"
-                        f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET MANIFEST"
+                        f" IAM_ROLE {literal(self._iam_role)} {_parquet_format(schema)}"
                     )
                 cursor.execute(f"SELECT count(*) FROM {stage}")
                 check_loaded(table, "COPY staged", cursor.fetchone()[0], expected)
                 self._replace_range(cursor, table, start, end)
-                cursor.execute(f"INSERT INTO {target} SELECT * FROM {stage}")
+                names, values = _from_stage(schema)
+                cursor.execute(f"INSERT INTO {target} ({names}) SELECT {values} FROM {stage}")
         finally:
             self._staging.delete(copies.values())
         return expected
@@ -269,6 +274,31 @@ class RedshiftWarehouse(SqlWarehouse):
             raise
         finally:
             connection.close()
+
+
+def _stage_columns(schema: pa.Schema) -> str:
+    """The stage's columns: the table's, but a json document's text, which COPY cannot parse
+    into SUPER (VARCHAR(65535) bounds a document to 64 KB)."""
+    return ", ".join(
+        f"{quote(f.name)} {'VARCHAR(65535)' if f.type == pa.json_() else TYPES.of(f.type)}"
+        for f in schema
+    )
+
+
+def _parquet_format(schema: pa.Schema) -> str:
+    """COPY loads parquet structs and lists into SUPER columns only with SERIALIZETOJSON."""
+    serialized = " SERIALIZETOJSON" if any(is_nested(f.type) for f in schema) else ""
+    return f"FORMAT AS PARQUET{serialized} MANIFEST"
+
+
+def _from_stage(schema: pa.Schema) -> tuple[str, str]:
+    """The table's columns and what the INSERT takes for each from the stage."""
+    names = [quote(f.name) for f in schema]
+    values = [
+        f"JSON_PARSE({name})" if f.type == pa.json_() else name
+        for f, name in zip(schema, names, strict=True)
+    ]
+    return ", ".join(names), ", ".join(values)
 
 
 def _message(error: Exception) -> str:

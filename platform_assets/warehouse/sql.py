@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.identifiers import quote
-from platform_assets.schemas import PARTITION_COLUMN
+from platform_assets.schemas import PARTITION_COLUMN, is_nested
 
 
 class Cursor(Protocol):
@@ -34,16 +34,20 @@ class Cursor(Protocol):
 @dataclass(frozen=True)
 class SqlTypes:
     """How one warehouse spells the storable Arrow types (schemas.STORABLE_TYPES), one rule:
-    a table of the plain types, then timestamps by unit and zone, then decimals."""
+    a table of the plain types (`json` among them), then timestamps by unit and zone, then
+    decimals, then structs and lists, held whole in one schemaless type."""
 
     warehouse: str
     plain: Mapping[pa.DataType, str]
     timestamp: Callable[[pa.TimestampType], str]
     decimal: str  # a format with {precision} and {scale}
+    nested: str
 
     def of(self, data_type: pa.DataType) -> str:
         if data_type in self.plain:
             return self.plain[data_type]
+        if is_nested(data_type):
+            return self.nested
         if isinstance(data_type, pa.TimestampType):
             return self.timestamp(data_type)
         if isinstance(data_type, pa.Decimal128Type):
