@@ -4,7 +4,8 @@
 field inside an object (by its dotted path, `user.email`).
 `evolve`: new columns are added (nullable) to the lake's and the warehouse's schema, and new
 fields to their struct, where older rows read NULL; a declared column that goes missing is still
-an error. A field missing from some records is null in them, under either contract.
+an error. A field missing from some records is null in them, under either contract; a field
+inside an object whose every value in a batch is null is no news, and joins once it has one.
 
 Sources tag their batches with where the rows came from (a file, a URL, a table), so that the
 messages here can name it.
@@ -20,7 +21,13 @@ import pyarrow as pa
 
 from platform_assets.errors import RunError
 from platform_assets.nesting import as_json
-from platform_assets.schemas import PARTITION_COLUMN, added_fields, is_storable, merged_type
+from platform_assets.schemas import (
+    PARTITION_COLUMN,
+    added_fields,
+    is_storable,
+    merged_type,
+    valued_type,
+)
 
 log = logging.getLogger("platform")
 ORIGIN = b"platform.origin"
@@ -74,10 +81,9 @@ class Conformer:
     def conform(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         origin = origin_of(batch)
         if self.schema is None:
-            self.schema = _storable(batch.schema.remove_metadata(), origin)
+            self.schema = _storable(batch.schema, origin)
             self.grown = True
             log.info("source %s: schema inferred from %s", self.source, origin)
-            return batch.replace_schema_metadata(None)
         extra = [f for f in batch.schema if f.name not in self.schema.names]
         if extra and self.contract is SchemaContract.FREEZE:
             raise RunError(
@@ -148,6 +154,8 @@ class Conformer:
 
 
 def _storable(schema: pa.Schema, origin: str) -> pa.Schema:
+    """`schema` as the source's, its fields of no value yet left out (schemas.valued_type)."""
+    schema = pa.schema([pa.field(item.name, valued_type(item.type)) for item in schema])
     for item in schema:
         if item.name == PARTITION_COLUMN:
             raise RunError(f"{origin}: column {PARTITION_COLUMN!r} is reserved for partitions")
@@ -156,4 +164,4 @@ def _storable(schema: pa.Schema, origin: str) -> pa.Schema:
                 f"{origin}: column {item.name}: type {item.type} cannot be stored;"
                 " declare the source's columns in the catalog"
             )
-    return pa.schema([pa.field(item.name, item.type) for item in schema])
+    return schema

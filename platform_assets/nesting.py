@@ -17,7 +17,8 @@ SEPARATOR = "__"
 
 def flattened(batch: pa.RecordBatch, max_depth: int | None) -> pa.RecordBatch:
     """`batch` with its struct columns spread into `parent__child` columns, `max_depth` levels
-    deep (None: all of them). A null object gives null fields."""
+    deep (None: all of them). A null object gives null fields; a field with no value in the
+    batch (Arrow type null) gives no column."""
     columns = [
         pair
         for field, column in zip(batch.schema, batch.columns, strict=True)
@@ -38,7 +39,8 @@ def _spread(
         yield name, column
         return
     for field, child in zip(column.type, column.flatten(), strict=True):
-        yield from _spread(f"{name}{SEPARATOR}{field.name}", child, depth + 1, max_depth)
+        if not pa.types.is_null(field.type):  # no value yet: as a struct's field would (contracts)
+            yield from _spread(f"{name}{SEPARATOR}{field.name}", child, depth + 1, max_depth)
 
 
 def json_values(values: Sequence[Any]) -> pa.Array:

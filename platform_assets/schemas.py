@@ -157,8 +157,10 @@ def merged_type(old: pa.DataType, new: pa.DataType) -> pa.DataType:
             else field
             for field in old
         ]
-        added = [field for field in new if old.get_field_index(field.name) < 0]
-        return pa.struct([*fields, *(pa.field(field.name, field.type) for field in added)])
+        added = [field for field in new if old.get_field_index(field.name) < 0 and _valued(field)]
+        return pa.struct(
+            [*fields, *(pa.field(field.name, valued_type(field.type)) for field in added)]
+        )
     if pa.types.is_list(old) and pa.types.is_list(new):
         return pa.list_(merged_type(old.value_type, new.value_type))
     return old
@@ -173,10 +175,27 @@ def added_fields(old: pa.DataType, new: pa.DataType, path: str) -> list[str]:
     found = []
     for field in new:
         if old.get_field_index(field.name) < 0:
-            found.append(f"{path}.{field.name}")
+            if _valued(field):
+                found.append(f"{path}.{field.name}")
         else:
             found += added_fields(old.field(field.name).type, field.type, f"{path}.{field.name}")
     return found
+
+
+def valued_type(data_type: pa.DataType) -> pa.DataType:
+    """`data_type` without the struct fields of Arrow type null, at any depth: a key whose every
+    value was null says nothing of its type yet, and reads null when it is absent anyway."""
+    if pa.types.is_struct(data_type):
+        return pa.struct(
+            [field.with_type(valued_type(field.type)) for field in data_type if _valued(field)]
+        )
+    if pa.types.is_list(data_type):
+        return pa.list_(valued_type(data_type.value_type))
+    return data_type
+
+
+def _valued(field: pa.Field) -> bool:
+    return not pa.types.is_null(field.type)
 
 
 def narrowed_type(wide: pa.DataType, like: pa.DataType) -> pa.DataType:

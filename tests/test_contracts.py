@@ -96,3 +96,18 @@ def test_a_json_column_takes_any_shape_as_its_json_text():
     )
     assert out.schema == documents
     assert out.column("doc").storage.to_pylist() == ['{"a": [1, null]}', None]
+
+
+def test_a_field_whose_every_value_is_null_is_no_news_until_it_has_a_value():
+    inferring = Conformer("orders", SchemaContract.FREEZE, None, None)
+    first = inferring.conform(batch(id=[1], user=[{"name": "a", "email": None}]))
+    assert first.schema == NESTED
+    quiet = inferring.conform(batch(id=[2], user=[{"name": "b", "email": None}]))
+    assert quiet.to_pylist() == [{"id": 2, "user": {"name": "b"}}]
+    with pytest.raises(RunError, match=r"upstream added field\(s\) user\.email, which"):
+        inferring.conform(batch(id=[3], user=[{"name": "c", "email": "c@x"}]))
+    evolving = conformer(SchemaContract.EVOLVE, declared=NESTED, schema=NESTED)
+    evolving.conform(batch(id=[4], user=[{"name": "d", "email": None}]))
+    assert not evolving.grown
+    evolving.conform(batch(id=[5], user=[{"name": "e", "email": "e@x"}]))
+    assert evolving.schema.field("user").type.names == ["name", "email"]

@@ -37,6 +37,11 @@ def test_flattening_stops_at_max_depth_keeping_deeper_objects_whole():
     assert flat.column("user__address").to_pylist() == [{"city": "Paris"}, None, None]
 
 
+def test_a_field_with_no_value_in_the_batch_gives_no_column():
+    unknown = pa.RecordBatch.from_pylist([{"user": {"name": "a", "coupon": None}}])
+    assert flattened(unknown, None).schema.names == ["user__name"]
+
+
 def test_a_flattened_name_that_exists_already_is_refused():
     twice = pa.RecordBatch.from_pylist([{"user__name": "x", "user": {"name": "y"}}])
     with pytest.raises(ValueError, match=r"^flattening gives column\(s\) user__name twice$"):

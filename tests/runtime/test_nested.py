@@ -48,7 +48,7 @@ FLATTEN = "{mode: flatten, max_depth: 1}"
 
 def order(day: int, n: int) -> dict[str, Any]:
     """The n-th order of a January day: every shape an API sends, varied by n; `user.email`
-    exists from the 2nd on."""
+    exists from the 2nd on, `user.coupon` has a value from the 3rd on."""
     number = day * 100 + n
     record: dict[str, Any] = {"id": number, "time_hour": f"2024-01-{day:02}T{8 + n:02}:00:00Z"}
     user: dict[str, Any] | None = {"name": f"user {number}", "tags": [f"t{n}", "vip"]}
@@ -62,6 +62,8 @@ def order(day: int, n: int) -> dict[str, Any]:
         user = None
     if user is not None and day >= 2 and n in (0, 2):
         user["email"] = f"u{number}@example.com"
+    if user is not None:  # null in every record of the first two days
+        user["coupon"] = f"C{number}" if day >= 3 and n == 0 else None
     record["user"] = user
     items = {
         0: [
@@ -122,6 +124,7 @@ def flat(record: dict[str, Any]) -> tuple:
         without_nulls(user.get("tags")),
         without_nulls(user.get("address")),
         user.get("email"),
+        user.get("coupon"),
         without_nulls(record.get("items")),
         record.get("attributes"),
     )
@@ -129,7 +132,8 @@ def flat(record: dict[str, Any]) -> tuple:
 
 KEPT_SQL = 'SELECT id, "user", items, attributes FROM "{schema}".orders ORDER BY id'
 FLAT_SQL = (
-    "SELECT id, user__name, user__tags, user__address, user__email, items, attributes"
+    "SELECT id, user__name, user__tags, user__address, user__email, user__coupon, items,"
+    " attributes"
     ' FROM "{schema}".orders ORDER BY id'
 )
 
@@ -149,10 +153,11 @@ def read_back(env: dict[str, str], nested: str) -> list[tuple]:
             name,
             *(without_nulls(document(v)) for v in (tags, address)),
             email,
+            coupon,
             without_nulls(document(items)),
             document(attributes),
         )
-        for i, name, tags, address, email, items, attributes in rows
+        for i, name, tags, address, email, coupon, items, attributes in rows
     ]
 
 
@@ -165,8 +170,10 @@ def test_a_month_of_nested_records_reads_back_from_the_warehouse_as_the_api_sent
     result = run_main("push", "--source", "orders", *JANUARY, env=env)
     assert result.returncode == 0, result.stderr
     assert "check raw/schema_matches: passed" in result.stdout
-    grown = "new field(s) user.email" if nested == "keep" else "new column(s) user__email"
-    assert f"{grown} from {url}/observations?start=2024-01-02&end=2024-01-03" in result.stderr
+    for day, key in ((2, "email"), (3, "coupon")):  # each where it first has a value
+        grown = f"new field(s) user.{key}" if nested == "keep" else f"new column(s) user__{key}"
+        start, end = f"2024-01-{day:02}", f"2024-01-{day + 1:02}"
+        assert f"{grown} from {url}/observations?start={start}&end={end}&page=1" in result.stderr
     expected = [(kept if nested == "keep" else flat)(record) for record in api.records]
     rows = read_back(env, nested)
     assert len(rows) == len(api.records) == 31 * PER_DAY
