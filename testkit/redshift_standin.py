@@ -12,6 +12,9 @@ of the two Redshift statements PostgreSQL lacks, reading and writing the moto S3
   becomes a no-op.
 
 Redshift-only DDL clauses (``SORTKEY``, ``DISTSTYLE``) are dropped before PostgreSQL sees them.
+SUPER is PostgreSQL's ``jsonb``: in DDL, in what information_schema says (``super``), through
+``JSON_PARSE`` (a cast), and in COPY, which loads parquet structs and lists as their JSON (and
+only with ``SERIALIZETOJSON``, as Redshift requires).
 ``interrupt`` calls an action (the crash trials' SIGKILL of the client) at a chosen statement.
 """
 
@@ -58,6 +61,13 @@ _UNLOAD = re.compile(
 )
 _SEARCH_PATH = re.compile(r'^\s*SET\s+search_path\s+(?:TO|=)\s+"?([A-Za-z0-9_]+)"?\s*$', re.I)
 _REDSHIFT_DDL = re.compile(r"\s+(SORTKEY\s*\([^)]*\)|DISTSTYLE\s+\w+|DISTKEY\s*\([^)]*\))", re.I)
+_SUPER = re.compile(r'(?<!")\bSUPER\b(?!")')
+_JSON_PARSE = re.compile(r'JSON_PARSE\(("[^"]+")\)')
+_DESCRIBED = "SELECT column_name, data_type FROM information_schema.columns"
+_DESCRIBED_AS_REDSHIFT = (
+    "SELECT column_name, CASE WHEN data_type = 'jsonb' THEN 'super' ELSE data_type END"
+    " FROM information_schema.columns"
+)
 _PG_TYPES = {
     pa.int16(): "smallint",
     pa.int32(): "integer",
@@ -67,6 +77,7 @@ _PG_TYPES = {
     pa.bool_(): "boolean",
     pa.string(): "text",
     pa.date32(): "date",
+    pa.json_(): "text",
 }
 
 
@@ -75,7 +86,19 @@ def _pg_type(data_type: pa.DataType) -> str:
         return "timestamptz" if data_type.tz else "timestamp"
     if pa.types.is_decimal(data_type):
         return f"numeric({data_type.precision}, {data_type.scale})"
+    if pa.types.is_struct(data_type) or pa.types.is_list(data_type):
+        return "jsonb"
     return _PG_TYPES[data_type]
+
+
+def _as_csv_column(column: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """What CSV can carry: a struct or list as its JSON text, a json document as its text."""
+    if pa.types.is_struct(column.type) or pa.types.is_list(column.type):
+        texts = [None if v is None else json.dumps(v, default=str) for v in column.to_pylist()]
+        return pa.array(texts, pa.string())
+    if column.type == pa.json_():
+        return column.cast(pa.string())
+    return column
 
 
 @dataclass
@@ -227,32 +250,44 @@ class RedshiftStandIn:
                     del self._failures[index]
                     return f'SELECT 1 / 0 AS "{message}"'
         if match := _COPY.match(sql):
+            serialized = "SERIALIZETOJSON" in sql.upper()
             return self._copy(
-                match.group("table"), match.group("columns") or "", match.group("url")
+                match.group("table"), match.group("columns") or "", match.group("url"), serialized
             )
         if match := _UNLOAD.match(sql):
             query = match.group("query").replace("''", "'")
             column = match.group("column").strip().strip('"')
             self._unload(query, match.group("prefix"), column, session.search_path)
             return "SELECT 1 WHERE false"
+        if sql.lstrip().upper().startswith(("CREATE", "ALTER")):
+            sql = _SUPER.sub("jsonb", sql)
         if sql.lstrip().upper().startswith("CREATE TABLE"):
             return _REDSHIFT_DDL.sub("", sql)
-        return sql
+        return _JSON_PARSE.sub(r"CAST(\1 AS jsonb)", sql).replace(
+            _DESCRIBED, _DESCRIBED_AS_REDSHIFT
+        )
 
-    def _copy(self, table: str, columns: str, manifest_url: str) -> str:
+    def _copy(self, table: str, columns: str, manifest_url: str, serialized: bool) -> str:
         """COPY's effect: the manifest's files into a scratch table, then into `table`'s
         `columns` (COPY's column list: file columns by position) in the client's session."""
         manifest = json.loads(self._get(manifest_url))
         tables = [pq.read_table(io.BytesIO(self._get(e["url"]))) for e in manifest["entries"]]
-        data = pa.concat_tables(tables) if tables else None
+        data = pa.concat_tables(tables, promote_options="permissive") if tables else None
         scratch = f"standin_copy_{uuid.uuid4().hex[:12]}"
         self._scratch_tables.append(scratch)
         if data is None:
             return f"SELECT 1 WHERE false -- empty manifest for {table}"
         definitions = ", ".join(f'"{f.name}" {_pg_type(f.type)}' for f in data.schema)
+        if not serialized and "jsonb" in definitions:
+            return (
+                "DO $$ BEGIN RAISE EXCEPTION 'nested parquet columns need SERIALIZETOJSON'; END $$"
+            )
         csv = io.BytesIO()
+        text = pa.table(
+            [_as_csv_column(column) for column in data.columns], names=data.schema.names
+        )
         pacsv.write_csv(
-            data, csv, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+            text, csv, pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
         )
         with psycopg.connect(self.postgres_dsn, autocommit=True) as connection:
             connection.execute(f'CREATE TABLE "{scratch}" ({definitions})')
@@ -327,7 +362,7 @@ def assert_valid_redshift(statements: list[str]) -> None:
         if isinstance(parsed, exp.Copy):
             text = parsed.sql("redshift")
             assert "IAM_ROLE 'arn:aws:iam::123456789012:role/" in text
-            assert text.endswith("FORMAT PARQUET MANIFEST")
+            assert re.search(r"FORMAT PARQUET( SERIALIZETOJSON)? MANIFEST$", text), text
 
 
 @dataclass

@@ -71,6 +71,18 @@ def test_seed_catalog_declares_flights_daily_over_2013():
         ),
         (("{dt:%Y}/", "{day}/"), "key 'read.path': unknown template field(s) ['day']"),
         (("key: [carrier", "key: [carier"), "key column(s) carier not among 'columns'"),
+        (
+            ("year: int16", 'year: "struct<a: json>"'),
+            "key 'columns.year': type 'struct<a: json>': json is a column's own type",
+        ),
+        (
+            ("key: [carrier", "nested: {mode: keep, max_depth: 2}\n    key: [carrier"),
+            "key 'nested': max_depth goes with mode: flatten",
+        ),
+        (
+            ("key: [carrier", "nested: squash\n    key: [carrier"),
+            "key 'nested.mode': Input should be 'keep' or 'flatten'",
+        ),
         (("end: 2014-01-01", "end: 2012-01-01"), "end 2012-01-01 must be after start 2013-01-01"),
         (("name: flights", "name: Flights!"), "key 'name': String should match pattern"),
         (

@@ -81,3 +81,54 @@ def test_changed_types_names_each_declared_column_the_lake_holds_in_another_type
     assert changed_types(declared, stored) == [("id", pa.int64(), pa.string())]
     assert changed_types(declared, None) == []
     assert changed_types(None, stored) == []
+
+
+NESTED = pa.schema([("id", pa.int64()), ("user", pa.struct([("name", pa.string())]))])
+
+
+def test_under_freeze_a_key_appearing_inside_an_object_is_an_error_naming_its_path():
+    frozen = conformer(declared=NESTED, schema=NESTED)
+    with pytest.raises(RunError) as raised:
+        frozen.conform(batch(id=[1], user=[{"name": "a", "email": "a@x"}]))
+    assert str(raised.value) == (
+        f"{ORIGIN}: upstream added field(s) user.email, which the frozen schema does not have"
+        " (schema_contract: evolve would add them)"
+    )
+
+
+def test_under_evolve_a_new_struct_field_grows_the_schema_and_a_missing_one_reads_null():
+    evolving = conformer(SchemaContract.EVOLVE, declared=NESTED, schema=NESTED)
+    out = evolving.conform(batch(id=[1, 2], user=[{"name": "a", "email": "a@x"}, None]))
+    assert evolving.grown
+    assert out.to_pylist() == [
+        {"id": 1, "user": {"name": "a", "email": "a@x"}},
+        {"id": 2, "user": None},
+    ]
+    older = evolving.conform(batch(id=[3], user=[{"name": "c"}]))
+    assert older.to_pylist() == [{"id": 3, "user": {"name": "c", "email": None}}]
+    grown = effective_schema(NESTED, evolving.schema, SchemaContract.EVOLVE)
+    assert grown == evolving.schema
+
+
+def test_a_json_column_takes_any_shape_as_its_json_text():
+    documents = pa.schema([("id", pa.int64()), ("doc", pa.json_())])
+    out = conformer(declared=documents, schema=documents).conform(
+        batch(id=[1, 2], doc=[{"a": [1, None]}, None])
+    )
+    assert out.schema == documents
+    assert out.column("doc").storage.to_pylist() == ['{"a": [1, null]}', None]
+
+
+def test_a_field_whose_every_value_is_null_is_no_news_until_it_has_a_value():
+    inferring = Conformer("orders", SchemaContract.FREEZE, None, None)
+    first = inferring.conform(batch(id=[1], user=[{"name": "a", "email": None}]))
+    assert first.schema == NESTED
+    quiet = inferring.conform(batch(id=[2], user=[{"name": "b", "email": None}]))
+    assert quiet.to_pylist() == [{"id": 2, "user": {"name": "b"}}]
+    with pytest.raises(RunError, match=r"upstream added field\(s\) user\.email, which"):
+        inferring.conform(batch(id=[3], user=[{"name": "c", "email": "c@x"}]))
+    evolving = conformer(SchemaContract.EVOLVE, declared=NESTED, schema=NESTED)
+    evolving.conform(batch(id=[4], user=[{"name": "d", "email": None}]))
+    assert not evolving.grown
+    evolving.conform(batch(id=[5], user=[{"name": "e", "email": "e@x"}]))
+    assert evolving.schema.field("user").type.names == ["name", "email"]

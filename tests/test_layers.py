@@ -17,6 +17,7 @@ LAYERS = [
         "layers",
         "identifiers",
         "schemas",
+        "nesting",
         "contracts",
         "write_modes",
         "backoff",

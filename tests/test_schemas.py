@@ -7,18 +7,23 @@ import pytest
 
 from platform_assets.schemas import (
     STORABLE_PLAIN,
+    added_fields,
     describe_difference,
     fingerprint,
     is_storable,
     lake_schema,
+    merged_type,
+    narrowed_type,
     parse_type,
     schema_from_mapping,
     schema_to_mapping,
+    type_name,
 )
 
 SUPPORTED = (
-    "(supported: int16, int32, int64, float32, float64, bool, string, date32,"
-    " timestamp[s|ms|us|ns] (optionally with tz=UTC), decimal(p, s))"
+    "(supported: int16, int32, int64, float32, float64, bool, string, date32, json,"
+    " timestamp[s|ms|us|ns] (optionally with tz=UTC), decimal(p, s), struct<name: type, ...>,"
+    " list<type>)"
 )
 
 
@@ -56,9 +61,9 @@ def test_parse_type_reads_every_supported_name(name, expected):
     assert is_storable(parsed)
 
 
-def test_the_plain_types_are_exactly_the_eight_both_warehouses_hold():
+def test_the_plain_types_are_exactly_the_nine_both_warehouses_hold():
     assert sorted(STORABLE_PLAIN) == sorted(
-        ["int16", "int32", "int64", "float32", "float64", "bool", "string", "date32"]
+        ["int16", "int32", "int64", "float32", "float64", "bool", "string", "date32", "json"]
     )
     assert all(parse_type(name) == data_type for name, data_type in STORABLE_PLAIN.items())
 
@@ -212,3 +217,135 @@ EXPECTED = pa.schema([("id", pa.int64()), ("name", pa.string()), ("at", pa.times
 )
 def test_describe_difference_says_in_one_line_how_the_schemas_differ(actual, message):
     assert describe_difference(EXPECTED, actual) == message
+
+
+USER = pa.struct(
+    [
+        ("name", pa.string()),
+        ("tags", pa.list_(pa.string())),
+        ("address", pa.struct([("city", pa.string()), ("zip", pa.decimal128(9, 2))])),
+        ("at", pa.timestamp("s", tz="UTC")),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("json", pa.json_()),
+        ("list<int64>", pa.list_(pa.int64())),
+        ("list<list<string>>", pa.list_(pa.list_(pa.string()))),
+        (
+            "struct<name: string, tags: list<string>,"
+            " address: struct<city: string, zip: decimal(9, 2)>, at: timestamp[s, tz=UTC]>",
+            USER,
+        ),
+        (
+            " list< struct<sku:string,qty: int16> > ",
+            pa.list_(pa.struct([("sku", pa.string()), ("qty", pa.int16())])),
+        ),
+        (
+            "struct<firstName: string, x-y: bool>",
+            pa.struct([("firstName", pa.string()), ("x-y", pa.bool_())]),
+        ),
+    ],
+)
+def test_parse_type_reads_nested_types_and_type_name_writes_them_back(name, expected):
+    parsed = parse_type(name)
+    assert parsed == expected
+    assert is_storable(parsed)
+    assert parse_type(type_name(parsed)) == parsed
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("struct<>", "a struct has fields, each named once"),
+        ("struct<a: int64, a: string>", "a struct has fields, each named once"),
+        ("struct<a int64>", "'a int64' is not 'name: type'"),
+        ("struct<a: json>", "json is a column's own type, not a field's"),
+        ("list<json>", "json is a column's own type, not a field's"),
+        ("list<int8>", "type 'int8' cannot be stored in the warehouse"),
+        ("struct<a: varchar>", "unknown type 'varchar'"),
+    ],
+)
+def test_a_nested_type_with_a_wrong_part_is_refused_naming_it(name, message):
+    with pytest.raises(ValueError) as raised:
+        parse_type(name)
+    assert message in str(raised.value)
+
+
+def test_nested_types_are_named_alike_whoever_wrote_them():
+    """Arrow names a list's child `item`, parquet `element`; nullability and metadata vary."""
+    ours = pa.schema([("user", USER), ("items", pa.list_(USER))])
+    theirs = pa.schema(
+        [
+            pa.field(
+                "user",
+                pa.struct(
+                    [pa.field(f.name, f.type, nullable=False, metadata={b"k": b"v"}) for f in USER]
+                ),
+            ),
+            ("items", pa.list_(pa.field("element", USER, nullable=False))),
+        ]
+    )
+    assert ours != theirs
+    assert fingerprint(ours) == fingerprint(theirs)
+    assert describe_difference(ours, theirs) == ""
+    assert schema_to_mapping(theirs) == {
+        "user": "struct<name: string, tags: list<string>,"
+        " address: struct<city: string, zip: decimal128(9, 2)>, at: timestamp[s, tz=UTC]>",
+        "items": "list<struct<name: string, tags: list<string>,"
+        " address: struct<city: string, zip: decimal128(9, 2)>, at: timestamp[s, tz=UTC]>>",
+    }
+    assert schema_from_mapping(schema_to_mapping(theirs)) == ours
+
+
+def test_a_parquet_round_trip_keeps_the_fingerprint_of_nested_types(tmp_path):
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "user": pa.array([{"name": "a", "tags": ["x"], "address": None, "at": None}], USER),
+            "doc": pa.ExtensionArray.from_storage(pa.json_(), pa.array(['{"a": [1]}'])),
+        }
+    )
+    pq.write_table(table, tmp_path / "nested.parquet")
+    read = pq.read_schema(tmp_path / "nested.parquet")
+    assert read.field("user").type.field("tags").type.value_field.name == "element"
+    assert fingerprint(read) == fingerprint(lake_schema(table.schema).remove(2))
+
+
+def test_the_fingerprint_changes_when_a_struct_gains_a_field():
+    grown = pa.struct([*USER, ("email", pa.string())])
+    assert fingerprint(pa.schema([("user", grown)])) != fingerprint(pa.schema([("user", USER)]))
+
+
+def test_lake_schema_stores_second_timestamps_in_milliseconds_inside_structs_and_lists():
+    lake = lake_schema(pa.schema([("user", USER), ("times", pa.list_(pa.timestamp("s")))]))
+    assert lake.field("user").type.field("at").type == pa.timestamp("ms", tz="UTC")
+    assert lake.field("times").type == pa.list_(pa.timestamp("ms"))
+
+
+def test_a_grown_struct_merges_fields_at_any_depth_and_names_their_paths():
+    old = pa.struct([("name", pa.string()), ("address", pa.struct([("city", pa.string())]))])
+    new = pa.struct(
+        [
+            ("address", pa.struct([("zip", pa.string()), ("city", pa.string())])),
+            ("email", pa.string()),
+        ]
+    )
+    assert added_fields(old, new, "user") == ["user.address.zip", "user.email"]
+    assert added_fields(pa.list_(old), pa.list_(new), "items") == [
+        "items.address.zip",
+        "items.email",
+    ]
+    assert added_fields(new, old, "user") == ["user.name"]
+    assert merged_type(old, new) == pa.struct(
+        [
+            ("name", pa.string()),
+            ("address", pa.struct([("city", pa.string()), ("zip", pa.string())])),
+            ("email", pa.string()),
+        ]
+    )
+    assert narrowed_type(merged_type(old, new), old) == old

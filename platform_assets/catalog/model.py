@@ -9,15 +9,17 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import pyarrow as pa
 from croniter import croniter
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
-from platform_assets.contracts import SchemaContract
+from platform_assets.contracts import SchemaContract, origin_of
+from platform_assets.errors import RunError
 from platform_assets.identifiers import COLUMN, NAME
 from platform_assets.layers import Layer
+from platform_assets.nesting import flattened
 from platform_assets.partitions import (
     UTC,
     Granularity,
@@ -92,6 +94,35 @@ class Schedule(StrictModel):
         return value
 
 
+class Nested(StrictModel):
+    """How upstream's objects land: `keep` (each a struct column, lists too), or `flatten`
+    (their fields as `parent__child` columns, `max_depth` levels deep; lists stay whole)."""
+
+    mode: Literal["keep", "flatten"] = "keep"
+    max_depth: int | None = Field(
+        default=None, ge=1, description="flatten: levels of objects spread (none: all)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"mode": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _depth_flattens(self) -> Nested:
+        if self.max_depth is not None and self.mode != "flatten":
+            raise ValueError("max_depth goes with mode: flatten")
+        return self
+
+    def shaped(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        if self.mode == "keep":
+            return batch
+        try:
+            return flattened(batch, self.max_depth)
+        except ValueError as error:
+            raise RunError(f"{origin_of(batch)}: {error}") from None
+
+
 class Partitioned:
     """Partition keys of a source or an export, validated against its partitioning."""
 
@@ -164,6 +195,7 @@ class Source(Partitioned, StrictModel):
     empty_ok: bool = False
     schema_contract: SchemaContract = SchemaContract.FREEZE
     write: Write = Write()
+    nested: Nested = Field(default_factory=Nested)
 
     @field_validator("columns")
     @classmethod

@@ -7,7 +7,7 @@ import pyarrow as pa
 from platform_assets.checks.check import SHOWN, Check, CheckSubject, Metadata, Verdict
 from platform_assets.contracts import SchemaContract
 from platform_assets.layers import Layer
-from platform_assets.schemas import describe_difference, fingerprint, lake_schema
+from platform_assets.schemas import describe_difference, fingerprint, lake_schema, narrowed_type
 
 
 class SchemaMatches(Check):
@@ -34,9 +34,16 @@ class SchemaMatches(Check):
         schemas = lake.file_schemas([entry for _, entry in files])
         for (period, entry), actual in zip(files, schemas, strict=True):
             if source.schema_contract is SchemaContract.EVOLVE:
-                # a file written before the schema grew has the columns of its day: a subset
+                # a file written before the schema grew has the columns (and struct fields) of
+                # its day: a subset
                 actual_names = set(actual.names)
-                expected_then = pa.schema([f for f in expected if f.name in actual_names])
+                expected_then = pa.schema(
+                    [
+                        f.with_type(narrowed_type(f.type, actual.field(f.name).type))
+                        for f in expected
+                        if f.name in actual_names
+                    ]
+                )
                 difference = describe_difference(expected_then, actual)
                 declared = source.declared_schema
                 if not difference and declared is not None:

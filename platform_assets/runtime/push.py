@@ -160,7 +160,7 @@ def _partition_rows(
     before, then those read that the lake does not hold yet."""
     window = None if increment is None else increment.window
     read = (
-        conformer.conform(_key_complete(tally.seen(batch), source.key))
+        conformer.conform(_key_complete(source.nested.shaped(tally.seen(batch)), source.key))
         for batch in source.read.batches(period, conformer.schema, settings.upstream, window)
     )
     if increment is None:

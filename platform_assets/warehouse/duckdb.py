@@ -58,9 +58,13 @@ TYPES = SqlTypes(
         pa.bool_(): "BOOLEAN",
         pa.string(): "VARCHAR",
         pa.date32(): "DATE",
+        pa.json_(): "JSON",
     },
     _timestamp_type,
     "DECIMAL({precision},{scale})",
+    # a struct's fields may grow (schema contract evolve), which JSON takes without DDL; the
+    # load's INSERT casts STRUCT and LIST to JSON
+    "JSON",
 )
 
 

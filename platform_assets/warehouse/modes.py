@@ -32,18 +32,25 @@ def table_schema(schema: pa.Schema, write: TableWrite) -> pa.Schema:
 
 
 def write_statements(
-    write: TableWrite, schema: pa.Schema, target: str, stage: str, in_range: str
+    write: TableWrite,
+    schema: pa.Schema,
+    target: str,
+    stage: str,
+    in_range: str,
+    staged: str | None = None,
 ) -> list[Statement]:
-    """What replaces (replace), upserts (merge) or adds versions (history) from the stage."""
+    """What replaces (replace), upserts (merge) or adds versions (history) from the stage;
+    `staged` is the select list that reads the stage's columns in the table's types."""
     columns = ", ".join(quote(name) for name in schema.names)
+    values = staged or columns
     if write.mode is WriteMode.REPLACE:
         return [
             Statement(f"DELETE FROM {target} WHERE {in_range}", ranged=True),
-            Statement(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {stage}"),
+            Statement(f"INSERT INTO {target} ({columns}) SELECT {values} FROM {stage}"),
         ]
     if write.mode is WriteMode.MERGE:
-        return _merge(write, schema, target, stage, columns)
-    return _history(write, schema, target, stage, columns, in_range)
+        return _merge(write, schema, target, stage, columns, values)
+    return _history(write, schema, target, stage, columns, values, in_range)
 
 
 def _deleted(write: TableWrite, schema: pa.Schema, table: str) -> str:
@@ -61,7 +68,7 @@ def _same_key(write: TableWrite, left: str, right: str) -> str:
 
 
 def _merge(
-    write: TableWrite, schema: pa.Schema, target: str, stage: str, columns: str
+    write: TableWrite, schema: pa.Schema, target: str, stage: str, columns: str, values: str
 ) -> list[Statement]:
     """The latest version per key in the stage replaces an older one in the table; a marker
     version removes it. The stage holds every partition from the range on, so no later
@@ -73,7 +80,7 @@ def _merge(
     return [
         Statement(
             f"CREATE TEMP TABLE {latest} AS SELECT {columns} FROM"
-            f" (SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order})"
+            f" (SELECT {values}, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY {order})"
             f" AS version_rank FROM {stage}) AS ranked WHERE version_rank = 1"
         ),
         Statement(
@@ -91,7 +98,13 @@ def _merge(
 
 
 def _history(
-    write: TableWrite, schema: pa.Schema, target: str, stage: str, columns: str, in_range: str
+    write: TableWrite,
+    schema: pa.Schema,
+    target: str,
+    stage: str,
+    columns: str,
+    values: str,
+    in_range: str,
 ) -> list[Statement]:
     """The range's versions replace those it held before (a version other partitions also
     hold is kept once, from the first); then the keys touched get their validity anew."""
@@ -110,7 +123,7 @@ def _history(
         Statement(f"DELETE FROM {target} WHERE {in_range}", ranged=True),
         Statement(
             f"CREATE TEMP TABLE {versions} AS SELECT {columns} FROM"
-            f" (SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY {key}, {order_by}"
+            f" (SELECT {values}, ROW_NUMBER() OVER (PARTITION BY {key}, {order_by}"
             f" ORDER BY {quote(PARTITION_COLUMN)}) AS version_rank FROM {stage}) AS ranked"
             " WHERE version_rank = 1"
         ),

@@ -16,7 +16,7 @@ import pyarrow as pa
 from platform_assets.errors import ConfigurationError, PlatformError, RunError
 from platform_assets.identifiers import quote
 from platform_assets.lake import Manifest, ManifestEntry
-from platform_assets.schemas import PARTITION_COLUMN
+from platform_assets.schemas import PARTITION_COLUMN, is_nested
 from platform_assets.storage import Store
 from platform_assets.variables import Variables
 from platform_assets.warehouse import WarehouseContext
@@ -46,9 +46,11 @@ TYPES = SqlTypes(
         pa.bool_(): "BOOLEAN",
         pa.string(): "VARCHAR(65535)",
         pa.date32(): "DATE",
+        pa.json_(): "SUPER",
     },
     lambda timestamp: "TIMESTAMPTZ" if timestamp.tz else "TIMESTAMP",
     "DECIMAL({precision}, {scale})",
+    "SUPER",
 )
 # as information_schema.columns.data_type names them, to compare a table with the lake's files
 DESCRIBED_TYPES = SqlTypes(
@@ -62,9 +64,11 @@ DESCRIBED_TYPES = SqlTypes(
         pa.bool_(): "boolean",
         pa.string(): "character varying",
         pa.date32(): "date",
+        pa.json_(): "super",
     },
     lambda timestamp: "timestamp with time zone" if timestamp.tz else "timestamp without time zone",
     "numeric",
+    "super",
 )
 
 
@@ -204,11 +208,11 @@ class RedshiftWarehouse(SqlWarehouse):
         """COPY the manifests' rows into a stage, check them, write them in the write mode."""
         stage = quote(f"stage_{table}_{uuid.uuid4().hex[:8]}")
         expected = sum(manifest.record_count for manifest in manifests)
-        cursor.execute(f"CREATE TEMP TABLE {stage} (LIKE {self._table(table)})")
-        self._copy(cursor, stage, copies)
+        cursor.execute(f"CREATE TEMP TABLE {stage} ({_stage_columns(schema)})")
+        self._copy(cursor, stage, copies, schema)
         cursor.execute(f"SELECT count(*) FROM {stage}")
         check_loaded(table, "COPY staged", cursor.fetchone()[0], expected)
-        self._write_staged(cursor, write, schema, table, stage, bounds)
+        self._write_staged(cursor, write, schema, table, stage, bounds, _staged_values(schema))
         return expected
 
     @contextmanager
@@ -238,12 +242,14 @@ class RedshiftWarehouse(SqlWarehouse):
         finally:
             self._staging.delete(copies.values())
 
-    def _copy(self, cursor: Any, target: str, copies: Mapping[tuple[str, ...], str]) -> None:
+    def _copy(
+        self, cursor: Any, target: str, copies: Mapping[tuple[str, ...], str], schema: pa.Schema
+    ) -> None:
         for columns, path in copies.items():
             cursor.execute(
                 f"COPY {target} ({', '.join(quote(column) for column in columns)})"
                 f" FROM {literal(self._staging.url(path))}"
-                f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET MANIFEST"
+                f" IAM_ROLE {literal(self._iam_role)} {_parquet_format(schema)}"
             )
 
     def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:
@@ -322,6 +328,29 @@ class RedshiftWarehouse(SqlWarehouse):
             raise
         finally:
             connection.close()
+
+
+def _stage_columns(schema: pa.Schema) -> str:
+    """The stage's columns: the table's, but a json document's text, which COPY cannot parse
+    into SUPER (VARCHAR(65535) bounds a document to 64 KB)."""
+    return ", ".join(
+        f"{quote(f.name)} {'VARCHAR(65535)' if f.type == pa.json_() else TYPES.of(f.type)}"
+        for f in schema
+    )
+
+
+def _parquet_format(schema: pa.Schema) -> str:
+    """COPY loads parquet structs and lists into SUPER columns only with SERIALIZETOJSON."""
+    serialized = " SERIALIZETOJSON" if any(is_nested(f.type) for f in schema) else ""
+    return f"FORMAT AS PARQUET{serialized} MANIFEST"
+
+
+def _staged_values(schema: pa.Schema) -> str:
+    """The stage's columns as the table takes them: a json document's text parsed into SUPER."""
+    return ", ".join(
+        f"JSON_PARSE({quote(f.name)}) AS {quote(f.name)}" if f.type == pa.json_() else quote(f.name)
+        for f in schema
+    )
 
 
 def _message(error: Exception) -> str:

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.identifiers import quote
-from platform_assets.schemas import PARTITION_COLUMN
+from platform_assets.schemas import PARTITION_COLUMN, is_nested
 from platform_assets.warehouse.modes import write_statements
 from platform_assets.write_modes import TableWrite
 
@@ -36,16 +36,20 @@ class Cursor(Protocol):
 @dataclass(frozen=True)
 class SqlTypes:
     """How one warehouse spells the storable Arrow types (schemas.STORABLE_TYPES), one rule:
-    a table of the plain types, then timestamps by unit and zone, then decimals."""
+    a table of the plain types (`json` among them), then timestamps by unit and zone, then
+    decimals, then structs and lists, held whole in one schemaless type."""
 
     warehouse: str
     plain: Mapping[pa.DataType, str]
     timestamp: Callable[[pa.TimestampType], str]
     decimal: str  # a format with {precision} and {scale}
+    nested: str
 
     def of(self, data_type: pa.DataType) -> str:
         if data_type in self.plain:
             return self.plain[data_type]
+        if is_nested(data_type):
+            return self.nested
         if isinstance(data_type, pa.TimestampType):
             return self.timestamp(data_type)
         if isinstance(data_type, pa.Decimal128Type):
@@ -144,10 +148,12 @@ class SqlWarehouse(ABC):
         table: str,
         stage: str,
         bounds: tuple[dt.date, dt.date],
+        staged: str | None = None,
     ) -> None:
-        """The staged rows into the table, as its write mode says (warehouse/modes.py)."""
+        """The staged rows into the table, as its write mode says (warehouse/modes.py);
+        `staged` reads the stage's columns in the table's types (by default, as they are)."""
         for statement in write_statements(
-            write, schema, self._table(table), stage, self._in_range()
+            write, schema, self._table(table), stage, self._in_range(), staged
         ):
             if statement.ranged:
                 cursor.execute(statement.sql, bounds)

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from platform_assets.contracts import origin_of
+from platform_assets.contracts import Conformer, SchemaContract, origin_of
 from platform_assets.partitions import Granularity, period_at
 from platform_assets.sources.files.reader import SourceFileError, read_files
 from platform_assets.sources.files.spec import FilesRead
@@ -59,6 +59,26 @@ def test_jsonl_and_parquet(tmp_path):
     pq.write_table(pa.Table.from_pylist(lines, SCHEMA), tmp_path / "p/2024-01-02.parquet")
     backdate(tmp_path / "p/2024-01-02.parquet")
     assert read(spec("p/{dt:%Y-%m-%d}.parquet", "parquet"), tmp_path).to_pylist() == lines
+
+
+def test_jsonl_objects_come_as_structs_and_a_json_column_as_its_document(tmp_path):
+    lines = [
+        {"id": 1, "user": {"name": "a", "tags": ["x"]}, "doc": {"k": [1, 2]}},
+        {"id": 2, "user": None, "doc": {"k": []}},
+    ]
+    write(tmp_path, "j/2024-01-02.jsonl", "\n".join(json.dumps(line) for line in lines) + "\n")
+    declared = pa.schema([("id", pa.int64()), ("doc", pa.json_())])
+    (batch,) = read_files(
+        spec("j/{dt:%Y-%m-%d}.jsonl", "jsonl"), DAY, declared, LocalStore(str(tmp_path))
+    )
+    assert batch.schema.field("user").type == pa.struct(
+        [("name", pa.string()), ("tags", pa.list_(pa.string()))]
+    )
+    schema = pa.schema([*declared, ("user", batch.schema.field("user").type)])
+    conformed = Conformer("files", SchemaContract.FREEZE, declared, schema).conform(batch)
+    documents = conformed.column("doc").storage.to_pylist()
+    assert [json.loads(text) for text in documents] == [line["doc"] for line in lines]
+    assert conformed.column("user").to_pylist() == [line["user"] for line in lines]
 
 
 def test_a_glob_with_a_date_column_keeps_only_the_partitions_rows(tmp_path):

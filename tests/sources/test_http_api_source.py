@@ -188,3 +188,25 @@ def test_records_that_are_not_where_the_catalog_says_fail_naming_the_path(paging
     )
     with pytest.raises(ApiError, match=r"/link: no 'data' in the response"):
         list(read_api(spec, JANUARY_2ND, paging, {}))
+
+
+def test_a_field_of_many_shapes_fails_naming_it_unless_declared_json(weather):
+    api, url = weather
+    shapes = [{"a": [1, None]}, "text", 3, None, [{"b": True}]]
+    api.records = [
+        {"origin": "EWR", "time_hour": f"2013-01-02T0{hour}:00:00Z", "extra": shape}
+        for hour, shape in enumerate(shapes)
+    ]
+    spec, secrets = weather_spec(), {"token": TOKEN}
+    with pytest.raises(ApiError) as raised:
+        list(read_api(spec, JANUARY_2ND, url, secrets))
+    assert str(raised.value).startswith(
+        f"{url}/observations?start=2013-01-02&end=2013-01-03&page=1&per_page=10:"
+        " field extra has values of more than one shape ("
+    )
+    assert str(raised.value).endswith("); declare it json to keep it as a document")
+    schema = pa.schema([("origin", pa.string()), ("extra", pa.json_())])
+    (batch,) = read_api(spec, JANUARY_2ND, url, secrets, schema)
+    assert batch.column("extra").type == pa.json_()
+    texts = batch.column("extra").storage.to_pylist()
+    assert [None if text is None else json.loads(text) for text in texts] == shapes

@@ -134,7 +134,7 @@ def test_a_load_waits_for_another_process_holding_the_file(lake, warehouse):
     "data_type",
     [
         *(pa.int16(), pa.int32(), pa.int64(), pa.float32(), pa.float64(), pa.bool_()),
-        *(pa.string(), pa.date32(), pa.decimal128(12, 2), pa.decimal128(38, 10)),
+        *(pa.string(), pa.date32(), pa.decimal128(12, 2), pa.decimal128(38, 10), pa.json_()),
         *(pa.timestamp(unit, tz) for unit in ("s", "ms", "us", "ns") for tz in (None, "UTC")),
     ],
     ids=str,

@@ -17,6 +17,8 @@ SPELLINGS = {
 OTHERS = [
     *(pa.timestamp(unit, tz) for unit in ("s", "ms", "us", "ns") for tz in (None, "UTC")),
     pa.decimal128(12, 2),
+    pa.struct([("name", pa.string()), ("tags", pa.list_(pa.string()))]),
+    pa.list_(pa.struct([("sku", pa.string())])),
 ]
 
 
@@ -26,5 +28,6 @@ def test_a_warehouse_spells_exactly_the_storable_types(name):
     assert set(types.plain) == set(STORABLE_PLAIN.values())
     spelt = [types.of(data_type) for data_type in OTHERS]
     assert all(spelt) and all(is_storable(data_type) for data_type in OTHERS)
+    assert types.of(OTHERS[-1]) == types.of(OTHERS[-2]) == types.nested  # held whole
     with pytest.raises(ConfigurationError, match=r"no \w+ type for Arrow type int8"):
         types.of(pa.int8())

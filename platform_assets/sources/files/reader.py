@@ -110,7 +110,10 @@ def _read_csv(
 
 
 def _read_jsonl(path: str, schema: pa.Schema | None, landing: Store) -> Iterator[pa.RecordBatch]:
-    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer")
+    # pyarrow's JSON reader cannot parse into a `json` column: such columns come as inferred, and
+    # the schema contract writes them as JSON text
+    explicit = None if schema is None else pa.schema([f for f in schema if f.type != pa.json_()])
+    options = pajson.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer")
     with landing.fs.open_input_stream(path) as stream:
         yield from pajson.read_json(stream, parse_options=options).to_batches()
 

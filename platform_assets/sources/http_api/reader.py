@@ -17,8 +17,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
+from platform_assets.nesting import json_values
 from platform_assets.partitions import Period
 from platform_assets.sources.http_api.spec import HttpApiRead, Pagination
 from platform_assets.sources.period_filter import rows_in_period
@@ -31,9 +31,14 @@ class ApiError(RunError):
 
 
 def read_api(
-    spec: HttpApiRead, period: Period, base_url: str, secrets: dict[str, str]
+    spec: HttpApiRead,
+    period: Period,
+    base_url: str,
+    secrets: dict[str, str],
+    schema: pa.Schema | None = None,
 ) -> Iterator[pa.RecordBatch]:
-    """One batch per page of the period's records, each tagged with its request's URL."""
+    """One batch per page of the period's records, each tagged with its request's URL; the
+    fields `schema` types `json` are kept as their JSON text, whatever their shape."""
     values = {"start": period.start, "end": period.end, "dt": period.start, "secret": secrets}
     url = base_url.rstrip("/") + spec.path.format(**values)
     params: dict[str, Any] = {name: value.format(**values) for name, value in spec.params.items()}
@@ -55,7 +60,7 @@ def read_api(
             body = _json(response)
             records = _records(body, spec.records, response.url)
             if records:
-                batch = with_origin(_batch(records), response.url)
+                batch = _batch(records, schema, response.url)
                 if spec.date_column is not None:
                     batch = rows_in_period(batch, spec.date_column, period)
                 yield batch
@@ -143,10 +148,22 @@ def _records(body: Any, path: str, url: str) -> list[dict[str, Any]]:
     return found
 
 
-def _batch(records: list[dict[str, Any]]) -> pa.RecordBatch:
-    """Records as columns: every field any record has, in first-seen order; absent is null."""
+def _batch(records: list[dict[str, Any]], schema: pa.Schema | None, url: str) -> pa.RecordBatch:
+    """Records as columns: every field any record has, in first-seen order; absent is null.
+    Objects become structs (with every key any of them has) and arrays lists."""
     names = list(dict.fromkeys(name for record in records for name in record))
-    return pa.RecordBatch.from_pydict({name: [r.get(name) for r in records] for name in names})
+    documents = {f.name for f in schema if f.type == pa.json_()} if schema is not None else set()
+    columns = {}
+    for name in names:
+        values = [record.get(name) for record in records]
+        try:
+            columns[name] = json_values(values) if name in documents else pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+            raise ApiError(
+                f"{url}: field {name} has values of more than one shape ({error});"
+                " declare it json to keep it as a document"
+            ) from None
+    return pa.RecordBatch.from_pydict(columns)
 
 
 def _next(

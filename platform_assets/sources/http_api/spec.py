@@ -86,4 +86,4 @@ class HttpApiRead(ReadSpec):
         from platform_assets.sources.http_api.reader import read_api
 
         secrets = {name: upstream.secret(ref) for name, ref in self.secrets.items()}
-        return read_api(self, period, upstream.variable(self.base_url_env), secrets)
+        return read_api(self, period, upstream.variable(self.base_url_env), secrets, schema)
