@@ -17,6 +17,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.nesting import json_values
 from platform_assets.partitions import Period
@@ -60,7 +61,7 @@ def read_api(
             body = _json(response)
             records = _records(body, spec.records, response.url)
             if records:
-                batch = _batch(records, schema, response.url)
+                batch = with_origin(_batch(records, schema, response.url), response.url)
                 if spec.date_column is not None:
                     batch = rows_in_period(batch, spec.date_column, period)
                 yield batch
