@@ -99,13 +99,17 @@ def _top_level(text: str) -> list[str]:
 def _timestamp(unit: str, zone: str | None) -> pa.TimestampType:
     """Arrow takes any word for a zone and fails only where it needs it: it is looked up now."""
     if zone is not None and zone != "UTC" and not _OFFSET.match(zone):
-        try:
-            zoneinfo.ZoneInfo(zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {zone!r} (e.g. UTC, Europe/Paris, +01:00)"
-            ) from None
+        known_zone(zone, "e.g. UTC, Europe/Paris, +01:00")
     return pa.timestamp(unit, tz=zone)
+
+
+def known_zone(zone: str, examples: str) -> str:
+    """`zone`, an IANA time zone name this machine knows; else ValueError with `examples`."""
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {zone!r} ({examples})") from None
+    return zone
 
 
 def is_storable(data_type: pa.DataType) -> bool:

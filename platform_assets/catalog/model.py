@@ -7,7 +7,6 @@ describing what is wrong with it is loading.py's job.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -28,7 +27,7 @@ from platform_assets.partitions import (
     period_start,
     periods_between,
 )
-from platform_assets.schemas import PARTITION_COLUMN, parse_type, schema_from_mapping
+from platform_assets.schemas import PARTITION_COLUMN, known_zone, parse_type, schema_from_mapping
 from platform_assets.sources.kind import ReadSpec
 from platform_assets.sources.registry import read_union
 from platform_assets.sql_statements import single_select
@@ -65,13 +64,7 @@ class Partitioning(StrictModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (an IANA name, e.g. Europe/Berlin)"
-            ) from None
-        return value
+        return known_zone(value, "an IANA name, e.g. Europe/Berlin")
 
     @model_validator(mode="after")
     def _aligned(self) -> Partitioning:
