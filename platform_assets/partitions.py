@@ -70,9 +70,9 @@ def period_index(granularity: Granularity, first: dt.date, start: dt.date) -> in
     return (start.year - first.year) * 12 + start.month - first.month
 
 
-def period_at(granularity: Granularity, day: dt.date) -> Period:
+def period_at(granularity: Granularity, day: dt.date, zone: str = UTC) -> Period:
     start = period_start(granularity, day)
-    return Period(start, next_start(granularity, start))
+    return Period(start, next_start(granularity, start), zone)
 
 
 def periods_between(
@@ -88,7 +88,10 @@ def periods_between(
     return result
 
 
-def previous_period(granularity: Granularity, now: dt.datetime) -> Period:
-    """The last period that had ended at `now` (UTC): what a schedule firing at `now` loads."""
-    current = period_start(granularity, now.astimezone(dt.UTC).date())
-    return period_at(granularity, current - dt.timedelta(days=1))
+def previous_period(granularity: Granularity, now: dt.datetime, zone: str = UTC) -> Period:
+    """The last period of local days in `zone` that had ended at `now`: what a schedule firing
+    at `now` loads."""
+    import zoneinfo
+
+    current = period_start(granularity, now.astimezone(zoneinfo.ZoneInfo(zone)).date())
+    return period_at(granularity, current - dt.timedelta(days=1), zone)

@@ -23,3 +23,10 @@ def test_periods_between_covers_a_leap_year_day_by_day():
     periods = periods_between(Granularity.DAILY, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
     assert len(periods) == 366
     assert all(a.end == b.start for a, b in itertools.pairwise(periods))
+
+
+def test_the_previous_period_is_of_local_days_in_the_zone():
+    late_on_the_first = dt.datetime(2024, 3, 1, 23, 30, tzinfo=dt.UTC)  # 00:30 on the 2nd in Berlin
+    assert previous_period(Granularity.DAILY, late_on_the_first).key == "2024-02-29"
+    berlin = previous_period(Granularity.DAILY, late_on_the_first, "Europe/Berlin")
+    assert (berlin.key, berlin.zone) == ("2024-03-01", "Europe/Berlin")

@@ -33,7 +33,9 @@ def source_schedule(source: Source, job: UnresolvedAssetJobDefinition) -> dg.Sch
         description=f"Each tick loads the last {granularity} period of {source.name} that ended.",
     )
     def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
-        period = previous_period(granularity, context.scheduled_execution_time)
+        period = previous_period(
+            granularity, context.scheduled_execution_time, source.partitioning.timezone
+        )
         try:
             source.period(period.key)
         except ValueError as error:

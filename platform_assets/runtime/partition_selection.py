@@ -37,7 +37,8 @@ def selected_periods(
             return target.periods(partition, to or partition)
         if dagster_range is not None:
             return target.periods(*dagster_range)
-        period = previous_period(target.partitioning.granularity, now)
+        partitioning = target.partitioning
+        period = previous_period(partitioning.granularity, now, partitioning.timezone)
     except ValueError as error:
         raise ConfigurationError(f"{target.kind_label} {target.name}: {error}") from None
     try:
@@ -53,7 +54,8 @@ def every_period(target: Partitioned, now: dt.datetime) -> list[Period]:
     """Every partition of the target up to its end, or up to the last period that has ended
     (none, before the first has)."""
     granularity = target.partitioning.granularity
-    last = target.last_day or previous_period(granularity, now).start
+    zone = target.partitioning.timezone
+    last = target.last_day or previous_period(granularity, now, zone).start
     return periods_between(
         granularity, target.partitioning.start, last, target.partitioning.timezone
     )

@@ -104,3 +104,21 @@ def test_dagster_definitions_validate_passes(tmp_path: Path):
     )
     assert result.returncode == 0, result.stderr
     assert "All code locations passed validation" in result.stdout + result.stderr
+
+
+def test_a_source_in_a_time_zone_has_dagster_partitions_of_its_local_days(tmp_path):
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(
+        """sources:
+  - name: events
+    read: {kind: files, path: "x/*.csv", format: csv}
+    partitioning: {granularity: daily, start: 2024-03-30, end: 2024-04-02, timezone: Europe/Berlin}
+"""
+    )
+    partitions = partitions_def(load_catalog(catalog).source("events"))
+    assert partitions.timezone == "Europe/Berlin"
+    assert partitions.get_partition_keys() == ["2024-03-30", "2024-03-31", "2024-04-01"]
+    # the day of the change to summer time is 23 hours long, as the platform's period is
+    window = partitions.time_window_for_partition_key("2024-03-31")
+    hours = window.end.astimezone(dt.UTC) - window.start.astimezone(dt.UTC)
+    assert hours == dt.timedelta(hours=23)
