@@ -13,3 +13,17 @@ def edited_seed_catalog(path: Path, old: str, new: str) -> str:
     assert seed.count(old) == 1, old
     path.write_text(seed.replace(old, new))
     return str(path)
+
+
+def catalog_error(path: Path) -> str:
+    """The error loading the catalog at `path` gives: one line, starting with the file's path."""
+    import pytest
+
+    from platform_assets.catalog import CatalogError, load_catalog
+
+    with pytest.raises(CatalogError) as raised:
+        load_catalog(path)
+    text = str(raised.value)
+    assert text.startswith(str(path)), text
+    assert "\n" not in text, text
+    return text

@@ -2,6 +2,9 @@
 written, and `main.py rebuild` migrates the lake and the table."""
 
 import hashlib
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -43,6 +46,31 @@ def declaring(env: dict[str, str], tmp_path: Path, drops: str, amount: str) -> d
     return {**env, "PLATFORM_CATALOG": str(path)}
 
 
+@dataclass(frozen=True)
+class Pushed:
+    """The days' drops pushed through a catalog that declares `amount`'s type."""
+
+    drops: str
+    env: dict[str, str]
+    days: tuple[str, ...]
+    settings: Settings
+
+
+def pushed_declaring(
+    run_main: Callable[..., subprocess.CompletedProcess[str]],
+    env: dict[str, str],
+    tmp_path: Path,
+    drops: dict[str, str],
+    amount: str,
+) -> Pushed:
+    landed_drops = with_drops(env, tmp_path, drops)
+    declared = declaring(env, tmp_path, landed_drops, amount)
+    days = ("--partition", min(drops), "--to", max(drops))
+    first = run_main("push", "--source", "orders", *days, env=declared)
+    assert first.returncode == 0, first.stderr
+    return Pushed(landed_drops, declared, days, load_settings(declared))
+
+
 def lake_hashes(settings: Settings) -> dict[str, str]:
     """Every file of the source in the lake (the leases aside, which any writing run takes) by
     its hash; the runs' logs and reports may share the lake's prefix (aws mode)."""
@@ -75,12 +103,8 @@ def last_line(result) -> str:
 def test_a_changed_type_is_refused_until_rebuild_migrates_lake_and_table(
     either_env, tmp_path, run_main
 ):
-    drops = with_drops(either_env, tmp_path, NUMBERS)
-    before = declaring(either_env, tmp_path, drops, "int64")
-    days = ("--partition", "2024-01-01", "--to", "2024-01-03")
-    first = run_main("push", "--source", "orders", *days, env=before)
-    assert first.returncode == 0, first.stderr
-    settings = load_settings(before)
+    first = pushed_declaring(run_main, either_env, tmp_path, NUMBERS, "int64")
+    drops, days, settings = first.drops, first.days, first.settings
     hashes, rows = lake_hashes(settings), warehouse_query(settings, SELECT)
     assert [(key, amount) for key, amount, _ in rows] == [
         (1, 15), (2, -3), (3, 0), (4, 7_000_000_000), (5, 42)
@@ -131,12 +155,8 @@ def test_a_changed_type_is_refused_until_rebuild_migrates_lake_and_table(
 def test_a_value_that_does_not_cast_fails_rebuild_with_the_lake_as_before(
     either_env, tmp_path, run_main
 ):
-    drops = with_drops(either_env, tmp_path, WORDS)
-    before = declaring(either_env, tmp_path, drops, "string")
-    days = ("--partition", "2024-01-01", "--to", "2024-01-02")
-    first = run_main("push", "--source", "orders", *days, env=before)
-    assert first.returncode == 0, first.stderr
-    settings = load_settings(before)
+    first = pushed_declaring(run_main, either_env, tmp_path, WORDS, "string")
+    drops, settings = first.drops, first.settings
     hashes, rows = lake_hashes(settings), warehouse_query(settings, SELECT)
     lake_before = lake_columns(settings)
     assert lake_before == ({pa.string()}, [(1, "15"), (2, "16"), (3, "abc")])
@@ -174,12 +194,8 @@ def alter_table(settings: Settings, sql: str) -> None:
 def test_a_table_whose_type_differs_from_the_lake_fails_load_until_rebuild(
     either_env, tmp_path, run_main
 ):
-    drops = with_drops(either_env, tmp_path, NUMBERS)
-    env = declaring(either_env, tmp_path, drops, "int64")
-    days = ("--partition", "2024-01-01", "--to", "2024-01-03")
-    first = run_main("push", "--source", "orders", *days, env=env)
-    assert first.returncode == 0, first.stderr
-    settings = load_settings(env)
+    first = pushed_declaring(run_main, either_env, tmp_path, NUMBERS, "int64")
+    env, days, settings = first.env, first.days, first.settings
     rows = warehouse_query(settings, SELECT)
     alter_table(settings, 'ALTER TABLE "{schema}".orders ALTER COLUMN amount TYPE VARCHAR')
     hashes = lake_hashes(settings)
