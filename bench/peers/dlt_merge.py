@@ -29,7 +29,7 @@ def main() -> None:
         for path in sorted(Path(landing).glob("*.csv")):
             yield pacsv.read_csv(path)
 
-    # a dataset named as the file would clash with DuckDB's catalog name (BENCHMARKS.md)
+    # a dataset named as the file fails dlt's load: DuckDB's catalog has that name (BENCHMARKS.md)
     pipeline = dlt.pipeline(
         pipeline_name="bench_merge",
         destination=dlt.destinations.duckdb(warehouse),
