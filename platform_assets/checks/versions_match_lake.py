@@ -12,6 +12,7 @@ import pyarrow as pa
 
 from platform_assets.catalog import Source
 from platform_assets.checks.check import SHOWN, Check, CheckSubject, Metadata, Verdict
+from platform_assets.lake import Lake, Manifest
 from platform_assets.layers import Layer
 from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.write_modes import VALID_FROM, TableWrite, WriteMode
@@ -33,11 +34,8 @@ class VersionsMatchLake(Check):
         source, periods, lake = subject.source, subject.periods, subject.lake
         write = source.table_write
         start, end = periods[0].start, periods[-1].end
-        days = [day for day in lake.published_days(Layer.RAW, source.name) if day >= start]
-        if write.mode is WriteMode.HISTORY:
-            days = [day for day in days if day < end]
-        read = [source.period(day.isoformat()) for day in days]
-        manifests = [m for m in lake.manifests(Layer.RAW, source.name, read) if m is not None]
+        until = end if write.mode is WriteMode.HISTORY else None
+        manifests = published_since(source, lake, start, until)
         columns = [*write.key, write.order_by, PARTITION_COLUMN]
         if write.deleted is not None:
             columns.append(write.deleted)
@@ -49,11 +47,11 @@ class VersionsMatchLake(Check):
             unexpected = Counter(map(_plain, held)) - Counter(expected)
         else:
             expected = _every_version(versions, write)
-            in_range = subject.warehouse.key_versions(table, [*write.key, VALID_FROM], start, end)
-            everywhere = subject.warehouse.key_versions(
-                table, [*write.key, VALID_FROM], dt.date.min, dt.date.max
+            dated = subject.warehouse.key_versions(
+                table, [*write.key, VALID_FROM, PARTITION_COLUMN], dt.date.min, dt.date.max
             )
-            held = everywhere
+            held = [row[:-1] for row in dated]
+            in_range = [row[:-1] for row in dated if start <= row[-1] < end]
             unexpected = Counter(map(_plain, in_range)) - Counter(expected)
         missing = sorted(set(expected) - set(map(_plain, held)), key=repr)
         return {
@@ -75,6 +73,17 @@ class VersionsMatchLake(Check):
             )
         what = "latest versions" if metadata["write_mode"] == WriteMode.MERGE else "versions"
         return Verdict(True, f"{metadata['lake_versions']:,} {what} as the lake holds them")
+
+
+def published_since(
+    source: Source, lake: Lake, since: dt.date, until: dt.date | None = None
+) -> list[Manifest]:
+    """The manifests of the source's published partitions from `since` (up to `until`): the
+    versions a merge applies again, and those this check compares."""
+    days = lake.published_days(Layer.RAW, source.name)
+    chosen = [day for day in days if day >= since and (until is None or day < until)]
+    periods = [source.period(day.isoformat()) for day in chosen]
+    return [manifest for manifest in lake.manifests(Layer.RAW, source.name, periods) if manifest]
 
 
 def _latest_live(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
@@ -10,6 +9,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from platform_assets.catalog import Source
+from platform_assets.checks.versions_match_lake import published_since
 from platform_assets.contracts import SchemaContract, effective_schema
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Lake, Manifest
@@ -42,7 +42,8 @@ def load(source: Source, periods: Sequence[Period], settings: Settings) -> Mater
     write = source.table_write
     applied = manifests
     if write.mode is WriteMode.MERGE:
-        applied = manifests + _later_versions(source, lake, end)
+        # a key's later version (or its deletion) must win over the range's reloaded one
+        applied = manifests + published_since(source, lake, end)
     file_columns = None
     if source.schema_contract is SchemaContract.EVOLVE:  # files may predate a new column
         entries = [entry for manifest in applied for entry in manifest.entries]
@@ -77,14 +78,6 @@ def load(source: Source, periods: Sequence[Period], settings: Settings) -> Mater
         fingerprint(schema),
         time.perf_counter() - started,
     )
-
-
-def _later_versions(source: Source, lake: Lake, end: dt.date) -> list[Manifest]:
-    """Every published partition after the range: a merge applies them again, so that a key's
-    later version (or its deletion) wins over the range's reloaded one."""
-    later = [day for day in lake.published_days(Layer.RAW, source.name) if day >= end]
-    periods = [source.period(day.isoformat()) for day in later]
-    return [manifest for manifest in lake.manifests(Layer.RAW, source.name, periods) if manifest]
 
 
 def source_schema(source: Source, lake: Lake) -> pa.Schema:
