@@ -4,6 +4,7 @@ import dagster as dg
 
 from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.exports import export_asset
+from platform_assets.orchestration.run_outcomes import run_outcome_checks
 from platform_assets.orchestration.runner import PIPES_CLIENT, pipes_client
 from platform_assets.orchestration.schedules import source_job, source_schedule
 from platform_assets.orchestration.sensors import reports_sensor
@@ -18,6 +19,7 @@ defs = dg.Definitions(
         *(source_assets(source, settings) for source in sources),
         *(export_asset(export, settings) for export in settings.catalog.exports),
     ],
+    asset_checks=run_outcome_checks(settings),
     jobs=list(jobs.values()),
     schedules=[source_schedule(source, jobs[source.name]) for source in sources if source.schedule],
     sensors=[reports_sensor(settings)],

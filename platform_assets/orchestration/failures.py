@@ -1,4 +1,7 @@
-"""The one-line error main.py reported through Pipes, to head a failed step's message."""
+"""How a step fails when main.py does: its one-line error at the head of the message."""
+
+from collections.abc import Sequence
+from typing import Any
 
 import dagster as dg
 
@@ -17,3 +20,12 @@ def reported_failure(context: dg.OpExecutionContext | dg.AssetExecutionContext) 
         if error is not None:
             return error.message.strip()
     return None
+
+
+class MainFailedError(dg.Failure):
+    """main.py failed: the step's failure, with the Pipes messages it sent before (its report
+    names the partitions it wrote, which are recorded as materialized)."""
+
+    def __init__(self, description: str, messages: Sequence[Any], **kwargs: Any) -> None:
+        super().__init__(description=description, **kwargs)
+        self.messages = messages

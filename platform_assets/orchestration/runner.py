@@ -1,18 +1,61 @@
 """Launching main.py from an asset: a subprocess here, Step Functions → Batch in production."""
 
+import os
+import signal
+import subprocess
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import dagster as dg
+from dagster._core.errors import DagsterExecutionInterruptedError
 
 from platform_assets.catalog import Partitioned
-from platform_assets.orchestration.failures import reported_failure
-from platform_assets.orchestration.reports import reports_in, step_results
+from platform_assets.orchestration.failures import MainFailedError, reported_failure
+from platform_assets.orchestration.reports import (
+    materializations,
+    partition_metadata,
+    reports_in,
+    step_results,
+)
 from platform_assets.orchestration.step_functions import PipesStepFunctionsClient
 from platform_assets.runtime.protocol import CHECKS_EXTRA
 from platform_assets.settings import PROJECT_DIRECTORY, Settings
 
 PIPES_CLIENT = "pipes_client"
+
+
+class PipesMainProcessClient(dg.PipesSubprocessClient):
+    """Dagster's subprocess client, except that a failed main.py raises MainFailedError with
+    the messages it sent before failing (Dagster's own raises without them)."""
+
+    def run(  # type: ignore[override]
+        self,
+        *,
+        context: dg.OpExecutionContext | dg.AssetExecutionContext,
+        extras: dict[str, Any],
+        command: Sequence[str],
+        env: dict[str, str],
+    ) -> dg.PipesClientCompletedInvocation:
+        with dg.open_pipes_session(
+            context=context,
+            context_injector=self.context_injector,
+            message_reader=self.message_reader,
+            extras=extras,
+        ) as session:
+            process = subprocess.Popen(
+                command, cwd=self.cwd, env={**os.environ, **env, **session.get_bootstrap_env_vars()}
+            )
+            try:
+                process.wait()
+            except DagsterExecutionInterruptedError:
+                context.log.info("[pipes] run terminated: sending SIGINT to main.py")
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=self.termination_timeout_seconds)
+                raise
+        if process.returncode != 0:
+            cause = reported_failure(context) or f"main.py exited {process.returncode}"
+            raise MainFailedError(cause, session.get_custom_messages())
+        return dg.PipesClientCompletedInvocation(session)
 
 
 def pipes_client(settings: Settings) -> dg.PipesClient:
@@ -26,7 +69,7 @@ def pipes_client(settings: Settings) -> dg.PipesClient:
             logs_url=settings.logs.url(settings.logs.path("")),
             poll_seconds=step_functions.poll_seconds,
         )
-    return dg.PipesSubprocessClient(cwd=str(PROJECT_DIRECTORY))
+    return PipesMainProcessClient(cwd=str(PROJECT_DIRECTORY))
 
 
 def run_main(
@@ -41,6 +84,9 @@ def run_main(
 
     Through Step Functions a range runs as one Batch job per block of the target's partitions
     (`Partitioned.blocks`, which the lake leases too), so that the jobs never wait for each other.
+    Each partition is recorded with its own figures; when main.py fails, the partitions it wrote
+    before failing are recorded as materialized and the step fails with main.py's line, which
+    names what to run to resume.
     """
     # Pipes hands main.py the partitions only for single-partition runs, so name them here;
     # a step without partitions (checks run alone) covers them all
@@ -51,42 +97,36 @@ def run_main(
         keys = partitions.get_partition_keys()
     client = getattr(context.resources, PIPES_CLIENT)
     extras = {CHECKS_EXTRA: list(checks)}
-    if isinstance(client, PipesStepFunctionsClient):
-        blocks = target.blocks(target.periods(keys[0], keys[-1])).values()
-        commands = [
-            [*arguments, "--partition", block[0].key, "--to", block[-1].key] for block in blocks
-        ]
-        invocation = client.run(context=context, commands=commands, extras=extras)
-    else:
-        invocation = _run_subprocess(
-            context,
-            client,
-            settings,
-            [*arguments, "--partition", keys[0], "--to", keys[-1]],
-            extras,
-        )
+    try:
+        if isinstance(client, PipesStepFunctionsClient):
+            blocks = target.blocks(target.periods(keys[0], keys[-1])).values()
+            commands = [
+                [*arguments, "--partition", block[0].key, "--to", block[-1].key] for block in blocks
+            ]
+            invocation = client.run(context=context, commands=commands, extras=extras)
+        else:
+            invocation = client.run(
+                context=context,
+                extras=extras,
+                command=[
+                    *settings.main_command,
+                    *arguments,
+                    "--partition",
+                    keys[0],
+                    "--to",
+                    keys[-1],
+                ],
+                env=settings.environment_variables(),
+            )
+    except MainFailedError as failure:
+        report = reports_in(failure.messages)
+        if report is not None:
+            for event in materializations(report):
+                context.log_event(event)
+        raise dg.Failure(description=failure.description, metadata=failure.metadata) from None
     report = reports_in(invocation.get_custom_messages())
     if report is None:
         raise dg.Failure(description="main.py finished without reporting what it did")
+    for key, partition, metadata in partition_metadata(report):
+        context.add_asset_metadata(metadata, asset_key=key, partition_key=partition)
     yield from step_results(report)
-
-
-def _run_subprocess(
-    context: dg.AssetExecutionContext,
-    client: dg.PipesSubprocessClient,
-    settings: Settings,
-    arguments: list[str],
-    extras: dict[str, Any],
-) -> dg.PipesClientCompletedInvocation:
-    try:
-        return client.run(
-            command=[*settings.main_command, *arguments],
-            context=context,
-            env=settings.environment_variables(),
-            extras=extras,
-        )
-    except Exception as error:  # DagsterPipesExecutionError: lead with main.py's own cause
-        cause = reported_failure(context)
-        if cause is None:
-            raise
-        raise dg.Failure(description=cause) from error

@@ -1,12 +1,11 @@
 """Runs that Dagster did not start (an EventBridge schedule, main.py by hand) leave a report;
-this sensor records each one once, as materializations of the asset partitions it wrote."""
-
-import json
+this sensor records each one once: the asset partitions it wrote as materializations, its checks,
+and its outcome as the `run_succeeded` check (a failure with its cause and how to resume)."""
 
 import dagster as dg
 
 from platform_assets.orchestration.reports import recorded_events
-from platform_assets.runtime.protocol import report_from_json
+from platform_assets.runtime.archive import read_report, report_names
 from platform_assets.settings import Settings
 
 _BATCH = 100  # reports recorded per tick at most; the cursor carries on from there
@@ -20,18 +19,11 @@ def reports_sensor(settings: Settings) -> dg.SensorDefinition:
         description=f"Records the reports under {settings.reports.url(settings.reports.root)}.",
     )
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        store = settings.reports
         cursor = context.cursor or ""
-        names = sorted(
-            path.rsplit("/", 1)[-1]
-            for path in store.list_files(store.root)
-            if path.endswith(".json")
-        )
-        new = [name for name in names if name > cursor][:_BATCH]
+        new = [name for name in report_names(settings) if name > cursor][:_BATCH]
         events: list[dg.AssetMaterialization | dg.AssetCheckEvaluation] = []
         for name in new:
-            report = report_from_json(json.loads(store.read_bytes(store.path(name))))
-            events += recorded_events(report)
+            events += recorded_events(read_report(settings, name))
         if new:
             context.log.info(f"recorded {len(new)} report(s), last {new[-1]}")
         return dg.SensorResult(asset_events=events, cursor=new[-1] if new else cursor or None)

@@ -17,7 +17,7 @@ from dagster._core.definitions.resource_annotation import TreatAsResourceParam
 from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
 
-from platform_assets.orchestration.failures import reported_failure
+from platform_assets.orchestration.failures import MainFailedError, reported_failure
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _RUNNING = "RUNNING"
@@ -104,11 +104,12 @@ class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
                         executionArn=execution_arn, cause="the Dagster run was terminated"
                     )
                 raise
-            if execution["status"] != "SUCCEEDED":
-                raise dg.Failure(
-                    description=self._failure(context, execution),
-                    metadata={"execution_arn": execution_arn, "logs": self._run_logs(context)},
-                )
+        if execution["status"] != "SUCCEEDED":  # raised once the session has read every message
+            raise MainFailedError(
+                self._failure(context, execution),
+                session.get_custom_messages(),
+                metadata={"execution_arn": execution_arn, "logs": self._run_logs(context)},
+            )
         context.log.info(f"[pipes] {execution_arn} succeeded")
         return dg.PipesClientCompletedInvocation(session, metadata={"execution_arn": execution_arn})
 

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from platform_assets.runtime.protocol import report_to_json
+from platform_assets.runtime.protocol import report_from_json, report_to_json
 from platform_assets.runtime.report import RunReport
 from platform_assets.settings import Settings
 
@@ -41,6 +41,24 @@ def store_report(settings: Settings, report: RunReport) -> str:
     path = settings.reports.path(report_key(report))
     settings.reports.put(path, json.dumps(report_to_json(report)).encode())
     return settings.reports.url(path)
+
+
+def report_names(settings: Settings) -> list[str]:
+    """The stored reports' names, oldest first."""
+    store = settings.reports
+    return sorted(
+        path.rsplit("/", 1)[-1] for path in store.list_files(store.root) if path.endswith(".json")
+    )
+
+
+def read_report(settings: Settings, name: str) -> RunReport:
+    return report_from_json(json.loads(settings.reports.read_bytes(settings.reports.path(name))))
+
+
+def reported_command(name: str) -> tuple[str, str]:
+    """(command, target) of a report's name, as `report_key` wrote it."""
+    command, target = name.removesuffix(".json").rsplit("-", 2)[1:]
+    return command, target
 
 
 def store_log(settings: Settings, run_prefix: str, name: str, text: str) -> str:

@@ -17,13 +17,14 @@ from dagster_pipes import PipesContext
 
 from platform_assets.catalog import Export, Partitioned, Source
 from platform_assets.checks import checks_for
-from platform_assets.errors import ConfigurationError, RunError
+from platform_assets.errors import ConfigurationError, PlatformError, RunError
 from platform_assets.partitions import Period
 from platform_assets.runtime import pipes
 from platform_assets.runtime.archive import LogCapture, store_log, store_report
 from platform_assets.runtime.partition_selection import every_period, selected_periods
 from platform_assets.runtime.pull import pull
 from platform_assets.runtime.rebuild import published_periods
+from platform_assets.runtime.report import RunFailedError, RunReport
 from platform_assets.runtime.source_job import SourceJob, layers_of, run_source_job
 from platform_assets.runtime.status import print_sources, print_status
 from platform_assets.settings import Settings, load_settings
@@ -89,16 +90,20 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
             outcome.log_name = (
                 f"{arguments.command}-{target.name}-{periods[0].key}-{periods[-1].key}"
             )
-            if isinstance(target, Export):
-                report = pull(target, periods, settings, run_id)
-            else:
-                job = _source_job(arguments, target, periods, context, run_id)
-                report = run_source_job(job, settings)
-            report.run_id = run_id
-            if context is not None:
-                pipes.report(context, report)
-            else:
-                log.info("report kept at %s", store_report(settings, report))
+            try:
+                if isinstance(target, Export):
+                    report = pull(target, periods, settings, run_id)
+                else:
+                    job = _source_job(arguments, target, periods, context, run_id)
+                    report = run_source_job(job, settings)
+            except PlatformError as error:
+                failed = error.report if isinstance(error, RunFailedError) else None
+                failed = failed or RunReport(
+                    arguments.command, target.name, periods, failure=str(error)
+                )
+                _leave(failed, run_id, context, settings)
+                raise
+            _leave(report, run_id, context, settings)
         print("\n".join(report.lines()))
         return 0
     except ConfigurationError as error:
@@ -113,6 +118,18 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
         capture.note(traceback.format_exc())
         traceback.print_exc()
         return 1
+
+
+def _leave(
+    report: RunReport, run_id: str, context: PipesContext | None, settings: Settings
+) -> None:
+    """The report goes to Dagster when it launched the run, else to the reports store, where
+    the sensor records it: failures too, with what was done before them."""
+    report.run_id = run_id
+    if context is not None:
+        pipes.report(context, report)
+    else:
+        log.info("report kept at %s", store_report(settings, report))
 
 
 def _keep_log(outcome: _Outcome, capture: LogCapture) -> None:

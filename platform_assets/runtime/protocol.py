@@ -40,7 +40,7 @@ def report_to_json(report: RunReport) -> dict[str, Any]:
             | {"metadata": outcome.metadata}
             for outcome in report.checks
         ],
-    }
+    } | ({"failure": report.failure} if report.failure else {})
 
 
 def report_from_json(data: dict[str, Any]) -> RunReport:
@@ -70,6 +70,7 @@ def report_from_json(data: dict[str, Any]) -> RunReport:
             )
             for check in data["checks"]
         ],
+        failure=data.get("failure", ""),
     )
 
 

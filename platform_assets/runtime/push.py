@@ -24,7 +24,7 @@ from platform_assets.runtime.incremental import (
 )
 from platform_assets.runtime.pipes import PER_PARTITION
 from platform_assets.runtime.replaced import remove_replaced
-from platform_assets.runtime.report import Materialization, PartitionResult
+from platform_assets.runtime.report import Materialization, PartitionResult, PartlyDoneError
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
 from platform_assets.sources.period_filter import OutsidePeriod, outside_period
@@ -59,6 +59,7 @@ def push(
         except ConfigurationError as error:  # e.g. an environment variable the source names
             raise ConfigurationError(f"{where}: {error}") from None
 
+    location = lake.dataset_url(Layer.RAW, source.name)
     results: list[PartitionResult] = []
     try:
         published = map_in_order(publish, periods, _threads(source, conformer))
@@ -90,14 +91,24 @@ def push(
                     outside.origin,
                     extra=PER_PARTITION,
                 )
-    except BaseException:
+    except BaseException as error:
         remove_replaced(lake, source, periods[: len(results)], quietly=True)
+        if isinstance(error, RunError) and results:
+            raise PartlyDoneError(
+                str(error), _published(location, results, conformer, started)
+            ) from None
         raise
     remove_replaced(lake, source, periods)
+    return _published(location, results, conformer, started)
+
+
+def _published(
+    location: str, results: list[PartitionResult], conformer: Conformer, started: float
+) -> Materialization:
     assert conformer.schema is not None
     return Materialization(
         Layer.RAW,
-        lake.dataset_url(Layer.RAW, source.name),
+        location,
         tuple(results),
         fingerprint(lake_schema(conformer.schema)),
         time.perf_counter() - started,

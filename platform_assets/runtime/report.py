@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from platform_assets.checks import CheckOutcome, combine_outcomes
+from platform_assets.errors import RunError
 from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
@@ -71,6 +72,8 @@ class RunReport:
     checks: list[CheckOutcome] = field(default_factory=list)
     seconds: float = 0.0
     run_id: str = ""
+    # the line a failed run ended with; its materializations are what it did before failing
+    failure: str = ""
 
     @property
     def passed(self) -> bool:
@@ -128,4 +131,21 @@ def combine(reports: Sequence[RunReport]) -> RunReport:
         checks=checks,
         seconds=max(report.seconds for report in reports),
         run_id=first.run_id,
+        failure="; ".join(report.failure for report in reports if report.failure),
     )
+
+
+class PartlyDoneError(RunError):
+    """A failure after some partitions of a range were written: what was written stands."""
+
+    def __init__(self, message: str, done: Materialization) -> None:
+        super().__init__(message)
+        self.done = done
+
+
+class RunFailedError(RunError):
+    """A failed run, with its report: what it did before the failure and how to resume."""
+
+    def __init__(self, report: RunReport) -> None:
+        super().__init__(report.failure)
+        self.report = report

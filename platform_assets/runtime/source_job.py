@@ -13,18 +13,25 @@ from typing import Literal
 
 from platform_assets.catalog import Source
 from platform_assets.checks import Check, CheckOutcome, CheckSubject, run_checks
+from platform_assets.errors import RunError
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.runtime.load import load, source_schema
 from platform_assets.runtime.push import push
 from platform_assets.runtime.rebuild import rebuild
-from platform_assets.runtime.report import RunReport
+from platform_assets.runtime.report import PartlyDoneError, RunFailedError, RunReport
 from platform_assets.runtime.schema_guard import refuse_type_changes
 from platform_assets.settings import Settings
 
 log = logging.getLogger("platform")
 
 Command = Literal["push", "load", "check", "rebuild"]
+_LEFT = {  # what a failure before anything was published leaves
+    "push": "nothing was published",
+    "load": "nothing was loaded",
+    "check": "the checks did not finish",
+    "rebuild": "rebuild converges when rerun",
+}
 
 
 def layers_of(command: Command, load: bool = True) -> tuple[Layer, ...]:
@@ -49,8 +56,22 @@ class SourceJob:
 
 
 def run_source_job(job: SourceJob, settings: Settings) -> RunReport:
+    """The job's report; a failure raises RunFailedError with what was done and how to resume."""
     started = time.perf_counter()
     report = RunReport(job.command, job.source.name, list(job.periods))
+    try:
+        _run(job, settings, report)
+    except RunError as error:
+        if isinstance(error, PartlyDoneError):
+            report.materializations.append(error.done)
+        report.failure = f"{error}; {resume_hint(job, report)}"
+        raise RunFailedError(report) from None
+    finally:
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run(job: SourceJob, settings: Settings, report: RunReport) -> None:
     if job.command != "rebuild":
         refuse_type_changes(job.source, settings.lake)
     # a push or load holds its partitions (a second run over them waits, then fails); checks
@@ -69,8 +90,39 @@ def run_source_job(job: SourceJob, settings: Settings) -> RunReport:
                 report.materializations.append(load(job.source, job.periods, settings))
         if job.checks:
             report.checks.extend(_checks(job, settings))
-    report.seconds = time.perf_counter() - started
-    return report
+
+
+def resume_hint(job: SourceJob, report: RunReport) -> str:
+    """What the failed job left and the main.py command(s) that finish it."""
+    keys = [period.key for period in job.periods]
+    published = {partition.key for item in report.materializations for partition in item.partitions}
+    done = [key for key in keys if key in published]
+    name = job.source.name
+    if job.command != "push" or not done:
+        flag = " --no-load" if job.command == "push" and Layer.WAREHOUSE not in job.layers else ""
+        return f"{_LEFT[job.command]}; to retry: {main_command(job.command, name, keys, flag)}"
+    if len(done) == len(keys):  # the load failed
+        return f"all {len(keys)} partitions are in the lake, none loaded; to resume: " + (
+            main_command("load", name, keys)
+        )
+    rest = keys[len(done) :]
+    resume = main_command("push", name, rest, "" if Layer.WAREHOUSE in job.layers else " --no-load")
+    if Layer.WAREHOUSE in job.layers:
+        resume += f", then {main_command('load', name, done)}"
+    return (
+        f"{len(done)} of {len(keys)} partitions published ({_span(done)}), none loaded;"
+        f" to resume: {resume}"
+    )
+
+
+def main_command(command: str, source: str, keys: Sequence[str], flags: str = "") -> str:
+    if command == "rebuild":
+        return f"python main.py rebuild --source {source}"
+    return f"python main.py {command} --source {source} --partition {_span(keys, ' --to ')}{flags}"
+
+
+def _span(keys: Sequence[str], between: str = "..") -> str:
+    return keys[0] if len(keys) == 1 else f"{keys[0]}{between}{keys[-1]}"
 
 
 def _checks(job: SourceJob, settings: Settings) -> list[CheckOutcome]:

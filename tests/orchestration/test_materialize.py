@@ -8,8 +8,8 @@ import pytest
 
 from platform_assets.layers import Layer
 from platform_assets.orchestration.assets import source_assets
-from platform_assets.orchestration.runner import PIPES_CLIENT
-from platform_assets.settings import PROJECT_DIRECTORY, Settings
+from platform_assets.orchestration.runner import PIPES_CLIENT, pipes_client
+from platform_assets.settings import Settings
 from testkit.main_process import backfill_flights
 
 RAW, WAREHOUSE = dg.AssetKey(["raw", "flights"]), dg.AssetKey(["warehouse", "flights"])
@@ -23,7 +23,7 @@ def materialize(
     defs = dg.Definitions(
         assets=[source_assets(source, settings)],
         jobs=[dg.define_asset_job("selected", selection=selection)],
-        resources={PIPES_CLIENT: dg.PipesSubprocessClient(cwd=str(PROJECT_DIRECTORY))},
+        resources={PIPES_CLIENT: pipes_client(settings)},
     )
     job = defs.resolve_job_def("selected")
     return job.execute_in_process(partition_key=partition_key, raise_on_error=False)
@@ -44,7 +44,7 @@ def test_each_selection_runs_the_matching_command(settings, flights_per_day):
     assert metadata["dagster/row_count"].value == flights_per_day[day]
     assert metadata["files"].value == 1
     assert len(metadata["schema_fingerprint"].value) == 12
-    assert metadata["rows_by_partition"].value == {"2013-02-01": flights_per_day[day]}
+    assert metadata["partitions"].value == "2013-02-01..2013-02-01 (1)"
     [check] = raw_only.get_asset_check_evaluations()
     assert (check.check_name, check.passed) == ("schema_matches", True)
 
@@ -83,11 +83,62 @@ def test_a_failing_push_fails_the_step_with_the_cause(settings, home):
     result = materialize(settings, dg.AssetSelection.assets(RAW, WAREHOUSE), "2013-02-03")
     assert not result.success
     failure = result.get_step_failure_events()[0].step_failure_data
-    assert failure.user_failure_data.description.startswith(
-        "platform_assets.errors.RunError: source flights partition 2013-02-03: file://"
+    description = failure.user_failure_data.description
+    assert description.startswith(
+        "platform_assets.runtime.report.RunFailedError: source flights partition 2013-02-03:"
+        " file://"
     )
-    assert failure.user_failure_data.description.endswith(
-        "flights_2013-02-03.csv: line 816: expected 19 columns, got 6"
+    assert "flights_2013-02-03.csv: line 816: expected 19 columns, got 6; nothing was" in (
+        description
+    )
+    assert description.endswith(
+        "to retry: python main.py push --source flights --partition 2013-02-03"
+    )
+    assert not result.get_asset_materialization_events()
+
+
+def test_a_range_that_fails_midway_records_what_it_published_and_how_to_resume(
+    settings, home, tmp_path, flights_per_day
+):
+    drop = home / "landing/flights/2013/03/flights_2013-03-05.csv"
+    drop.write_text(drop.read_text() + "2013,3,5,not,a,row\n")
+    dagster_home = tmp_path / "dagster"
+    dagster_home.mkdir()
+
+    result = backfill_flights(
+        {"PLATFORM_HOME": str(home)}, dagster_home, "2013-03-01", "2013-03-10"
+    )
+
+    assert result.returncode != 0
+    published = [f"2013-03-0{day}" for day in range(1, 5)]
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        assert instance.get_materialized_partitions(RAW) == set(published)
+        assert instance.get_materialized_partitions(WAREHOUSE) == set()  # the load never ran
+        for key in published:
+            [record] = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=RAW, asset_partitions=[key]), limit=5
+            ).records
+            rows = record.asset_materialization.metadata["dagster/row_count"].value
+            assert rows == flights_per_day[dt.date.fromisoformat(key)]
+        attempts = instance.event_log_storage
+        failed = (
+            attempts.get_latest_asset_partition_materialization_attempts_without_materializations
+        )
+        assert set(failed(RAW)) == {f"2013-03-{day:02d}" for day in range(5, 11)}
+        assert set(failed(WAREHOUSE)) == {f"2013-03-{day:02d}" for day in range(1, 11)}
+        [run] = instance.get_runs()
+        assert run.status == dg.DagsterRunStatus.FAILURE
+        [failure] = [
+            record.event_log_entry.dagster_event
+            for record in instance.get_records_for_run(
+                run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE
+            ).records
+        ]
+    description = failure.step_failure_data.user_failure_data.description
+    assert description.endswith(
+        "4 of 10 partitions published (2013-03-01..2013-03-04), none loaded; to resume:"
+        " python main.py push --source flights --partition 2013-03-05 --to 2013-03-10,"
+        " then python main.py load --source flights --partition 2013-03-01 --to 2013-03-04"
     )
 
 
@@ -107,5 +158,15 @@ def test_a_range_backfills_through_dagster_as_one_run_and_again_without_duplicat
         assert sum(loaded.values()) == rows
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
             assert len(instance.get_runs()) == attempt  # one run per backfill, not one per day
-            record = instance.get_latest_materialization_event(WAREHOUSE)
-            assert record.asset_materialization.metadata["dagster/row_count"].value == rows
+            # each partition its own figures: one event per partition and asset, each run
+            for key in (RAW, WAREHOUSE):
+                records = instance.fetch_materializations(key, limit=1000).records
+                assert len(records) == attempt * len(expected)
+                counts = {
+                    record.partition_key: record.asset_materialization.metadata[
+                        "dagster/row_count"
+                    ].value
+                    for record in records[: len(expected)]
+                }
+                assert counts == {day.isoformat(): count for day, count in expected.items()}
+    assert (expected[dt.date(2013, 1, 5)], expected[dt.date(2013, 1, 31)]) == (720, 928)
