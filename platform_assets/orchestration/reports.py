@@ -6,7 +6,7 @@ range, with each partition's rows, bytes and files added as partition-scoped met
 materialization event), so a range of N partitions records N events, not 2N.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import dagster as dg
@@ -66,13 +66,19 @@ def materializations(report: RunReport) -> list[dg.AssetMaterialization]:
     ]
 
 
-def recorded_events(report: RunReport) -> list[dg.AssetMaterialization | dg.AssetCheckEvaluation]:
-    """What a sensor records for a run Dagster did not start: its materializations, its checks,
-    and whether it succeeded (a failed run's cause and how to resume it)."""
-    events: list[dg.AssetMaterialization | dg.AssetCheckEvaluation] = [*materializations(report)]
-    events += [dg.AssetCheckEvaluation(**_check(report, check)) for check in report.checks]
-    events.append(run_outcome(report))
-    return events
+def recorded_events(
+    reports: Sequence[RunReport],
+) -> list[dg.AssetMaterialization | dg.AssetCheckEvaluation]:
+    """What a sensor records for runs Dagster did not start, oldest first: their
+    materializations and checks, and whether they succeeded (a failure with its cause and how
+    to resume). Attempts at the same command and partitions (a retried Batch job) have one
+    outcome: the newest's."""
+    events: list[dg.AssetMaterialization | dg.AssetCheckEvaluation] = []
+    for report in reports:
+        events += materializations(report)
+        events += [dg.AssetCheckEvaluation(**_check(report, check)) for check in report.checks]
+    newest = {(report.command, report.name, tuple(report.periods)): report for report in reports}
+    return events + [run_outcome(report) for report in newest.values()]
 
 
 def run_outcome(report: RunReport) -> dg.AssetCheckEvaluation:

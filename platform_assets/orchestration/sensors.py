@@ -21,9 +21,7 @@ def reports_sensor(settings: Settings) -> dg.SensorDefinition:
     def _sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         cursor = context.cursor or ""
         new = [name for name in report_names(settings) if name > cursor][:_BATCH]
-        events: list[dg.AssetMaterialization | dg.AssetCheckEvaluation] = []
-        for name in new:
-            events += recorded_events(read_report(settings, name))
+        events = recorded_events([read_report(settings, name) for name in new])
         if new:
             context.log.info(f"recorded {len(new)} report(s), last {new[-1]}")
         return dg.SensorResult(asset_events=events, cursor=new[-1] if new else cursor or None)

@@ -100,9 +100,8 @@ def test_an_interrupted_job_is_retried_alone_and_the_run_succeeds(
     assert warehouse_rows(settings, day, day + dt.timedelta(1)) == {day: flights_per_day[day]}
 
 
-def test_a_failing_job_fails_the_run_with_its_cause_and_where_to_look(
-    step_functions_env, batch_runner, tmp_path
-):
+def run_with_a_missing_landing_folder(step_functions_env, tmp_path) -> None:
+    """The state machine's jobs from now on see a catalog whose flights land nowhere."""
     broken = tmp_path / "catalog.yaml"
     seed = load_settings({}).catalog_path.read_text()
     broken.write_text(seed.replace("landing/flights/", "nowhere/flights/"))
@@ -129,6 +128,13 @@ def test_a_failing_job_fails_the_run_with_its_cause_and_where_to_look(
     task = asl["States"]["RunChunks"]["ItemProcessor"]["States"]["RunMain"]
     task["Parameters"]["JobDefinition"] = definition["jobDefinitionArn"]
     sfn.update_state_machine(stateMachineArn=machine["stateMachineArn"], definition=json.dumps(asl))
+
+
+def test_a_failing_job_fails_the_run_with_its_cause_and_where_to_look(
+    step_functions_env, batch_runner, tmp_path
+):
+    run_with_a_missing_landing_folder(step_functions_env, tmp_path)
+    sfn = boto3.client("stepfunctions")
     settings = load_settings(step_functions_env)
     submitted = len(batch_runner.jobs)
 
@@ -139,7 +145,10 @@ def test_a_failing_job_fails_the_run_with_its_cause_and_where_to_look(
     assert [job.exit_code for job in jobs] == [1, 1]  # tried, retried once, then caught
     failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
     lines = failure.description.splitlines()
-    assert lines[0].endswith("nowhere/flights/2013/01/flights_2013-01-07.csv: file not found")
+    assert lines[0].endswith(
+        "nowhere/flights/2013/01/flights_2013-01-07.csv: file not found; nothing was published;"
+        " to retry: python main.py push --source flights --partition 2013-01-07"
+    )
     assert "source flights partition 2013-01-07" in lines[0]
     assert lines[1].startswith("execution: arn:aws:states:") and lines[1].endswith("(FAILED)")
     assert any(line.startswith("batch job: ") for line in lines)
@@ -183,7 +192,16 @@ def test_a_year_fans_out_into_bounded_chunks_and_a_failed_chunk_is_retried_alone
     assert sum(loaded.values()) == 336_776
     events = result.get_asset_materialization_events()
     assert len(events) == 2 * 365
-    assert events[0].materialization.metadata["dagster/row_count"].value == 336_776
+    # each partition its own figures, the chunks' reports combined
+    for asset in (RAW, WAREHOUSE):
+        counts = {
+            dt.date.fromisoformat(event.partition): event.materialization.metadata[
+                "dagster/row_count"
+            ].value
+            for event in events
+            if event.asset_key == asset
+        }
+        assert counts == flights_per_day
     assert {c.check_name: c.passed for c in result.get_asset_check_evaluations()} == {
         "schema_matches": True,
         "rows_match_lake": True,
@@ -196,20 +214,9 @@ def test_a_run_started_without_dagster_is_recorded_once_by_the_sensor(
 ):
     settings = load_settings(step_functions_env)
     sfn = boto3.client("stepfunctions")
-    # what an EventBridge schedule sends: no Pipes environment, main.py's own arguments
     execution = sfn.start_execution(
         stateMachineArn=step_functions_env["PLATFORM_STATE_MACHINE_ARN"],
-        input=json.dumps(
-            {
-                "chunks": [
-                    {
-                        "job_name": "flights-scheduled",
-                        "command": ["push", "--source", "flights", "--partition", "2013-02-11"],
-                        "environment": [],
-                    }
-                ]
-            }
-        ),
+        input=json.dumps({"chunks": [scheduled_chunk("2013-02-11")]}),
     )
     assert finished(sfn, execution["executionArn"]) == "SUCCEEDED"
 
@@ -234,7 +241,50 @@ def test_a_run_started_without_dagster_is_recorded_once_by_the_sensor(
             ("schema_matches", True),
             ("rows_match_lake", True),
             ("unique_key", True),
+            ("run_succeeded", True),
         }
+
+
+def test_a_failed_scheduled_execution_is_recorded_once_by_the_sensor(
+    step_functions_env, batch_runner, tmp_path
+):
+    run_with_a_missing_landing_folder(step_functions_env, tmp_path)
+    settings = load_settings(step_functions_env)
+    sfn = boto3.client("stepfunctions")
+    execution = sfn.start_execution(
+        stateMachineArn=step_functions_env["PLATFORM_STATE_MACHINE_ARN"],
+        input=json.dumps({"chunks": [scheduled_chunk("2013-02-12")]}),
+    )
+    assert finished(sfn, execution["executionArn"]) == "FAILED"
+
+    sensor = reports_sensor(settings)
+    with dg.instance_for_test() as instance:
+        first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        for event in first.asset_events:
+            instance.report_runless_asset_event(event)
+        second = sensor.evaluate_tick(
+            dg.build_sensor_context(instance=instance, cursor=first.cursor)
+        )
+        assert second.asset_events == []
+        assert instance.fetch_materializations(RAW, limit=10).records == []
+        check = dg.AssetCheckKey(RAW, "run_succeeded")
+        [record] = instance.event_log_storage.get_asset_check_execution_history(check, limit=10)
+    evaluation = record.event.dagster_event.asset_check_evaluation_data
+    assert evaluation.passed is False
+    assert evaluation.description.startswith("push 2013-02-12..2013-02-12 failed: source flights")
+    assert evaluation.description.endswith(
+        "flights_2013-02-12.csv: file not found; nothing was published; to retry:"
+        " python main.py push --source flights --partition 2013-02-12"
+    )
+
+
+def scheduled_chunk(day: str) -> dict:
+    """What an EventBridge schedule sends: no Pipes environment, main.py's own arguments."""
+    return {
+        "job_name": "flights-scheduled",
+        "command": ["push", "--source", "flights", "--partition", day],
+        "environment": [],
+    }
 
 
 def test_terminating_the_dagster_run_stops_the_execution(

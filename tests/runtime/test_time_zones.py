@@ -22,7 +22,11 @@ from platform_assets.catalog import load_catalog
 from platform_assets.contracts import with_origin
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.layers import Layer
-from platform_assets.orchestration.reports import recorded_events, step_results
+from platform_assets.orchestration.reports import (
+    partition_metadata,
+    recorded_events,
+    step_results,
+)
 from platform_assets.partitions import Period
 from platform_assets.runtime.protocol import report_from_json, report_to_json
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
@@ -289,10 +293,16 @@ def test_the_count_crosses_json_and_an_older_report_reads_as_none():
     assert "80 rows dated outside their partitions, not published" in "\n".join(report.lines())
 
 
-def test_dagster_sees_rows_outside_period_per_range_and_per_partition():
+def test_dagster_sees_rows_outside_period_per_partition():
     report = push_report((80, 3))
     [result] = step_results(report)
     assert isinstance(result, dg.MaterializeResult) and result.metadata is not None
-    assert result.metadata["rows_outside_period"] == 83
-    events = recorded_events(report)
-    assert [event.metadata["rows_outside_period"].value for event in events] == [80, 3]
+    assert "rows_outside_period" not in result.metadata  # a range's total is no partition's
+    scoped = {partition: m["rows_outside_period"] for _, partition, m in partition_metadata(report)}
+    assert scoped == {FIRST: 80, DAYS[1].isoformat(): 3}
+    events = recorded_events([report])
+    assert [
+        event.metadata["rows_outside_period"].value
+        for event in events
+        if isinstance(event, dg.AssetMaterialization)
+    ] == [80, 3]
