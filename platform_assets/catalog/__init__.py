@@ -1,7 +1,7 @@
 """The source catalog: the YAML file declaring every source and export (catalog.yaml), its model
 (model.py) and its loader (loading.py)."""
 
-from platform_assets.catalog.loading import CatalogError, load_catalog
+from platform_assets.catalog.loading import CatalogError, declaration_lines, load_catalog
 from platform_assets.catalog.model import (
     Catalog,
     Export,
@@ -19,5 +19,6 @@ __all__ = [
     "Partitioning",
     "Schedule",
     "Source",
+    "declaration_lines",
     "load_catalog",
 ]

@@ -64,6 +64,20 @@ def load_catalog(path: Path) -> Catalog:
         raise CatalogError("; ".join(_describe(path, raw, detail) for detail in details)) from None
 
 
+def declaration_lines(path: Path) -> dict[str, int]:
+    """The line (from 1) of the catalog file where each source and export is declared, by name."""
+    lines: dict[str, int] = {}
+    root = yaml.compose(path.read_text(), Loader=_CatalogLoader)
+    for section_key, section in root.value if isinstance(root, yaml.MappingNode) else ():
+        if section_key.value not in ("sources", "exports"):
+            continue
+        for item in section.value:
+            for key, value in item.value:
+                if key.value == "name":
+                    lines[value.value] = item.start_mark.line + 1
+    return lines
+
+
 def _describe(path: Path, raw: Any, detail: Any) -> str:
     location = list(detail["loc"])
     where = str(path)

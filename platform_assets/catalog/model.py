@@ -14,6 +14,8 @@ import pyarrow as pa
 from croniter import croniter
 from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
 
+from platform_assets.catalog.deadline import shifted_cron
+from platform_assets.catalog.labels import Owner, Tags
 from platform_assets.contracts import SchemaContract, origin_of
 from platform_assets.errors import RunError
 from platform_assets.identifiers import COLUMN, NAME
@@ -78,6 +80,9 @@ class Partitioning(StrictModel):
 
 class Schedule(StrictModel):
     cron: str = Field(description="Five-field cron expression, evaluated in UTC.")
+    grace_minutes: int = Field(
+        default=60, ge=0, description="How long after a tick its period may still be missing."
+    )
 
     @field_validator("cron")
     @classmethod
@@ -85,6 +90,16 @@ class Schedule(StrictModel):
         if len(value.split()) != 5 or not croniter.is_valid(value):
             raise ValueError(f"{value!r} is not a five-field cron expression")
         return value
+
+    @model_validator(mode="after")
+    def _grace_fits_the_cron(self) -> Schedule:
+        shifted_cron(self.cron, self.grace_minutes)  # its ValueError says why not
+        return self
+
+    @property
+    def deadline_cron(self) -> str:
+        """The cron `grace_minutes` later: by its tick, the period the schedule loads is in."""
+        return shifted_cron(self.cron, self.grace_minutes)
 
 
 class Nested(StrictModel):
@@ -177,6 +192,8 @@ class Source(Partitioned, StrictModel):
 
     name: str = Field(pattern=NAME)
     description: str = ""
+    owners: tuple[Owner, ...] = ()
+    tags: Tags = Field(default_factory=dict)
     read: AnyRead
     partitioning: Partitioning
     schedule: Schedule | None = None
@@ -272,6 +289,8 @@ class Export(Partitioned, StrictModel):
 
     name: str = Field(pattern=NAME)
     description: str = ""
+    owners: tuple[Owner, ...] = ()
+    tags: Tags = Field(default_factory=dict)
     depends_on: tuple[str, ...] = Field(min_length=1)
     sql: str
     _partitioning: Partitioning | None = PrivateAttr(default=None)

@@ -7,9 +7,18 @@ import dagster as dg
 from platform_assets.catalog import Source
 from platform_assets.checks import checks_for
 from platform_assets.layers import Layer
+from platform_assets.orchestration.about import (
+    columns,
+    declared_at,
+    labels,
+    lake_location,
+    qualified_table,
+    table_name,
+)
 from platform_assets.orchestration.keys import check_name, layer_key
 from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.orchestration.runner import PIPES_CLIENT, run_main
+from platform_assets.orchestration.upstreams import upstream_key
 from platform_assets.settings import Settings
 
 
@@ -20,25 +29,40 @@ def source_assets(source: Source, settings: Settings) -> dg.AssetsDefinition:
         "source_kind": source.read.kind,
         "granularity": str(source.partitioning.granularity),
         "schedule_cron_utc": source.schedule.cron if source.schedule else "none",
+        **declared_at(settings, source),
     }
+    table = qualified_table(settings, source)
 
     @dg.multi_asset(
         name=f"{source.name}_assets",
         specs=[
             dg.AssetSpec(
                 raw,
-                description=f"{source.description} Raw parquet in the lake.".strip(),
+                deps=[upstream_key(source)],
+                description=f"Raw parquet in the lake: {source.description}".strip(),
                 group_name=source.name,
                 kinds={"parquet"},
-                metadata={**about, "read": dg.MetadataValue.json(source.read.model_dump())},
+                metadata={
+                    **about,
+                    **columns(source, Layer.RAW),
+                    **lake_location(settings, Layer.RAW, source.name),
+                    "read": dg.MetadataValue.json(source.read.model_dump()),
+                },
+                **labels(source),
             ),
             dg.AssetSpec(
                 warehouse,
                 deps=[raw],
-                description=f"Warehouse table {source.table_name}, one row per lake row.",
+                description=f"Warehouse table {table}, one row per lake row.",
                 group_name=source.name,
                 kinds={settings.warehouse_name},
-                metadata={**about, "table": source.table_name, "key": ", ".join(source.key)},
+                metadata={
+                    **about,
+                    **columns(source, Layer.WAREHOUSE),
+                    **table_name(table),
+                    "key": ", ".join(source.key),
+                },
+                **labels(source),
             ),
         ],
         check_specs=[

@@ -6,6 +6,8 @@ import dagster as dg
 
 from platform_assets.catalog import Export
 from platform_assets.layers import Layer
+from platform_assets.orchestration.about import declared_at, labels, lake_location
+from platform_assets.orchestration.automation import WHEN_SOURCES_LOAD
 from platform_assets.orchestration.keys import layer_key
 from platform_assets.orchestration.partitions import partitions_def
 from platform_assets.orchestration.runner import PIPES_CLIENT, run_main
@@ -17,11 +19,17 @@ def export_asset(export: Export, settings: Settings) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=layer_key(Layer.EXPORTS, export.name),
-        description=export.description or None,
+        description=f"Export to the lake: {export.description}".strip(),
         deps=[layer_key(Layer.WAREHOUSE, name) for name in export.depends_on],
         group_name="exports",
         kinds={"parquet", settings.warehouse_name},
-        metadata={"sql": dg.MetadataValue.md(f"```sql\n{export.sql}\n```")},
+        metadata={
+            "sql": dg.MetadataValue.md(f"```sql\n{export.sql}\n```"),
+            **lake_location(settings, Layer.EXPORTS, export.name),
+            **declared_at(settings, export),
+        },
+        **labels(export),
+        automation_condition=WHEN_SOURCES_LOAD,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={PIPES_CLIENT},

@@ -6,16 +6,25 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 
 from platform_assets.catalog import Source
+from platform_assets.checks import checks_for
 from platform_assets.layers import SOURCE_LAYERS
 from platform_assets.orchestration.keys import layer_key
 from platform_assets.partitions import previous_period
 
 
 def source_job(source: Source) -> UnresolvedAssetJobDefinition:
+    """The source's two assets and main.py's checks of them; the checks Dagster runs on its own
+    (freshness, a run's outcome) stay out of the run."""
     return dg.define_asset_job(
         f"{source.name}_job",
         selection=dg.AssetSelection.assets(
             *(layer_key(layer, source.name) for layer in SOURCE_LAYERS)
+        ).without_checks()
+        | dg.AssetSelection.checks(
+            *(
+                dg.AssetCheckKey(layer_key(check.layer, source.name), check.name)
+                for check in checks_for(source)
+            )
         ),
         description=f"Push source {source.name} to the lake and load it into the warehouse.",
     )

@@ -54,6 +54,16 @@ class Upstream:
     secret: Callable[[SecretRef], str]
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a kind reads from, as lineage shows it, naming no secret: what it is (`summary`),
+    Dagster kinds for its icons, and the landing folder its files arrive in, if any."""
+
+    summary: str
+    kinds: frozenset[str]
+    landing_prefix: str | None = None
+
+
 class ReadSpec(StrictModel):
     """A kind's `read:` block. A subclass sets `kind` to a `Literal` of its name, declares its
     keys, states its traits and implements `batches`; the registry lists it."""
@@ -77,6 +87,11 @@ class ReadSpec(StrictModel):
     def refuses_timezone(self, zone: str) -> str | None:
         """Why the kind cannot read partitions as the local days of `zone` (None: it can)."""
         return None
+
+    @property
+    def origin(self) -> Origin:
+        """Where this source's rows come from (never a secret's value)."""
+        return Origin(f"the {self.kind} upstream", frozenset({self.kind}))
 
     def newest_cursor(self, period: Period, upstream: Upstream) -> Any:
         """An incremental kind's largest cursor value upstream now (None: no rows)."""

@@ -31,6 +31,8 @@ WAREHOUSES = {
 
 
 class Warehouse(Protocol):
+    schema_name: str  # the schema that holds the tables
+
     def load(
         self,
         table: str,

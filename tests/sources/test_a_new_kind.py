@@ -160,5 +160,5 @@ def test_dagster_generates_the_toy_kinds_assets_and_checks(copy: Path, tmp_path:
     )
     assert result.returncode == 0, result.stderr
     assets, checks = result.stdout.splitlines()[-2:]
-    assert assets == "['raw/numbers', 'warehouse/numbers']"
+    assert assets == "['raw/numbers', 'upstream/numbers', 'warehouse/numbers']"
     assert checks == "['rows_match_lake', 'schema_matches', 'unique_key']"

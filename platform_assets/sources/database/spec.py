@@ -9,7 +9,7 @@ from pydantic import Field, PlainValidator, field_validator, model_validator
 
 from platform_assets.identifiers import UPSTREAM_COLUMN, UPSTREAM_TABLE
 from platform_assets.partitions import UTC
-from platform_assets.sources.kind import ReadSpec, SecretRef, Upstream
+from platform_assets.sources.kind import Origin, ReadSpec, SecretRef, Upstream
 from platform_assets.sources.window import Cursor, Lookback, Window, parse_lookback
 from platform_assets.sql_statements import single_select
 
@@ -72,6 +72,12 @@ class DatabaseRead(ReadSpec):
         if self.cursor_column is None:
             return None
         return Cursor(self.cursor_column, self.lookback)
+
+    @property
+    def origin(self) -> Origin:
+        url = f"${self.url.env}" if self.url.env else f"secret {self.url.aws_secret}"
+        what = f"table {self.table}" if self.table else "a query"
+        return Origin(f"{what} of the database at {url}", frozenset({"sql"}))
 
     def newest_cursor(self, period: Period, upstream: Upstream) -> Any:
         from platform_assets.sources.database.reader import newest_cursor

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from platform_assets.sources.kind import ReadSpec, Upstream, template
+from platform_assets.sources.kind import Origin, ReadSpec, Upstream, template
 from platform_assets.strict import StrictModel
 
 if TYPE_CHECKING:
@@ -79,6 +79,16 @@ class FilesRead(ReadSpec):
         if self.null_values is not None and self.format != "csv":
             raise ValueError(f"null_values applies to csv files, not {self.format}")
         return self
+
+    @property
+    def origin(self) -> Origin:
+        fixed = self.path.split("{", 1)[0]
+        for wildcard in "*?[":
+            fixed = fixed.split(wildcard, 1)[0]
+        folder = fixed.rsplit("/", 1)[0] + "/" if "/" in fixed else ""
+        return Origin(
+            f"{self.format} files landing as {self.path}", frozenset({self.format}), folder
+        )
 
     def paths_for(self, period: Period) -> list[str]:
         """The distinct path patterns (possibly globs) that hold the period's rows, in order."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, model_validator
 
-from platform_assets.sources.kind import ReadSpec, SecretRef, Upstream, template
+from platform_assets.sources.kind import Origin, ReadSpec, SecretRef, Upstream, template
 from platform_assets.strict import StrictModel
 
 if TYPE_CHECKING:
@@ -75,6 +75,10 @@ class HttpApiRead(ReadSpec):
         if unknown:
             raise ValueError(f"secret(s) {unknown} used but not among 'secrets'")
         return self
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(f"the JSON API at ${self.base_url_env}{self.path}", frozenset({"api"}))
 
     def batches(
         self,
