@@ -88,12 +88,18 @@ def test_dagster_dev_serves_both_assets_with_partitions_and_checks(tmp_path: Pat
         assert node["partitionKeys"][0] == "2013-01-01"
         assert node["partitionKeys"][-1] == "2013-12-31"
         assert len(node["partitionKeys"]) == 365
+    assert raw["dependencyKeys"] == [{"path": ["upstream", "flights"]}]  # lineage from the source
     assert warehouse["dependencyKeys"] == [{"path": ["raw", "flights"]}]
     export = by_key["exports/carrier_daily_delays"]
     assert export["dependencyKeys"] == [{"path": ["warehouse", "flights"]}]
     assert len(export["partitionKeys"]) == 365
-    assert [check["name"] for check in raw["assetChecksOrError"]["checks"]] == ["schema_matches"]
+    assert sorted(check["name"] for check in raw["assetChecksOrError"]["checks"]) == [
+        "run_succeeded",
+        "schema_matches",
+    ]
     assert sorted(check["name"] for check in warehouse["assetChecksOrError"]["checks"]) == [
+        "freshness_check",
         "rows_match_lake",
+        "run_succeeded",
         "unique_key",
     ]
