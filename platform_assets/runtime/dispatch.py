@@ -74,7 +74,7 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
                     f"source {source.name}: no partition has ended yet (the first starts"
                     f" {source.partitioning.start}); pass --partition"
                 )
-            print_status(settings, source, periods)
+            print_status(settings, source, periods, arguments.every)
             return 0
         with pipes.dagster_pipes(lambda: settings.client("s3")) as context:
             run_id = _run_id(context)
