@@ -20,7 +20,7 @@ WEATHER_API_TOKEN_FILE := $(PLATFORM_HOME)/weather-api-token
 export CLIENT_DATABASE_URL WEATHER_API_URL
 WITH_TOKEN = WEATHER_API_TOKEN="$$(cat $(WEATHER_API_TOKEN_FILE))"
 
-.PHONY: install sample-data weather-api run test bench lint format clean
+.PHONY: install sample-data weather-api run serve test bench lint format clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,16 +52,29 @@ sample-data: install
 weather-api: sample-data
 	$(BIN)/python -m samples.weather_api --port $(WEATHER_API_PORT) --token-file $(WEATHER_API_TOKEN_FILE)
 
-# Materialize $(FIRST)..$(LAST) through Dagster as one run, print rows per day, then serve the UI.
-run: export PLATFORM_HOME := $(PLATFORM_HOME)
-run: export DAGSTER_HOME := $(abspath $(PLATFORM_HOME))/dagster
-run: sample-data
-	mkdir -p "$$DAGSTER_HOME"
-	test -f "$$DAGSTER_HOME/dagster.yaml" || printf 'telemetry:\n  enabled: false\n' > "$$DAGSTER_HOME/dagster.yaml"
-	$(WITH_TOKEN) $(BIN)/dagster asset materialize -m platform_assets.definitions \
+DAGSTER_HOME_DIR := $(abspath $(PLATFORM_HOME))/dagster
+RUN_LOG = $(PLATFORM_HOME)/logs/make-run-$(SOURCE)-$(FIRST)-$(LAST).log
+SERVE_UI = $(WITH_TOKEN) $(BIN)/dagster dev -w workspace.yaml -p $(PORT)
+run serve: export PLATFORM_HOME := $(PLATFORM_HOME)
+run serve: export DAGSTER_HOME := $(DAGSTER_HOME_DIR)
+
+$(DAGSTER_HOME_DIR)/dagster.yaml:
+	mkdir -p "$(@D)"
+	printf 'telemetry:\n  enabled: false\n' > "$@"
+
+# Materialize $(FIRST)..$(LAST) through Dagster as one run (its output in $(RUN_LOG): main.py's
+# report printed, or its one-line failure), print rows per day (per month past 31), serve the UI.
+run: sample-data $(DAGSTER_HOME_DIR)/dagster.yaml
+	@echo "dagster asset materialize raw/$(SOURCE),warehouse/$(SOURCE) $(FIRST)...$(LAST)"
+	@$(WITH_TOKEN) $(BIN)/python -m samples.logged_run --log '$(RUN_LOG)' -- \
+	    $(BIN)/dagster asset materialize -m platform_assets.definitions \
 	    --select 'raw/$(SOURCE),warehouse/$(SOURCE)' --partition-range '$(FIRST)...$(LAST)'
 	$(BIN)/python main.py status --source $(SOURCE) --partition $(FIRST) --to $(LAST)
-	if [ "$(SERVE)" != 0 ]; then $(WITH_TOKEN) $(BIN)/dagster dev -w workspace.yaml -p $(PORT); fi
+	if [ "$(SERVE)" != 0 ]; then $(SERVE_UI); fi
+
+# The UI alone, with make run's environment and instance (no backfill)
+serve: sample-data $(DAGSTER_HOME_DIR)/dagster.yaml
+	$(SERVE_UI)
 
 lint: install
 	$(BIN)/ruff check .

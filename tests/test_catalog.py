@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.catalog import CatalogError, load_catalog
+from platform_assets.catalog import CatalogError, Severity, load_catalog
+from platform_assets.checks import CHECK_NAMES
 from platform_assets.partitions import Granularity
 from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
 from testkit.catalogs import catalog_error
@@ -107,6 +108,19 @@ def test_seed_catalog_declares_flights_daily_over_2013():
             "key 'write': order_by and deleted go with mode merge or history",
         ),
         (
+            (KEY, KEY + "    checks: {uniqe_key: warn}\n"),
+            "source 'flights': key 'checks': unknown check 'uniqe_key'"
+            " (did you mean 'unique_key'?)",
+        ),
+        (
+            (KEY, KEY + "    checks: {unique_key: fatal}\n"),
+            "source 'flights': key 'checks.unique_key.severity': Input should be 'warn' or 'error'",
+        ),
+        (
+            (KEY, KEY + "    checks: {unique_key: {severty: warn}}\n"),
+            "source 'flights': key 'checks.unique_key.severty': unknown key",
+        ),
+        (
             ("      format: csv\n", "      format: csv\n      format: csv\n"),
             "not valid YAML at line "
             f"{SEED.splitlines().index('      format: csv') + 2}, column 7: duplicate key 'format'",
@@ -118,6 +132,14 @@ def test_a_bad_catalog_is_one_clear_error_naming_file_source_and_key(tmp_path, c
     assert old in SEED
     path = write(tmp_path, SEED.replace(old, new, 1))
     assert message in catalog_error(path)
+
+
+def test_a_checks_severity_defaults_to_error_and_the_catalog_may_lower_it(tmp_path):
+    path = write(tmp_path, SEED.replace(KEY, KEY + "    checks: {unique_key: warn}\n", 1))
+    catalog = load_catalog(path, CHECK_NAMES)
+    assert catalog.source("flights").check_severity("unique_key") is Severity.WARN
+    assert catalog.source("flights").check_severity("rows_match_lake") is Severity.ERROR
+    assert catalog.source("weather").check_severity("unique_key") is Severity.ERROR
 
 
 def test_a_history_table_keeps_its_own_validity_columns(tmp_path):

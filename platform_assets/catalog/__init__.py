@@ -8,6 +8,7 @@ from platform_assets.catalog.model import (
     Partitioned,
     Partitioning,
     Schedule,
+    Severity,
     Source,
 )
 
@@ -18,6 +19,7 @@ __all__ = [
     "Partitioned",
     "Partitioning",
     "Schedule",
+    "Severity",
     "Source",
     "declaration_lines",
     "load_catalog",

@@ -4,13 +4,14 @@ the source and the key."""
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from platform_assets.catalog.model import Catalog, Partitioning, Source
+from platform_assets.catalog.model import CHECK_NAMES_CONTEXT, Catalog, Partitioning, Source
 from platform_assets.errors import ConfigurationError
 from platform_assets.sources.registry import read_specs
 
@@ -44,8 +45,11 @@ def _construct_mapping(loader: _CatalogLoader, node: yaml.MappingNode) -> dict[A
 _CatalogLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def load_catalog(path: Path) -> Catalog:
-    """Read and validate the catalog; each problem is a CatalogError naming file, source, key."""
+def load_catalog(path: Path, check_names: Collection[str] | None = None) -> Catalog:
+    """Read and validate the catalog; each problem is a CatalogError naming file, source, key.
+
+    `check_names` are the checks a source's `checks:` may name (the checks' registry, which
+    the settings pass: it lies above the catalog); without them the names go unchecked."""
     try:
         raw = yaml.load(path.read_text(), Loader=_CatalogLoader)
     except OSError as error:
@@ -57,7 +61,7 @@ def load_catalog(path: Path) -> Catalog:
     except yaml.YAMLError as error:
         raise CatalogError(f"{path}: not valid YAML: {error}") from None
     try:
-        return Catalog.model_validate(raw)
+        return Catalog.model_validate(raw, context={CHECK_NAMES_CONTEXT: check_names})
     except ValidationError as error:
         # unknown keys first: a misspelt key also shows up as a missing one
         details = sorted(error.errors(), key=lambda detail: detail["type"] != "extra_forbidden")

@@ -7,12 +7,21 @@ describing what is wrong with it is loading.py's job.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import difflib
+from collections.abc import Collection, Sequence
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import pyarrow as pa
 from croniter import croniter
-from pydantic import AfterValidator, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from platform_assets.catalog.deadline import shifted_cron
 from platform_assets.catalog.labels import Owner, Tags
@@ -131,6 +140,27 @@ class Nested(StrictModel):
             raise RunError(f"{origin_of(batch)}: {error}") from None
 
 
+class Severity(StrEnum):
+    """What a failed check means: `error` fails `main.py check` (exit 1), `warn` is reported."""
+
+    WARN = "warn"
+    ERROR = "error"
+
+
+class CheckSetting(StrictModel):
+    """A check's settings for one source: `unique_key: warn` or `unique_key: {severity: warn}`."""
+
+    severity: Severity = Severity.ERROR
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"severity": value} if isinstance(value, str) else value
+
+
+CHECK_NAMES_CONTEXT = "check_names"  # validation context: the check names a catalog may set
+
+
 class Partitioned:
     """Partition keys of a source or an export, validated against its partitioning."""
 
@@ -206,6 +236,9 @@ class Source(Partitioned, StrictModel):
     schema_contract: SchemaContract = SchemaContract.FREEZE
     write: Write = Write()
     nested: Nested = Field(default_factory=Nested)
+    checks: dict[str, CheckSetting] = Field(
+        default_factory=dict, description="Per check name, its settings (severity)."
+    )
 
     @field_validator("columns")
     @classmethod
@@ -220,6 +253,26 @@ class Source(Partitioned, StrictModel):
             if name == PARTITION_COLUMN:
                 raise ValueError(f"{PARTITION_COLUMN!r} is reserved for the partition column")
         return value
+
+    @field_validator("checks")
+    @classmethod
+    def _known_checks(
+        cls, value: dict[str, CheckSetting], info: ValidationInfo
+    ) -> dict[str, CheckSetting]:
+        known: Collection[str] | None = (info.context or {}).get(CHECK_NAMES_CONTEXT)
+        if known is None:
+            return value
+        for name in value:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+                raise ValueError(f"unknown check {name!r} ({hint})")
+        return value
+
+    def check_severity(self, name: str) -> Severity:
+        """The severity the catalog gives check `name` for this source (default error)."""
+        setting = self.checks.get(name)
+        return Severity.ERROR if setting is None else setting.severity
 
     @model_validator(mode="after")
     def _read_takes_the_zone(self) -> Source:

@@ -19,6 +19,7 @@ from platform_assets.layers import SOURCE_LAYERS, Layer
 
 __all__ = [
     "CHECKS",
+    "CHECK_NAMES",
     "Check",
     "CheckOutcome",
     "CheckSubject",
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 CHECKS: tuple[Check, ...] = (SchemaMatches(), RowsMatchLake(), VersionsMatchLake(), UniqueKey())
+CHECK_NAMES = tuple(check.name for check in CHECKS)  # what a source's `checks:` may name
 
 
 def checks_for(source: Source, layers: Sequence[Layer] = SOURCE_LAYERS) -> list[Check]:
@@ -45,4 +47,5 @@ def check_named(qualified: str) -> Check:
 
 
 def run_checks(checks: Sequence[Check], subject: CheckSubject) -> list[CheckOutcome]:
-    return [CheckOutcome(check, check.measure(subject)) for check in checks]
+    severity = subject.source.check_severity
+    return [CheckOutcome(check, check.measure(subject), severity(check.name)) for check in checks]

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import pyarrow as pa
 
-from platform_assets.catalog import Source
+from platform_assets.catalog import Severity, Source
 from platform_assets.lake import Lake
 from platform_assets.layers import Layer, qualified_name
 from platform_assets.partitions import Period
@@ -69,6 +69,12 @@ class Check(ABC):
 class CheckOutcome:
     check: Check
     metadata: Metadata
+    severity: Severity = Severity.ERROR  # the catalog's for the source checked
+
+    @property
+    def fails_run(self) -> bool:
+        """Failed, and of error severity: what makes `main.py check` exit 1."""
+        return not self.passed and self.severity is Severity.ERROR
 
     @cached_property
     def verdict(self) -> Verdict:
@@ -101,4 +107,4 @@ def combine_outcomes(outcomes: Sequence[CheckOutcome]) -> CheckOutcome:
                 merged[key] += value
             else:
                 merged[key] = [*merged[key], *value][:SHOWN]
-    return CheckOutcome(check, merged)
+    return CheckOutcome(check, merged, outcomes[0].severity)

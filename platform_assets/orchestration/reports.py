@@ -112,7 +112,7 @@ def _check(report: RunReport, check: CheckOutcome) -> dict[str, Any]:
         "asset_key": layer_key(check.check.layer, report.name),
         "check_name": check.check.name,
         "passed": check.passed,
-        "severity": dg.AssetCheckSeverity.ERROR,
+        "severity": dg.AssetCheckSeverity(check.severity.upper()),
         "metadata": _typed({"summary": check.summary, **check.metadata}),
     }
 

@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--no-load", action="store_true", help="stop after the lake; skip the warehouse"
             )
+        if name == "status":
+            command.add_argument(
+                "--every",
+                action="store_true",
+                help="a line per partition (over 31 partitions the default is a line per month)",
+            )
     text = "rewrite every published partition in the catalog's column types, recreate the table"
     rebuild = commands.add_parser("rebuild", help=text, description=text)
     rebuild.add_argument("--source", required=True, help="a source name from the catalog")

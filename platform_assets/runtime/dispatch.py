@@ -74,7 +74,7 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
                     f"source {source.name}: no partition has ended yet (the first starts"
                     f" {source.partitioning.start}); pass --partition"
                 )
-            print_status(settings, source, periods)
+            print_status(settings, source, periods, arguments.every)
             return 0
         with pipes.dagster_pipes(lambda: settings.client("s3")) as context:
             run_id = _run_id(context)
@@ -105,6 +105,9 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
                 raise
             _leave(report, run_id, context, settings)
         print("\n".join(report.lines()))
+        # Dagster shows each check's verdict and severity; a step failed by it would not
+        if arguments.command == "check" and context is None:
+            _fail_on_error_checks(report)
         return 0
     except ConfigurationError as error:
         capture.note(f"main.py: error: {error}")
@@ -130,6 +133,16 @@ def _leave(
         pipes.report(context, report)
     else:
         log.info("report kept at %s", store_report(settings, report))
+
+
+def _fail_on_error_checks(report: RunReport) -> None:
+    """A failed check of error severity fails `main.py check` (a cron or CI wrapper sees it)."""
+    failing = [outcome.check.qualified_name for outcome in report.checks if outcome.fails_run]
+    if failing:
+        raise RunError(
+            f"source {report.name} {report.span}: check(s) {', '.join(failing)} failed"
+            " (severity error)"
+        )
 
 
 def _keep_log(outcome: _Outcome, capture: LogCapture) -> None:

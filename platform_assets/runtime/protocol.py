@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from platform_assets.catalog import Severity
 from platform_assets.checks import CheckOutcome, check_named
 from platform_assets.layers import Layer, qualified_name
 from platform_assets.partitions import Period
@@ -37,7 +38,7 @@ def report_to_json(report: RunReport) -> dict[str, Any]:
         ],
         "checks": [
             {"layer": str(outcome.check.layer), "name": outcome.check.name}
-            | {"metadata": outcome.metadata}
+            | {"metadata": outcome.metadata, "severity": str(outcome.severity)}
             for outcome in report.checks
         ],
     } | ({"failure": report.failure} if report.failure else {})
@@ -67,6 +68,7 @@ def report_from_json(data: dict[str, Any]) -> RunReport:
             CheckOutcome(
                 check_named(qualified_name(Layer(check["layer"]), check["name"])),
                 check["metadata"],
+                Severity(check.get("severity", Severity.ERROR)),  # older reports: error
             )
             for check in data["checks"]
         ],

@@ -79,6 +79,12 @@ class RunReport:
     def passed(self) -> bool:
         return all(check.passed for check in self.checks)
 
+    @property
+    def span(self) -> str:
+        """'partition A' or 'partitions A..B', as failure lines name what they cover."""
+        first, last = self.periods[0].key, self.periods[-1].key
+        return f"partition {first}" if first == last else f"partitions {first}..{last}"
+
     def lines(self) -> list[str]:
         first, last = self.periods[0].key, self.periods[-1].key
         span = first if first == last else f"{first}..{last} ({len(self.periods)} partitions)"
@@ -94,7 +100,13 @@ class RunReport:
                     " partitions, not published"
                 )
         for check in self.checks:
-            verdict = "passed" if check.passed else "FAILED"
+            verdict = (
+                "passed"
+                if check.passed
+                else "FAILED"
+                if check.fails_run
+                else "failed, severity warn"
+            )
             lines.append(f"  check {check.check.qualified_name}: {verdict} ({check.summary})")
         return lines
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from platform_assets.catalog import Catalog, Partitioned, Source
-from platform_assets.checks.rows_match_lake import partition_rows
+from platform_assets.checks.rows_match_lake import PartitionRows, partition_rows
 from platform_assets.partitions import Period
 from platform_assets.settings import Settings
+
+GROUPED_OVER = 31  # partitions: a longer range's status prints a line per month
+BY_MONTH = "  (by month; --every: a line per partition)"
 
 
 def print_sources(catalog: Catalog) -> None:
@@ -30,15 +34,38 @@ def _span(item: Partitioned) -> str:
     return f"{partitioning.granularity} {partitioning.start}..{item.last_day or ''}"
 
 
-def print_status(settings: Settings, source: Source, periods: Sequence[Period]) -> None:
-    """One line per partition: rows in the lake's manifest and in the warehouse table."""
-    print(f"{'partition':<12} {'lake rows':>12} {'warehouse rows':>15}")
-    lake_total = warehouse_total = 0
-    for rows in partition_rows(source, periods, settings.lake, settings.warehouse):
-        lake_total += rows.lake or 0
-        warehouse_total += rows.warehouse or 0
-        print(f"{rows.period.key:<12} {_count(rows.lake):>12} {_count(rows.warehouse):>15}")
+def print_status(
+    settings: Settings, source: Source, periods: Sequence[Period], every: bool = False
+) -> None:
+    """Rows in the lake's manifests and in the warehouse table: a line per partition, or per
+    month over more than GROUPED_OVER partitions unless `every`."""
+    rows = partition_rows(source, periods, settings.lake, settings.warehouse)
+    by_partition = every or len(rows) <= GROUPED_OVER
+    heading, note = ("partition", "") if by_partition else ("month", BY_MONTH)
+    print(f"{heading:<12} {'lake rows':>12} {'warehouse rows':>15}{note}")
+    if by_partition:
+        for row in rows:
+            print(f"{row.period.key:<12} {_count(row.lake):>12} {_count(row.warehouse):>15}")
+    else:
+        for month, of_month in itertools.groupby(rows, key=lambda row: row.period.key[:7]):
+            print(_month_line(month, list(of_month)))
+    lake_total = sum(row.lake or 0 for row in rows)
+    warehouse_total = sum(row.warehouse or 0 for row in rows)
     print(f"{'total':<12} {lake_total:>12,} {warehouse_total:>15,}")
+
+
+def _month_line(month: str, rows: list[PartitionRows]) -> str:
+    """A month's rows; a partition the lake or the warehouse lacks is said, not hidden."""
+    lake = [row.lake for row in rows if row.lake is not None]
+    warehouse = [row.warehouse for row in rows if row.warehouse is not None]
+    line = f"{month:<12} {_count(sum(lake) if lake else None):>12}"
+    line += f" {_count(sum(warehouse) if warehouse else None):>15}"
+    lacking = [
+        f"{where} lacks {len(rows) - len(present)} of {len(rows)}"
+        for where, present in (("lake", lake), ("warehouse", warehouse))
+        if present and len(present) < len(rows)
+    ]
+    return f"{line}  ({'; '.join(lacking)})" if lacking else line
 
 
 def _count(value: int | None) -> str:

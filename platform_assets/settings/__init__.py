@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from platform_assets.catalog import Catalog, Partitioned, load_catalog
+from platform_assets.checks import CHECK_NAMES
 from platform_assets.errors import ConfigurationError
 from platform_assets.lake import Lake
 from platform_assets.partitions import Period
@@ -51,7 +52,7 @@ class Settings:
 
     @cached_property
     def catalog(self) -> Catalog:
-        return load_catalog(self.catalog_path)
+        return load_catalog(self.catalog_path, CHECK_NAMES)
 
     @cached_property
     def landing(self) -> Store:

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from platform_assets.catalog import Severity
 from platform_assets.checks import CheckOutcome, check_named, combine_outcomes
 from platform_assets.lake import Manifest
 from platform_assets.lake.manifest import ManifestEntry
@@ -342,3 +343,40 @@ def test_report_lines_for_one_partition_name_it_alone():
     report = RunReport("load", "flights", days("2013-03-01", "2013-03-01"), seconds=0.5)
     assert report.lines() == ["load flights 2013-03-01: done in 0.50s"]
     assert report.passed  # no checks: nothing failed
+
+
+def warned(report: RunReport) -> RunReport:
+    """The report as a source whose catalog sets `unique_key: warn` has it."""
+    report.checks = [
+        CheckOutcome(outcome.check, outcome.metadata, Severity.WARN)
+        if outcome.check is UNIQUE_KEY
+        else outcome
+        for outcome in report.checks
+    ]
+    return report
+
+
+def test_a_checks_severity_survives_json_and_combining_and_older_reports_read_as_error():
+    report = combine(
+        [warned(chunk("2013-01-01", "2013-01-01")), warned(chunk("2013-01-02", "2013-01-02"))]
+    )
+    again = report_from_json(json.loads(json.dumps(report_to_json(report))))
+    assert [outcome.severity for outcome in again.checks] == [
+        Severity.ERROR,
+        Severity.ERROR,
+        Severity.WARN,
+    ]
+    data = report_to_json(report)
+    for check in data["checks"]:
+        del check["severity"]
+    assert {outcome.severity for outcome in report_from_json(data).checks} == {Severity.ERROR}
+
+
+def test_a_failed_warning_prints_as_one_and_does_not_fail_the_run():
+    report = warned(chunk("2013-01-01", "2013-01-01", duplicates=3))
+    assert report.lines()[-1] == (
+        "  check warehouse/unique_key: failed, severity warn (3 (carrier, flight) values repeat"
+        " within a partition)"
+    )
+    assert [outcome.fails_run for outcome in report.checks] == [False, False, False]
+    assert not report.passed
