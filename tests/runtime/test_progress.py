@@ -2,10 +2,22 @@
 
 import io
 import logging
+import os
+import pty
+import re
+import subprocess
+import sys
 
 import pytest
 
 from platform_assets.runtime.progress import Progress, duration, report_due
+from testkit.main_process import MAIN, main_environment
+
+JANUARY = ("push", "--source", "flights", "--partition", "2013-01-01", "--to", "2013-01-31")
+LINE = re.compile(
+    r"INFO push flights: (\d+)/31 partitions \(\d+%\), [\d,]+ rows,"
+    r" [\d.]+ s elapsed, ~[\d.]+ s left$"
+)
 
 
 class FakeClock:
@@ -103,3 +115,49 @@ def test_a_bar_cut_short_ends_its_line_for_the_error():
         progress.advance(rows=1)
         raise RuntimeError("partition 2 failed")
     assert terminal.getvalue().endswith("left\n")
+
+
+def test_main_logs_progress_lines_when_stderr_is_not_a_terminal(run_main):
+    result = run_main(*JANUARY)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if " push flights: " in line]
+    done = [int(match[1]) for line in lines if (match := LINE.search(line))]
+    assert len(done) == len(lines)
+    # every tenth of 31 (15 s more on a slow machine can add a line), the last one always
+    assert {4, 7, 10, 13, 16, 19, 22, 25, 28, 31} <= set(done)
+    assert done == sorted(done)
+    assert "push flights: 31/31 partitions (100%), 27,004 rows, " in lines[-1]
+    assert "partition 2013-01-05: 720 rows, 1 files" in result.stderr  # still there
+
+
+def test_main_draws_a_bar_on_a_terminal_and_its_log_keeps_every_line(home):
+    terminal, terminal_end = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, str(MAIN), *JANUARY, "--no-load"],
+        env=main_environment({"PLATFORM_HOME": str(home)}),
+        stdout=subprocess.DEVNULL,
+        stderr=terminal_end,
+    )
+    os.close(terminal_end)
+    drawn = _read_to_the_end(terminal)
+    assert process.wait(timeout=300) == 0, drawn
+    bars = re.findall(r"\r\x1b\[K\[[#.]{24}\] push flights: (\d+)/31 partitions", drawn)
+    assert [int(done) for done in bars] == list(range(1, 32))  # one redraw per partition
+    assert "partition 2013-01-05: 720 rows" not in drawn  # the bar stands for them
+    [log] = (home / "logs").rglob("push-flights-*.log")
+    kept = log.read_text()
+    assert "partition 2013-01-05: 720 rows" in kept
+    assert "push flights: 31/31 partitions (100%)" in kept
+
+
+def _read_to_the_end(terminal: int) -> str:
+    """What the process wrote to the terminal until it closed it."""
+    chunks = []
+    try:
+        while chunk := os.read(terminal, 65536):
+            chunks.append(chunk)
+    except OSError:  # EIO: the other end closed
+        pass
+    finally:
+        os.close(terminal)
+    return b"".join(chunks).decode()
