@@ -9,7 +9,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dagster as dg
@@ -18,6 +18,7 @@ from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
 
 from platform_assets.orchestration.failures import MainFailedError, reported_failure
+from platform_assets.runtime.protocol import REPORT_MESSAGE, report_from_json
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _RUNNING = "RUNNING"
@@ -95,8 +96,11 @@ class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
                 input=json.dumps({"chunks": chunks}),
             )["executionArn"]
             context.log.info(f"[pipes] started {execution_arn} with {len(chunks)} Batch job(s)")
+            finished = _FinishedChunks(context, commands)
             try:
-                execution = self._wait(execution_arn)
+                execution = self._wait(
+                    execution_arn, lambda: finished.log(session.get_custom_messages())
+                )
             except DagsterExecutionInterruptedError:
                 if self.forward_termination:
                     context.log.warning(f"[pipes] run terminated: stopping {execution_arn}")
@@ -104,6 +108,7 @@ class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
                         executionArn=execution_arn, cause="the Dagster run was terminated"
                     )
                 raise
+        finished.log(session.get_custom_messages())  # those read as the session closed
         if execution["status"] != "SUCCEEDED":  # raised once the session has read every message
             raise MainFailedError(
                 self._failure(context, execution),
@@ -113,9 +118,10 @@ class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
         context.log.info(f"[pipes] {execution_arn} succeeded")
         return dg.PipesClientCompletedInvocation(session, metadata={"execution_arn": execution_arn})
 
-    def _wait(self, execution_arn: str) -> dict[str, Any]:
+    def _wait(self, execution_arn: str, on_poll: Callable[[], None]) -> dict[str, Any]:
         while True:
             execution = self._sfn.describe_execution(executionArn=execution_arn)
+            on_poll()
             if execution["status"] != _RUNNING:
                 return execution
             time.sleep(self._poll_seconds)
@@ -161,6 +167,40 @@ class PipesStepFunctionsClient(dg.PipesClient, TreatAsResourceParam):
 
     def _run_logs(self, context: dg.OpExecutionContext | dg.AssetExecutionContext) -> str:
         return f"{self._logs_url.rstrip('/')}/{context.run.run_id}/"
+
+
+class _FinishedChunks:
+    """A line in the run's log for each chunk as its report arrives (a chunk's main.py sends it
+    as a Pipes custom message when it ends): which chunk, its partitions, rows and time."""
+
+    def __init__(
+        self,
+        context: dg.OpExecutionContext | dg.AssetExecutionContext,
+        commands: Sequence[Sequence[str]],
+    ) -> None:
+        self._context = context
+        self._total = len(commands)
+        self._number = {  # a chunk's first partition → its number
+            command[list(command).index("--partition") + 1]: number
+            for number, command in enumerate(commands, 1)
+            if "--partition" in command
+        }
+        self._seen = 0
+
+    def log(self, messages: Sequence[Any]) -> None:
+        """Log the reports among `messages` (all received so far) not logged yet."""
+        for message in messages[self._seen :]:
+            if isinstance(message, dict) and REPORT_MESSAGE in message:
+                report = report_from_json(message[REPORT_MESSAGE])
+                first, last = report.periods[0].key, report.periods[-1].key
+                figures = [
+                    f"{first}..{last}",
+                    *(f"{item.rows:,} rows ({item.layer})" for item in report.materializations),
+                    f"{report.seconds:.1f} s",
+                ]
+                number = self._number.get(first, "?")
+                self._context.log.info(f"chunk {number}/{self._total} done: {', '.join(figures)}")
+        self._seen = len(messages)
 
 
 def _name(text: str, limit: int) -> str:

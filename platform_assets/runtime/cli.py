@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from platform_assets.errors import ConfigurationError
+from platform_assets.runtime.progress import stderr_handler
 
 log = logging.getLogger("platform")
 USAGE_EXAMPLES = """
@@ -75,9 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _log_to_stderr() -> None:
     """The platform's own log lines to stderr; libraries' stay at their WARNING default."""
     if not log.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-        log.addHandler(handler)
+        log.addHandler(stderr_handler())
         log.setLevel(logging.INFO)
 
 

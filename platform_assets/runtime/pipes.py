@@ -73,8 +73,9 @@ class _PipesLogHandler(logging.Handler):
         self._context = context
 
     def emit(self, record: logging.LogRecord) -> None:
-        """All but per-partition progress: Dagster records each partition's materialization
-        anyway, and stores each log event one by one (the run's own log keeps every line)."""
+        """All but the per-partition lines: Dagster stores each log event one by one, and the
+        throttled progress lines (runtime/progress.py) stand for them; the run's own log keeps
+        every line."""
         if getattr(record, "per_partition", False):
             return
         self._context.log.log(record.levelno, self.format(record))

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 from platform_assets.catalog import Export
 from platform_assets.errors import RunError
+from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
+from platform_assets.runtime.progress import Progress
 from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint
@@ -36,12 +38,16 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
                     f"export {export.name}: its dt values must be partition keys;"
                     f" got {', '.join(str(day) for day in strays[:5])}"
                 )
-            manifests = map_concurrently(  # partitions are independent: publish them side by side
-                lambda period: lake.publish_staged(
-                    Layer.EXPORTS, export.name, period, staged.get(period.start, []), run_id
-                ),
-                periods,
-            )
+            progress = Progress(f"pull {export.name}", len(periods))
+
+            def publish(period: Period) -> Manifest:
+                files = staged.get(period.start, [])
+                manifest = lake.publish_staged(Layer.EXPORTS, export.name, period, files, run_id)
+                progress.advance(manifest.record_count)
+                return manifest
+
+            with progress:  # partitions are independent: publish them side by side
+                manifests = map_concurrently(publish, periods)
             entries = [entry for manifest in manifests for entry in manifest.entries]
             fingerprints = {fingerprint(schema) for schema in lake.file_schemas(entries)}
             results = [

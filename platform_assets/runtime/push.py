@@ -23,6 +23,7 @@ from platform_assets.runtime.incremental import (
     record_window,
 )
 from platform_assets.runtime.pipes import PER_PARTITION
+from platform_assets.runtime.progress import Progress
 from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult, PartlyDoneError
 from platform_assets.schemas import fingerprint, lake_schema
@@ -62,35 +63,17 @@ def push(
     location = lake.dataset_url(Layer.RAW, source.name)
     results: list[PartitionResult] = []
     try:
-        published = map_in_order(publish, periods, _threads(source, conformer))
-        # `published` is shorter than `periods` on a failure
-        for period, (manifest, outside) in zip(periods, published, strict=False):
-            if conformer.grown:
-                assert conformer.schema is not None
-                lake.store_schema(source.name, conformer.schema)
-                conformer.grown = False
-            results.append(PartitionResult.published(period, manifest, outside.rows))
-            log.info(
-                "source %s partition %s: %s rows, %s files, %s bytes published",
-                source.name,
-                period.key,
-                f"{manifest.record_count:,}",
-                len(manifest.entries),
-                f"{manifest.content_length:,}",
-                extra=PER_PARTITION,
-            )
-            if outside.rows:
-                log.warning(
-                    "source %s partition %s: %s rows dated outside the partition (%s) not"
-                    " published, the first %r in %s",
-                    source.name,
-                    period.key,
-                    f"{outside.rows:,}",
-                    period.zone,
-                    outside.first,
-                    outside.origin,
-                    extra=PER_PARTITION,
-                )
+        with Progress(f"push {source.name}", len(periods)) as progress:
+            published = map_in_order(publish, periods, _threads(source, conformer))
+            # `published` is shorter than `periods` on a failure
+            for period, (manifest, outside) in zip(periods, published, strict=False):
+                if conformer.grown:
+                    assert conformer.schema is not None
+                    lake.store_schema(source.name, conformer.schema)
+                    conformer.grown = False
+                results.append(PartitionResult.published(period, manifest, outside.rows))
+                _log_published(source, period, manifest, outside)
+                progress.advance(manifest.record_count)
     except BaseException as error:
         remove_replaced(lake, source, periods[: len(results)], quietly=True)
         if isinstance(error, RunError) and results:
@@ -113,6 +96,32 @@ def _published(
         fingerprint(lake_schema(conformer.schema)),
         time.perf_counter() - started,
     )
+
+
+def _log_published(
+    source: Source, period: Period, manifest: Manifest, outside: OutsidePeriod
+) -> None:
+    log.info(
+        "source %s partition %s: %s rows, %s files, %s bytes published",
+        source.name,
+        period.key,
+        f"{manifest.record_count:,}",
+        len(manifest.entries),
+        f"{manifest.content_length:,}",
+        extra=PER_PARTITION,
+    )
+    if outside.rows:
+        log.warning(
+            "source %s partition %s: %s rows dated outside the partition (%s) not"
+            " published, the first %r in %s",
+            source.name,
+            period.key,
+            f"{outside.rows:,}",
+            period.zone,
+            outside.first,
+            outside.origin,
+            extra=PER_PARTITION,
+        )
 
 
 def _threads(source: Source, conformer: Conformer) -> int:

@@ -21,6 +21,7 @@ from platform_assets.lake import Lake, Manifest, PartitionWriter
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.runtime.load import source_schema
+from platform_assets.runtime.progress import Progress
 from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult
 from platform_assets.schemas import PARTITION_COLUMN, fingerprint, lake_schema
@@ -82,7 +83,10 @@ def _rewrite(
 ) -> list[Manifest]:
     """Every partition's new files first (a failure removes them all), then the manifests."""
     old = lake.manifests(Layer.RAW, source.name, periods)
-    with contextlib.ExitStack() as unpublished:
+    with (
+        contextlib.ExitStack() as unpublished,
+        Progress(f"rebuild {source.name}", len(periods)) as progress,
+    ):
         writers = []
         for period, manifest in zip(periods, old, strict=True):
             if manifest is None:
@@ -97,6 +101,7 @@ def _rewrite(
                     f"source {source.name} partition {period.key}: {error}; nothing was rebuilt"
                 ) from None
             writers.append(writer)
+            progress.advance(writer.rows)
         return [writer.commit() for writer in writers]
 
 

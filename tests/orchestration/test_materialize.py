@@ -1,6 +1,7 @@
 """Dagster runs main.py through Pipes: subsets map to commands, and a year backfills as one run."""
 
 import datetime as dt
+import re
 
 import dagster as dg
 import duckdb
@@ -11,14 +12,16 @@ from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.runner import PIPES_CLIENT, pipes_client
 from platform_assets.settings import Settings
 from testkit.main_process import backfill_flights
+from testkit.summary import SUMMARY_LINES
 
 RAW, WAREHOUSE = dg.AssetKey(["raw", "flights"]), dg.AssetKey(["warehouse", "flights"])
 
 
 def materialize(
-    settings: Settings, selection, partition_key: str | None
+    settings: Settings, selection, partition_key: str | None, **options
 ) -> dg.ExecuteInProcessResult:
-    """Run a selection of the flights assets and checks in process (main.py still a subprocess)."""
+    """Run a selection of the flights assets and checks in process (main.py still a subprocess);
+    `options` for execute_in_process (tags, instance)."""
     source = settings.catalog.source("flights")
     defs = dg.Definitions(
         assets=[source_assets(source, settings)],
@@ -26,7 +29,7 @@ def materialize(
         resources={PIPES_CLIENT: pipes_client(settings)},
     )
     job = defs.resolve_job_def("selected")
-    return job.execute_in_process(partition_key=partition_key, raise_on_error=False)
+    return job.execute_in_process(partition_key=partition_key, raise_on_error=False, **options)
 
 
 def test_each_selection_runs_the_matching_command(settings, flights_per_day):
@@ -75,6 +78,24 @@ def test_a_check_fails_when_the_warehouse_disagrees_with_the_lake(settings):
     verdicts = {check.check_name: check for check in result.get_asset_check_evaluations()}
     assert verdicts["rows_match_lake"].passed is False
     assert "2013-02-02: warehouse" in verdicts["rows_match_lake"].metadata["summary"].value
+
+
+def test_a_range_logs_throttled_progress_not_a_line_per_partition(settings):
+    instance = dg.DagsterInstance.ephemeral()
+    january = {
+        "dagster/asset_partition_range_start": "2013-01-01",
+        "dagster/asset_partition_range_end": "2013-01-31",
+    }
+    result = materialize(
+        settings, dg.AssetSelection.assets(RAW, WAREHOUSE), None, tags=january, instance=instance
+    )
+    assert result.success
+    messages = [entry.user_message for entry in instance.all_logs(result.run_id)]
+    progress = [message for message in messages if re.match(r"push flights: \d+/31 ", message)]
+    SUMMARY_LINES.append(f"progress through Pipes, January: {len(progress)} lines in the run log")
+    assert 2 <= len(progress) <= 15, progress  # every tenth (or 15 s), not 31
+    assert progress[-1].startswith("push flights: 31/31 partitions (100%), 27,004 rows, ")
+    assert not [message for message in messages if "partition 2013-01-05: " in message]
 
 
 def test_a_failing_push_fails_the_step_with_the_cause(settings, home):

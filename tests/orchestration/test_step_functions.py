@@ -15,18 +15,20 @@ from platform_assets.orchestration.assets import source_assets
 from platform_assets.orchestration.runner import PIPES_CLIENT, pipes_client
 from platform_assets.orchestration.sensors import reports_sensor
 from platform_assets.settings import load_settings
+from testkit.summary import SUMMARY_LINES
 
 RAW, WAREHOUSE = dg.AssetKey(["raw", "flights"]), dg.AssetKey(["warehouse", "flights"])
 
 
-def materialize(settings, **tags_or_partition) -> dg.ExecuteInProcessResult:
-    """raw/flights and warehouse/flights through the state machine, in one Dagster run."""
+def materialize(settings, **options) -> dg.ExecuteInProcessResult:
+    """raw/flights and warehouse/flights through the state machine, in one Dagster run;
+    `options` for execute_in_process (a partition key or tags, an instance)."""
     job = dg.Definitions(
         assets=[source_assets(settings.catalog.source("flights"), settings)],
         jobs=[dg.define_asset_job("flights", selection=[RAW, WAREHOUSE])],
         resources={PIPES_CLIENT: pipes_client(settings)},
     ).resolve_job_def("flights")
-    return job.execute_in_process(raise_on_error=False, **tags_or_partition)
+    return job.execute_in_process(raise_on_error=False, **options)
 
 
 def finished(sfn, execution_arn: str) -> str:
@@ -169,6 +171,7 @@ def test_a_year_fans_out_into_bounded_chunks_and_a_failed_chunk_is_retried_alone
     settings = load_settings(step_functions_env)
     submitted = len(batch_runner.jobs)
     batch_runner.interrupt_next()  # the first chunk to start dies once, as if its host did
+    instance = dg.DagsterInstance.ephemeral()
 
     result = materialize(
         settings,
@@ -176,6 +179,7 @@ def test_a_year_fans_out_into_bounded_chunks_and_a_failed_chunk_is_retried_alone
             "dagster/asset_partition_range_start": "2013-01-01",
             "dagster/asset_partition_range_end": "2013-12-31",
         },
+        instance=instance,
     )
 
     assert result.success, result.get_step_failure_events()
@@ -187,6 +191,20 @@ def test_a_year_fans_out_into_bounded_chunks_and_a_failed_chunk_is_retried_alone
     assert len(interrupted) == 1
     assert sum(job.command == interrupted[0].command for job in jobs) == 2  # retried alone
     assert 2 <= batch_runner.max_concurrent() <= 3  # side by side, never above the bound
+    # a line per chunk as its report arrived: the first before the last chunk had started
+    entries = [entry for entry in instance.all_logs(result.run_id) if entry.dagster_event is None]
+    done = [entry.user_message for entry in entries if entry.user_message.startswith("chunk ")]
+    first_line_at = min(e.timestamp for e in entries if e.user_message.startswith("chunk "))
+    assert first_line_at < max(job.started for job in jobs).timestamp()
+    by_number = {line.split()[1]: line for line in done}
+    assert len(done) == 12
+    assert set(by_number) == {f"{n}/12" for n in range(1, 13)}
+    assert by_number["1/12"].startswith(
+        "chunk 1/12 done: 2013-01-01..2013-01-31, 27,004 rows (raw), 27,004 rows (warehouse), "
+    )
+    raw_rows = [int(line.split(", ")[1].split()[0].replace(",", "")) for line in done]
+    assert sum(raw_rows) == 336_776
+    SUMMARY_LINES.append(f"step functions, the year's chunks as they ended: {by_number['1/12']}")
     loaded = warehouse_rows(settings, dt.date(2013, 1, 1), dt.date(2014, 1, 1))
     assert loaded == flights_per_day
     assert sum(loaded.values()) == 336_776
