@@ -65,10 +65,10 @@ $(DAGSTER_HOME_DIR)/dagster.yaml:
 # Materialize $(FIRST)..$(LAST) through Dagster as one run (its output in $(RUN_LOG): main.py's
 # report printed, or its one-line failure), print rows per day (per month past 31), serve the UI.
 run: sample-data $(DAGSTER_HOME_DIR)/dagster.yaml
-	@echo "dagster asset materialize raw/$(SOURCE),warehouse/$(SOURCE) $(FIRST)...$(LAST)"
+	@echo "dagster job execute $(SOURCE)_job (raw/$(SOURCE), warehouse/$(SOURCE), main.py's checks) $(FIRST)...$(LAST) as one run"
 	@$(WITH_TOKEN) $(BIN)/python -m samples.logged_run --log '$(RUN_LOG)' -- \
-	    $(BIN)/dagster asset materialize -m platform_assets.definitions \
-	    --select 'raw/$(SOURCE),warehouse/$(SOURCE)' --partition-range '$(FIRST)...$(LAST)'
+	    $(BIN)/dagster job execute -m platform_assets.definitions -j '$(SOURCE)_job' \
+	    --tags '{"dagster/asset_partition_range_start": "$(FIRST)", "dagster/asset_partition_range_end": "$(LAST)"}'
 	$(BIN)/python main.py status --source $(SOURCE) --partition $(FIRST) --to $(LAST)
 	if [ "$(SERVE)" != 0 ]; then $(SERVE_UI); fi
 
