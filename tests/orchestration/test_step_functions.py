@@ -238,15 +238,8 @@ def test_a_run_started_without_dagster_is_recorded_once_by_the_sensor(
     )
     assert finished(sfn, execution["executionArn"]) == "SUCCEEDED"
 
-    sensor = reports_sensor(settings)
     with dg.instance_for_test() as instance:
-        first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
-        for event in first.asset_events:
-            instance.report_runless_asset_event(event)
-        second = sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, cursor=first.cursor)
-        )
-        assert second.asset_events == []
+        first = record_twice(reports_sensor(settings), instance)
         for key in (RAW, WAREHOUSE):
             records = instance.fetch_materializations(key, limit=10).records
             assert [record.partition_key for record in records] == ["2013-02-11"]
@@ -275,15 +268,8 @@ def test_a_failed_scheduled_execution_is_recorded_once_by_the_sensor(
     )
     assert finished(sfn, execution["executionArn"]) == "FAILED"
 
-    sensor = reports_sensor(settings)
     with dg.instance_for_test() as instance:
-        first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
-        for event in first.asset_events:
-            instance.report_runless_asset_event(event)
-        second = sensor.evaluate_tick(
-            dg.build_sensor_context(instance=instance, cursor=first.cursor)
-        )
-        assert second.asset_events == []
+        record_twice(reports_sensor(settings), instance)
         assert instance.fetch_materializations(RAW, limit=10).records == []
         check = dg.AssetCheckKey(RAW, "run_succeeded")
         [record] = instance.event_log_storage.get_asset_check_execution_history(check, limit=10)
@@ -294,6 +280,16 @@ def test_a_failed_scheduled_execution_is_recorded_once_by_the_sensor(
         "flights_2013-02-12.csv: file not found; nothing was published; to retry:"
         " python main.py push --source flights --partition 2013-02-12"
     )
+
+
+def record_twice(sensor: dg.SensorDefinition, instance: dg.DagsterInstance) -> dg.SensorResult:
+    """Two ticks of the sensor, each recording its events; the second must find nothing new."""
+    first = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+    for event in first.asset_events:
+        instance.report_runless_asset_event(event)
+    second = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=first.cursor))
+    assert second.asset_events == []
+    return first
 
 
 def scheduled_chunk(day: str) -> dict:
