@@ -68,6 +68,7 @@ resource "aws_cloudwatch_event_target" "failed_executions" {
       name      = "$.detail.name"
       status    = "$.detail.status"
     }
-    input_template = "\"${aws_sfn_state_machine.main.name}: execution <name> ended <status> (<execution>) ${local.console}/<execution>\""
+    # plain text, not JSON: subscribers get the line itself
+    input_template = "${aws_sfn_state_machine.main.name}: execution <name> ended <status> (<execution>) ${local.console}/<execution>"
   }
 }

@@ -96,18 +96,19 @@ def _send_to_targets_and_topics(
 ) -> None:
     """moto's rules deliver to queues, log groups and buses, not to SNS topics (it raises
     NotImplementedError): publish a matching event to a topic target as EventBridge would, with
-    the target's input transformer, and leave the other targets to moto."""
+    the target's input transformer, and leave the other targets to moto. moto fills only JSON
+    templates, so a plain-text one is filled as the JSON string that holds it."""
     topics = [target for target in rule.targets if target["Arn"].split(":")[2] == "sns"]
     if topics and rule.event_pattern.matches_event(event):
         for target in topics:
-            transformer = target.get("InputTransformer", {})
+            transformer = target["InputTransformer"]
             message = EventTemplateParser.parse(
-                input_template=transformer.get("InputTemplate"),
+                input_template=json.dumps(transformer["InputTemplate"]),
                 input_paths_map=transformer.get("InputPathsMap", {}),
                 event=event,
             )
             topic = sns_backends[rule.account_id][rule.region_name].get_topic(target["Arn"])
-            topic.publish(message if isinstance(message, str) else json.dumps(message))
+            topic.publish(str(message))
     others = copy.copy(rule)
     others.targets = [target for target in rule.targets if target not in topics]
     _send_to_queues_and_logs(others, event, transform_input)
