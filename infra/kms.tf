@@ -39,4 +39,21 @@ data "aws_iam_policy_document" "kms" {
       values   = ["arn:${local.partition}:logs:${var.region}:${local.account_id}:log-group:*"]
     }
   }
+
+  # EventBridge publishing to the alerts topic (infra/alerts.tf) encrypts with this key: the
+  # AWS-managed aws/sns key's policy cannot grant that, so the topic uses ours, for that topic only.
+  statement {
+    sid       = "AlertsTopicPublish"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:aws:sns:topicArn"
+      values   = [local.alert_topic_arn]
+    }
+  }
 }

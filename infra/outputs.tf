@@ -52,3 +52,8 @@ output "ecr_repository_url" {
   description = "Push the Dockerfile's image here, tagged var.image_tag."
   value       = aws_ecr_repository.main.repository_url
 }
+
+output "alerts_topic_arn" {
+  description = "SNS topic of failed executions: subscribe through var.alert_subscriptions (or to it yourself)."
+  value       = aws_sns_topic.alerts.arn
+}

@@ -119,3 +119,14 @@ variable "job_environment" {
   type        = map(string)
   default     = {}
 }
+
+variable "alert_subscriptions" {
+  description = "Who hears of a failed, timed-out or aborted execution: SNS subscriptions to the alerts topic, e.g. [{ protocol = \"email\", endpoint = \"oncall@example.com\" }] (an email subscriber confirms the mail AWS sends). Empty: the topic has no subscribers."
+  type        = list(object({ protocol = string, endpoint = string }))
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.alert_subscriptions : contains(["email", "email-json", "https", "sqs", "lambda", "sms"], s.protocol)])
+    error_message = "alert_subscriptions: protocol is one of email, email-json, https, sqs, lambda, sms (plain http is not offered)."
+  }
+}

@@ -7,6 +7,7 @@ the variables infra/ keeps for that (a generated password instead of Redshift-ma
 parameter-group parameters; an explicit Batch service role).
 """
 
+import copy
 import datetime as dt
 import json
 import time
@@ -16,9 +17,12 @@ import dagster as dg
 import psycopg
 import pytest
 from moto.core.responses import ActionResult
+from moto.events.models import Rule
+from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.redshift.models import Cluster
 from moto.s3.models import FakeBucket
+from moto.sns.models import sns_backends
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from platform_assets.orchestration.sensors import reports_sensor
@@ -32,6 +36,7 @@ SERVICES = [
     "batch",
     "ec2",
     "ecr",
+    "events",
     "iam",
     "kms",
     "logs",
@@ -40,6 +45,7 @@ SERVICES = [
     "scheduler",
     "secretsmanager",
     "sfn",
+    "sns",
     "sts",
 ]
 
@@ -82,6 +88,45 @@ def _valid_definition(response: StepFunctionResponse) -> ActionResult:
     return ActionResult({"result": "OK", "diagnostics": []})
 
 
+_send_to_queues_and_logs = Rule.send_to_targets
+
+
+def _send_to_targets_and_topics(
+    rule: Rule, event: EventMessageType, transform_input: bool = True
+) -> None:
+    """moto's rules deliver to queues, log groups and buses, not to SNS topics (it raises
+    NotImplementedError): publish a matching event to a topic target as EventBridge would, with
+    the target's input transformer, and leave the other targets to moto. moto fills only JSON
+    templates, so a plain-text one is filled as the JSON string that holds it."""
+    topics = [target for target in rule.targets if target["Arn"].split(":")[2] == "sns"]
+    if topics and rule.event_pattern.matches_event(event):
+        for target in topics:
+            transformer = target["InputTransformer"]
+            message = EventTemplateParser.parse(
+                input_template=json.dumps(transformer["InputTemplate"]),
+                input_paths_map=transformer.get("InputPathsMap", {}),
+                event=event,
+            )
+            topic = sns_backends[rule.account_id][rule.region_name].get_topic(target["Arn"])
+            topic.publish(str(message))
+    others = copy.copy(rule)
+    others.targets = [target for target in rule.targets if target not in topics]
+    _send_to_queues_and_logs(others, event, transform_input)
+
+
+def execution_status_change(machine_arn: str, execution: str, status: str) -> dict:
+    """A "Step Functions Execution Status Change" event, as Step Functions sends it."""
+    account, machine = machine_arn.split(":")[4], machine_arn.split(":")[-1]
+    execution_arn = f"arn:aws:states:us-east-1:{account}:execution:{machine}:{execution}"
+    detail = {"executionArn": execution_arn, "stateMachineArn": machine_arn, "name": execution}
+    return {
+        "Source": "aws.states",
+        "DetailType": "Step Functions Execution Status Change",
+        "Resources": [execution_arn],
+        "Detail": json.dumps({**detail, "status": status}),
+    }
+
+
 def planned_changes(space) -> dict[str, dict]:
     """The resources a plan would change, with their before and after (terraform show -json)."""
     space.run("plan", "-input=false", "-out=rehearsal.plan")
@@ -97,8 +142,10 @@ def planned_changes(space) -> dict[str, dict]:
 def moto_completions(monkeypatch):
     """What moto 5.2.5 lacks for this rehearsal: conditions in bucket policies (see below),
     ValidateStateMachineDefinition (moto runs the definition for real later) and
-    ListStateMachineVersions, which the provider calls, and fields of a cluster it waits on."""
+    ListStateMachineVersions, which the provider calls, fields of a cluster it waits on, and
+    EventBridge rules' SNS targets."""
     monkeypatch.setattr(FakeBucket, "get_permission", _permission_over_tls)
+    monkeypatch.setattr(Rule, "send_to_targets", _send_to_targets_and_topics)
     monkeypatch.setattr(
         StepFunctionResponse, "validate_state_machine_definition", _valid_definition, raising=False
     )
@@ -116,6 +163,62 @@ def moto_completions(monkeypatch):
     )
     monkeypatch.setattr(Cluster, "availability_zone_relocation_status", "disabled", raising=False)
     monkeypatch.setattr(Cluster, "multi_az", "Disabled", raising=False)
+
+
+def check_failed_executions_reach_the_subscriber(
+    name: str, outputs: dict[str, str], queue_url: str
+) -> None:
+    """What infra/alerts.tf applied, and the one line each failed execution sends the user's
+    subscriber; moto's Step Functions sends no status changes, so they are put as it would."""
+    machine_arn, topic_arn = outputs["state_machine_arn"], outputs["alerts_topic_arn"]
+    rule = boto3.client("events").describe_rule(Name=f"{name}-failed-executions")
+    assert json.loads(rule["EventPattern"]) == {
+        "source": ["aws.states"],
+        "detail-type": ["Step Functions Execution Status Change"],
+        "detail": {"stateMachineArn": [machine_arn], "status": ["FAILED", "TIMED_OUT", "ABORTED"]},
+    }
+    [target] = boto3.client("events").list_targets_by_rule(Rule=rule["Name"])["Targets"]
+    assert target["Arn"] == topic_arn
+    topic = boto3.client("sns").get_topic_attributes(TopicArn=topic_arn)["Attributes"]
+    [publisher] = json.loads(topic["Policy"])["Statement"]
+    assert publisher["Principal"] == {"Service": "events.amazonaws.com"}
+    assert publisher["Condition"] == {"ArnEquals": {"aws:SourceArn": rule["Arn"]}}
+    key_policy = boto3.client("kms").get_key_policy(
+        KeyId=topic["KmsMasterKeyId"], PolicyName="default"
+    )["Policy"]
+    [key_use] = [s for s in json.loads(key_policy)["Statement"] if s["Sid"] == "AlertsTopicPublish"]
+    assert (
+        key_use["Condition"]["StringEquals"]["kms:EncryptionContext:aws:sns:topicArn"] == topic_arn
+    )
+    other_machine = machine_arn.replace(f":stateMachine:{name}", ":stateMachine:someone-else")
+    changes = [
+        execution_status_change(machine_arn, "flights-scheduled-1", "FAILED"),
+        execution_status_change(machine_arn, "flights-scheduled-2", "SUCCEEDED"),
+        execution_status_change(machine_arn, "range-2013-01", "TIMED_OUT"),
+        execution_status_change(other_machine, "theirs", "FAILED"),
+        execution_status_change(machine_arn, "by-hand", "ABORTED"),
+        execution_status_change(machine_arn, "by-hand-2", "RUNNING"),
+    ]
+    assert not [
+        entry
+        for entry in boto3.client("events").put_events(Entries=changes)["Entries"]
+        if "ErrorCode" in entry
+    ]
+    received = boto3.client("sqs").receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)[
+        "Messages"
+    ]
+    lines = sorted(json.loads(message["Body"])["Message"] for message in received)
+    execution_arn = f"{machine_arn.replace(':stateMachine:', ':execution:')}:by-hand"
+    assert len(lines) == 3, lines
+    assert lines[0] == (
+        f"{name}: execution by-hand ended ABORTED ({execution_arn}) https://us-east-1.console.aws"
+        ".amazon.com/states/home?region=us-east-1#/v2/executions/details/" + execution_arn
+    )
+    assert [line.split(" ended ")[1].split(" ")[0] for line in lines] == [
+        "ABORTED",
+        "FAILED",
+        "TIMED_OUT",
+    ]
 
 
 @pytest.mark.timeout(1800)
@@ -144,6 +247,11 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
     )  # the seed's flights, open-ended so yesterday is a partition
     seed = load_settings({}).catalog_path.read_text()
     catalog.write_text(seed.replace("      end: 2014-01-01\n", ""))
+    sqs = boto3.client("sqs")  # the user's subscriber: a queue, so that the test can read it
+    alerts_queue = sqs.create_queue(QueueName=f"{name}-alerts")["QueueUrl"]
+    alerts_queue_arn = sqs.get_queue_attributes(QueueUrl=alerts_queue, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
     service_role = boto3.client("iam").create_role(
         RoleName=f"{name}-batch", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
     )["Role"]["Arn"]
@@ -174,6 +282,7 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
                 "batch_service_role_arn": service_role,
                 "max_concurrent_jobs": 2,
                 "job_environment": container,
+                "alert_subscriptions": [{"protocol": "sqs", "endpoint": alerts_queue_arn}],
             }
         )
     )
@@ -184,6 +293,9 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
     }
     assert outputs["lake_bucket"].startswith(name)
     assert outputs["state_machine_arn"].endswith(f":stateMachine:{name}")
+
+    # failed, timed-out and aborted executions of this state machine alone reach the subscriber
+    check_failed_executions_reach_the_subscriber(name, outputs, alerts_queue)
 
     # a tick of the schedule: its target, with its input, started as the scheduler would
     scheduler, sfn = boto3.client("scheduler"), boto3.client("stepfunctions")

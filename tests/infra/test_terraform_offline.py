@@ -163,3 +163,56 @@ def test_the_state_machine_template_is_json_and_its_command_is_main_pys():
     assert definition["States"]["RunChunks"]["MaxConcurrency"] == 4
     assert [retry["ErrorEquals"] for retry in task["Retry"]][1] == ["States.TaskFailed"]
     assert definition["States"]["RunChunks"]["Catch"][0]["Next"] == "RecordFailure"
+
+
+def test_failed_executions_of_the_state_machine_alone_reach_the_alerts_topic(offline: Workspace):
+    [rule] = resources_of(INFRA / "alerts.tf", "aws_cloudwatch_event_rule").values()
+    pattern = rule["event_pattern"]
+    assert pattern.startswith("${jsonencode({") and pattern.endswith("})}")
+    assert 'source = ["aws.states"]' in pattern
+    assert 'detail-type = ["Step Functions Execution Status Change"]' in pattern
+    assert "stateMachineArn = [aws_sfn_state_machine.main.arn]" in pattern
+    assert "status = local.alert_failed_status" in pattern
+    assert offline.evaluate("local.alert_failed_status") == ["FAILED", "TIMED_OUT", "ABORTED"]
+    [target] = resources_of(INFRA / "alerts.tf", "aws_cloudwatch_event_target").values()
+    assert target["rule"] == "${aws_cloudwatch_event_rule.failed_executions.name}"
+    assert target["arn"] == "${aws_sns_topic.alerts.arn}"
+    [topic_policy] = [s for where, s in statements_of(INFRA / "alerts.tf")]
+    assert topic_policy["actions"] == ["sns:Publish"]
+    [principal] = topic_policy["principals"]
+    assert (principal["type"], principal["identifiers"]) == ("Service", ["events.amazonaws.com"])
+    [condition] = topic_policy["condition"]
+    assert condition["variable"] == "aws:SourceArn"
+    assert condition["values"] == ["${aws_cloudwatch_event_rule.failed_executions.arn}"]
+
+
+def test_alert_subscribers_are_the_users_and_plain_http_is_refused(offline: Workspace):
+    assert offline.evaluate("var.alert_subscriptions") == []
+    subscribers = '-var=alert_subscriptions=[{protocol="email",endpoint="oncall@example.com"}]'
+    assert offline.evaluate("var.alert_subscriptions", subscribers) == [
+        {"protocol": "email", "endpoint": "oncall@example.com"}
+    ]
+    # console exits 0 whatever it reads from stdin; the refusal is its error
+    refused = subprocess.run(
+        [
+            offline.binary,
+            "console",
+            "-no-color",
+            '-var=alert_subscriptions=[{protocol="http",endpoint="http://x"}]',
+        ],
+        cwd=offline.directory,
+        env=offline.environment,
+        input="var.alert_subscriptions\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "alert_subscriptions: protocol is one of email" in refused.stderr
+
+
+def resources_of(path: Path, kind: str) -> dict[str, dict]:
+    return {
+        name: body
+        for block in parse(path)["resource"]
+        for name, body in block.get(kind, {}).items()
+    }
