@@ -87,10 +87,15 @@ class Partitioning(StrictModel):
         return self
 
 
+_DEFAULT_GRACE_MINUTES = 60
+
+
 class Schedule(StrictModel):
     cron: str = Field(description="Five-field cron expression, evaluated in UTC.")
-    grace_minutes: int = Field(
-        default=60, ge=0, description="How long after a tick its period may still be missing."
+    grace_minutes: int | None = Field(
+        default=None,
+        ge=0,
+        description="How long after a tick its period may still be missing (default 60).",
     )
 
     @field_validator("cron")
@@ -102,13 +107,22 @@ class Schedule(StrictModel):
 
     @model_validator(mode="after")
     def _grace_fits_the_cron(self) -> Schedule:
-        shifted_cron(self.cron, self.grace_minutes)  # its ValueError says why not
+        if self.grace_minutes is not None:
+            shifted_cron(self.cron, self.grace_minutes)  # its ValueError says why not
         return self
 
     @property
-    def deadline_cron(self) -> str:
-        """The cron `grace_minutes` later: by its tick, the period the schedule loads is in."""
-        return shifted_cron(self.cron, self.grace_minutes)
+    def deadline_cron(self) -> str | None:
+        """The cron `grace_minutes` later: by its tick, the period the schedule loads is in.
+        None when the default grace cannot move the cron (one that fires every few minutes):
+        such a schedule has no freshness check."""
+        try:
+            return shifted_cron(
+                self.cron,
+                _DEFAULT_GRACE_MINUTES if self.grace_minutes is None else self.grace_minutes,
+            )
+        except ValueError:
+            return None
 
 
 class Nested(StrictModel):

@@ -18,14 +18,18 @@ def freshness_checks(source: Source) -> list[dg.AssetChecksDefinition]:
 
     Dagster 1.13 marks it superseded by FreshnessPolicy, which judges an asset by its last
     materialization of any partition, and only where the instance enables its daemon: the
-    platform's promise is about the newest period, which this check holds each source to.
+    platform's promise is about the newest period, which this check holds each source to. A
+    schedule whose cron the grace cannot move (`Schedule.deadline_cron`) has none.
     """
     assert source.schedule is not None
+    deadline = source.schedule.deadline_cron
+    if deadline is None:
+        return []
     with _chosen_over_freshness_policy():
         return list(
             dg.build_time_partition_freshness_checks(
                 assets=[layer_key(Layer.WAREHOUSE, source.name)],
-                deadline_cron=source.schedule.deadline_cron,
+                deadline_cron=deadline,
                 timezone="UTC",  # the catalog's crons are UTC
             )
         )

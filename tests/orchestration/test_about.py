@@ -12,6 +12,7 @@ from dagster._core.test_utils import freeze_time
 from dagster._utils.tags import normalize_tags
 
 from platform_assets.catalog import load_catalog
+from platform_assets.catalog.model import Schedule
 from platform_assets.definitions import defs, freshness, settings
 from platform_assets.layers import Layer
 from platform_assets.orchestration.about import columns
@@ -205,3 +206,17 @@ def test_a_grace_that_no_cron_can_say_is_the_catalogs_error(tmp_path: Path):
         "source 'weather': key 'schedule': grace moves the cron past midnight,"
         " which a day of the month cannot"
     )
+
+
+@pytest.mark.parametrize(
+    ("cron", "deadline"),
+    [
+        ("0 */6 * * *", "0 1,7,13,19 * * *"),
+        ("30 23 * * 1", "30 0 * * 2"),
+        ("0 6 * * 1-5", "0 7 * * 1-5"),
+        ("*/15 * * * *", None),  # no grace can move it: no freshness check, the catalog still loads
+        ("30 23 1 * *", None),
+    ],
+)
+def test_the_default_grace_moves_what_it_can_and_refuses_no_catalog(cron, deadline):
+    assert Schedule(cron=cron).deadline_cron == deadline
