@@ -12,6 +12,7 @@ import dagster as dg
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from platform_assets.schemas import PARTITION_COLUMN
 from platform_assets.settings import PROJECT_DIRECTORY, load_settings
 from testkit.dagster_dev import dagster_dev
 from testkit.main_process import FLIGHTS, backfill
@@ -102,9 +103,9 @@ def test_a_partition_page_shows_the_partitions_own_row_count(ui, page, day, rows
 
 
 def test_the_columns_of_raw_flights_are_the_catalogs(ui, page, ui_home):
-    declared = (
-        load_settings({"PLATFORM_HOME": str(ui_home)}).catalog.source("flights").columns or {}
-    )
+    source = load_settings({"PLATFORM_HOME": str(ui_home)}).catalog.source("flights")
+    # the declared columns, then the partition's date every lake file keeps
+    declared = {**(source.columns or {}), PARTITION_COLUMN: "date32"}
     page.goto(f"{ui}/assets/{RAW}")
     columns = page.get_by_role("table").filter(
         has=page.get_by_role("cell", name="Column name", exact=True)
