@@ -15,10 +15,13 @@ MAIN = PROJECT_DIRECTORY / "main.py"
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 
 
-def materialize_flights(partitions: str) -> list[str]:
-    """`dagster asset materialize` of raw/flights and warehouse/flights, for a range (a...b, one
-    run) or one partition."""
-    selection = "--partition-range" if "..." in partitions else "--partition"
+FLIGHTS = "raw/flights,warehouse/flights"
+
+
+def materialize(selection: str, partitions: str) -> list[str]:
+    """`dagster asset materialize` of a selection of assets, for a range (a...b, one run) or one
+    partition."""
+    option = "--partition-range" if "..." in partitions else "--partition"
     return [
         DAGSTER,
         "asset",
@@ -26,18 +29,23 @@ def materialize_flights(partitions: str) -> list[str]:
         "-m",
         "platform_assets.definitions",
         "--select",
-        "raw/flights,warehouse/flights",
         selection,
+        option,
         partitions,
     ]
 
 
-def backfill_flights(
-    env: Mapping[str, str], dagster_home: Path, first: str, last: str
+def materialize_flights(partitions: str) -> list[str]:
+    """materialize of raw/flights and warehouse/flights."""
+    return materialize(FLIGHTS, partitions)
+
+
+def backfill(
+    env: Mapping[str, str], dagster_home: Path, selection: str, first: str, last: str
 ) -> subprocess.CompletedProcess[str]:
-    """materialize_flights over `first`...`last`, run to the end."""
+    """materialize of `selection` over `first`...`last`, run to the end."""
     return subprocess.run(
-        materialize_flights(f"{first}...{last}"),
+        materialize(selection, f"{first}...{last}"),
         cwd=PROJECT_DIRECTORY,
         env={**os.environ, **env, "DAGSTER_HOME": str(dagster_home)},
         capture_output=True,
@@ -45,6 +53,13 @@ def backfill_flights(
         timeout=900,
         check=False,
     )
+
+
+def backfill_flights(
+    env: Mapping[str, str], dagster_home: Path, first: str, last: str
+) -> subprocess.CompletedProcess[str]:
+    """backfill of raw/flights and warehouse/flights."""
+    return backfill(env, dagster_home, FLIGHTS, first, last)
 
 
 def main_environment(env: Mapping[str, str]) -> dict[str, str]:
