@@ -39,7 +39,8 @@ data "aws_iam_policy_document" "alerts_topic" {
 }
 
 resource "aws_sns_topic_subscription" "alerts" {
-  for_each  = { for s in var.alert_subscriptions : "${s.protocol}:${s.endpoint}" => s }
+  # keyed by a digest: an https endpoint may carry a token, which must not name the resource
+  for_each  = { for s in var.alert_subscriptions : substr(sha256("${s.protocol}:${s.endpoint}"), 0, 16) => s }
   topic_arn = aws_sns_topic.alerts.arn
   protocol  = each.value.protocol
   endpoint  = each.value.endpoint

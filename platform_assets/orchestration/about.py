@@ -2,6 +2,7 @@
 the catalog line that declares it, its owners and tags."""
 
 import functools
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from platform_assets.storage import Store
 from platform_assets.write_modes import IS_CURRENT, VALID_FROM, VALID_TO, WriteMode
 
 _declaration_lines = functools.cache(declaration_lines)
+_S3_CONSOLE = "https://s3.console.aws.amazon.com/s3/buckets"
 
 
 def labels(item: Source | Export) -> dict[str, Any]:
@@ -58,12 +60,13 @@ def lake_location(settings: Settings, layer: Layer, name: str) -> dict[str, Any]
 
 
 def folder_link(store: Store, path: str) -> dg.MetadataValue:
-    """A folder of a store as the UI links it: a URL on S3, a path on this machine."""
-    return (
-        dg.MetadataValue.url(store.url(path))
-        if store.scheme == "s3://"
-        else dg.MetadataValue.path(path)
-    )
+    """A folder of a store as the UI links it: the S3 console's page of the prefix (a browser
+    cannot open s3:// URLs), a path on this machine."""
+    if store.scheme != "s3://":
+        return dg.MetadataValue.path(path)
+    bucket, _, prefix = path.partition("/")
+    query = urllib.parse.urlencode({"prefix": f"{prefix.rstrip('/')}/"})
+    return dg.MetadataValue.url(f"{_S3_CONSOLE}/{bucket}?{query}")
 
 
 def declared_at(settings: Settings, item: Source | Export) -> dict[str, Any]:

@@ -43,14 +43,20 @@ class PipesMainProcessClient(dg.PipesSubprocessClient):
             extras=extras,
         ) as session:
             process = subprocess.Popen(
-                command, cwd=self.cwd, env={**os.environ, **env, **session.get_bootstrap_env_vars()}
+                command,
+                cwd=self.cwd,
+                env={**os.environ, **self.env, **env, **session.get_bootstrap_env_vars()},
             )
             try:
                 process.wait()
             except DagsterExecutionInterruptedError:
-                context.log.info("[pipes] run terminated: sending SIGINT to main.py")
-                process.send_signal(signal.SIGINT)
-                process.wait(timeout=self.termination_timeout_seconds)
+                if self.forward_termination:
+                    context.log.info("[pipes] run terminated: sending SIGINT to main.py")
+                    process.send_signal(signal.SIGINT)
+                    try:
+                        process.wait(timeout=self.termination_timeout_seconds)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
                 raise
         if process.returncode != 0:
             cause = reported_failure(context) or f"main.py exited {process.returncode}"
@@ -123,7 +129,12 @@ def run_main(
         if report is not None:
             for event in materializations(report):
                 context.log_event(event)
-        raise dg.Failure(description=failure.description, metadata=failure.metadata) from None
+        # main.py's line(s) first: a fanned-out run's report joins every failed chunk's
+        said = report.failure if report is not None and report.failure else None
+        description = failure.description or ""
+        if said is not None:
+            description = "\n".join([said, *description.splitlines()[1:]])
+        raise dg.Failure(description=description, metadata=failure.metadata) from None
     report = reports_in(invocation.get_custom_messages())
     if report is None:
         raise dg.Failure(description="main.py finished without reporting what it did")

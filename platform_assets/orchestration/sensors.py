@@ -2,10 +2,14 @@
 this sensor records each one once: the asset partitions it wrote as materializations, its checks,
 and its outcome as the `run_succeeded` check (a failure with its cause and how to resume)."""
 
+from collections.abc import Sequence
+
 import dagster as dg
 
-from platform_assets.orchestration.reports import recorded_events
+from platform_assets.orchestration.reports import check_evaluations, materializations
+from platform_assets.orchestration.run_outcomes import run_outcome
 from platform_assets.runtime.archive import read_report, report_names
+from platform_assets.runtime.report import RunReport
 from platform_assets.settings import Settings
 
 _BATCH = 100  # reports recorded per tick at most; the cursor carries on from there
@@ -27,3 +31,19 @@ def reports_sensor(settings: Settings) -> dg.SensorDefinition:
         return dg.SensorResult(asset_events=events, cursor=new[-1] if new else cursor or None)
 
     return _sensor
+
+
+def recorded_events(
+    reports: Sequence[RunReport],
+) -> list[dg.AssetMaterialization | dg.AssetCheckEvaluation]:
+    """What the sensor records of runs Dagster did not start, oldest first: their
+    materializations and checks, and whether they succeeded (a failure with its cause and how
+    to resume). Attempts at the same command and partitions read in one tick (a retried Batch
+    job) have one outcome: the newest's."""
+    events: list[dg.AssetMaterialization | dg.AssetCheckEvaluation] = []
+    for report in reports:
+        events += materializations(report)
+        events += check_evaluations(report)
+    newest = {(report.command, report.name, tuple(report.periods)): report for report in reports}
+    outcomes = (run_outcome(report) for report in newest.values())
+    return events + [outcome for outcome in outcomes if outcome is not None]

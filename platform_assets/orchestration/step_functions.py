@@ -199,7 +199,14 @@ class _FinishedChunks:
                     f"{report.seconds:.1f} s",
                 ]
                 number = self._number.get(first, "?")
-                self._context.log.info(f"chunk {number}/{self._total} done: {', '.join(figures)}")
+                if report.failure:
+                    self._context.log.warning(
+                        f"chunk {number}/{self._total} failed: {report.failure}"
+                    )
+                else:
+                    self._context.log.info(
+                        f"chunk {number}/{self._total} done: {', '.join(figures)}"
+                    )
         self._seen = len(messages)
 
 

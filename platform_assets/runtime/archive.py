@@ -55,10 +55,10 @@ def read_report(settings: Settings, name: str) -> RunReport:
     return report_from_json(json.loads(settings.reports.read_bytes(settings.reports.path(name))))
 
 
-def reported_command(name: str) -> tuple[str, str]:
-    """(command, target) of a report's name, as `report_key` wrote it."""
-    command, target = name.removesuffix(".json").rsplit("-", 2)[1:]
-    return command, target
+def reported_command(name: str) -> tuple[str, str] | None:
+    """(command, target) of a report's name as `report_key` wrote it; None for another name."""
+    parts = name.removesuffix(".json").rsplit("-", 2)
+    return (parts[1], parts[2]) if len(parts) == 3 else None
 
 
 def store_log(settings: Settings, run_prefix: str, name: str, text: str) -> str:

@@ -20,7 +20,8 @@ from dagster_pipes import (
 from platform_assets.runtime.protocol import CHECKS_EXTRA, REPORT_MESSAGE, report_to_json
 from platform_assets.runtime.report import RunReport
 
-PER_PARTITION = {"per_partition": True}  # `extra` of a log line that Dagster need not store
+PER_PARTITION_FLAG = "per_partition"
+PER_PARTITION = {PER_PARTITION_FLAG: True}  # `extra` of a log line that Dagster need not store
 
 
 @contextmanager
@@ -76,6 +77,6 @@ class _PipesLogHandler(logging.Handler):
         """All but the per-partition lines: Dagster stores each log event one by one, and the
         throttled progress lines (runtime/progress.py) stand for them; the run's own log keeps
         every line."""
-        if getattr(record, "per_partition", False):
+        if getattr(record, PER_PARTITION_FLAG, False):
             return
         self._context.log.log(record.levelno, self.format(record))

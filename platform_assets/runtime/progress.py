@@ -16,6 +16,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TextIO
 
+from platform_assets.runtime.pipes import PER_PARTITION_FLAG
+
 log = logging.getLogger("platform")
 
 PROGRESS = {"progress": True}  # `extra` of a throttled progress line
@@ -131,4 +133,4 @@ def stderr_handler() -> logging.Handler:
 def _not_in_the_bar(record: logging.LogRecord) -> bool:
     if getattr(record, "progress", False):
         return False
-    return not (getattr(record, "per_partition", False) and record.levelno <= logging.INFO)
+    return not (getattr(record, PER_PARTITION_FLAG, False) and record.levelno <= logging.INFO)

@@ -81,8 +81,12 @@ def push(
                 str(error), _published(location, results, conformer, started)
             ) from None
         raise
-    remove_replaced(lake, source, periods)
-    return _published(location, results, conformer, started)
+    published_range = _published(location, results, conformer, started)
+    try:
+        remove_replaced(lake, source, periods)
+    except RunError as error:  # every partition is published; the old files linger
+        raise PartlyDoneError(str(error), published_range) from None
+    return published_range
 
 
 def _published(

@@ -112,7 +112,9 @@ class RunReport:
 
 
 def combine(reports: Sequence[RunReport]) -> RunReport:
-    """One report for chunks of one range run side by side: partitions joined, checks merged."""
+    """One report for chunks of one range run side by side: partitions joined, checks merged.
+    Of the attempts at one chunk (a retried Batch job: the same partitions), the last counts."""
+    reports = list({tuple(report.periods): report for report in reports}.values())
     first = reports[0]
     items = [item for report in reports for item in report.materializations]
     materializations = []

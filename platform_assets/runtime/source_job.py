@@ -32,6 +32,7 @@ _LEFT = {  # what a failure before anything was published leaves
     "check": "the checks did not finish",
     "rebuild": "rebuild converges when rerun",
 }
+_DONE = {Layer.RAW: "published", Layer.WAREHOUSE: "loaded"}
 
 
 def layers_of(command: Command, load: bool = True) -> tuple[Layer, ...]:
@@ -95,30 +96,38 @@ def _run(job: SourceJob, settings: Settings, report: RunReport) -> None:
 def resume_hint(job: SourceJob, report: RunReport) -> str:
     """What the failed job left and the main.py command(s) that finish it."""
     keys = [period.key for period in job.periods]
-    published = {partition.key for item in report.materializations for partition in item.partitions}
-    done = [key for key in keys if key in published]
+    written = {item.layer: {p.key for p in item.partitions} for item in report.materializations}
+    published = [key for key in keys if key in written.get(Layer.RAW, ())]
     name = job.source.name
-    if job.command != "push" or not done:
-        flag = " --no-load" if job.command == "push" and Layer.WAREHOUSE not in job.layers else ""
-        return f"{_LEFT[job.command]}; to retry: {main_command(job.command, name, keys, flag)}"
-    if len(done) == len(keys):  # the load failed
+    no_load = "" if Layer.WAREHOUSE in job.layers else " --no-load"
+    complete = all(layer in written for layer in job.layers) and (
+        Layer.RAW not in job.layers or len(published) == len(keys)
+    )
+    if job.layers and complete:  # what failed came after the writes: checks, the lease's release
+        done = " and ".join(_DONE[layer] for layer in job.layers)
+        return f"every partition is {done}; to check them: {main_command('check', name, keys)}"
+    if job.command != "push" or not published:
+        flags = no_load if job.command == "push" else ""
+        return f"{_LEFT[job.command]}; to retry: {main_command(job.command, name, keys, flags)}"
+    if len(published) == len(keys):  # the load failed
         return f"all {len(keys)} partitions are in the lake, none loaded; to resume: " + (
             main_command("load", name, keys)
         )
-    rest = keys[len(done) :]
-    resume = main_command("push", name, rest, "" if Layer.WAREHOUSE in job.layers else " --no-load")
-    if Layer.WAREHOUSE in job.layers:
-        resume += f", then {main_command('load', name, done)}"
+    resume = main_command("push", name, keys[len(published) :], no_load)
+    if not no_load:
+        resume += f", then {main_command('load', name, published)}"
     return (
-        f"{len(done)} of {len(keys)} partitions published ({_span(done)}), none loaded;"
-        f" to resume: {resume}"
+        f"{len(published)} of {len(keys)} partitions published ({_span(published)})"
+        f"{', none loaded' if not no_load else ''}; to resume: {resume}"
     )
 
 
-def main_command(command: str, source: str, keys: Sequence[str], flags: str = "") -> str:
+def main_command(command: str, target: str, keys: Sequence[str], flags: str = "") -> str:
+    """The main.py command line for `command` over `keys` of a source (an export for pull)."""
+    option = "--export" if command == "pull" else "--source"
     if command == "rebuild":
-        return f"python main.py rebuild --source {source}"
-    return f"python main.py {command} --source {source} --partition {_span(keys, ' --to ')}{flags}"
+        return f"python main.py rebuild --source {target}"
+    return f"python main.py {command} {option} {target} --partition {_span(keys, ' --to ')}{flags}"
 
 
 def _span(keys: Sequence[str], between: str = "..") -> str:

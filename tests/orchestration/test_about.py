@@ -15,7 +15,7 @@ from platform_assets.catalog import load_catalog
 from platform_assets.catalog.model import Schedule
 from platform_assets.definitions import defs, freshness, settings
 from platform_assets.layers import Layer
-from platform_assets.orchestration.about import columns
+from platform_assets.orchestration.about import columns, lake_location
 from testkit.catalogs import catalog_error, edited_seed_catalog
 
 UPSTREAM, RAW = dg.AssetKey(["upstream", "flights"]), dg.AssetKey(["raw", "flights"])
@@ -220,3 +220,15 @@ def test_a_grace_that_no_cron_can_say_is_the_catalogs_error(tmp_path: Path):
 )
 def test_the_default_grace_moves_what_it_can_and_refuses_no_catalog(cron, deadline):
     assert Schedule(cron=cron).deadline_cron == deadline
+
+
+def test_on_s3_the_lake_link_opens_the_consoles_page_of_the_prefix(aws_settings):
+    link = lake_location(aws_settings, Layer.RAW, "flights")["lake"]
+    bucket, _, prefix = aws_settings.lake.store.path_of_url(
+        aws_settings.lake.dataset_url(Layer.RAW, "flights")
+    ).partition("/")
+    assert link == dg.MetadataValue.url(
+        f"https://s3.console.aws.amazon.com/s3/buckets/{bucket}?prefix="
+        + prefix.rstrip("/").replace("/", "%2F")
+        + "%2F"
+    )

@@ -37,7 +37,7 @@ def test_a_failed_run_by_hand_is_a_failed_check_naming_how_to_resume(settings, h
     )
     verdict = run_succeeded(settings)()
     assert not verdict.passed
-    assert verdict.description == f"push 2013-04-01..2013-04-05 failed: {line.split(': ', 2)[2]}"
+    assert verdict.description == f"push partitions 2013-04-01..2013-04-05 failed: {line[18:]}"
     with dg.instance_for_test() as instance:
         tick = reports_sensor(settings).evaluate_tick(dg.build_sensor_context(instance=instance))
     recorded = {

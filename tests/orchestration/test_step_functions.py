@@ -275,7 +275,7 @@ def test_a_failed_scheduled_execution_is_recorded_once_by_the_sensor(
         [record] = instance.event_log_storage.get_asset_check_execution_history(check, limit=10)
     evaluation = record.event.dagster_event.asset_check_evaluation_data
     assert evaluation.passed is False
-    assert evaluation.description.startswith("push 2013-02-12..2013-02-12 failed: source flights")
+    assert evaluation.description.startswith("push partition 2013-02-12 failed: source flights")
     assert evaluation.description.endswith(
         "flights_2013-02-12.csv: file not found; nothing was published; to retry:"
         " python main.py push --source flights --partition 2013-02-12"

@@ -22,11 +22,8 @@ from platform_assets.catalog import load_catalog
 from platform_assets.contracts import with_origin
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.layers import Layer
-from platform_assets.orchestration.reports import (
-    partition_metadata,
-    recorded_events,
-    step_results,
-)
+from platform_assets.orchestration.reports import partition_metadata, step_results
+from platform_assets.orchestration.sensors import recorded_events
 from platform_assets.partitions import Period
 from platform_assets.runtime.protocol import report_from_json, report_to_json
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport

@@ -1,0 +1,72 @@
+"""A failed job's line says what it left and the command that finishes it, for each way it fails."""
+
+import pytest
+
+from platform_assets.layers import Layer
+from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
+from platform_assets.runtime.source_job import SourceJob, resume_hint
+from platform_assets.settings import load_settings
+
+RAW, WAREHOUSE = Layer.RAW, Layer.WAREHOUSE
+SPAN = "--partition 2013-01-01 --to 2013-01-05"
+
+
+@pytest.mark.parametrize(
+    ("command", "layers", "written", "hint"),
+    [
+        ("push", (RAW, WAREHOUSE), {}, f"nothing was published; to retry: {{push}} {SPAN}"),
+        ("push", (RAW,), {}, f"nothing was published; to retry: {{push}} {SPAN} --no-load"),
+        (
+            "push",
+            (RAW, WAREHOUSE),
+            {RAW: 2},
+            "2 of 5 partitions published (2013-01-01..2013-01-02), none loaded; to resume:"
+            " {push} --partition 2013-01-03 --to 2013-01-05,"
+            " then {load} --partition 2013-01-01 --to 2013-01-02",
+        ),
+        (
+            "push",
+            (RAW,),
+            {RAW: 2},
+            "2 of 5 partitions published (2013-01-01..2013-01-02); to resume:"
+            " {push} --partition 2013-01-03 --to 2013-01-05 --no-load",
+        ),
+        (
+            "push",
+            (RAW, WAREHOUSE),
+            {RAW: 5},
+            f"all 5 partitions are in the lake, none loaded; to resume: {{load}} {SPAN}",
+        ),
+        (  # the checks (or the lease's release) failed after everything was written
+            "push",
+            (RAW, WAREHOUSE),
+            {RAW: 5, WAREHOUSE: 5},
+            f"every partition is published and loaded; to check them: {{check}} {SPAN}",
+        ),
+        (
+            "push",
+            (RAW,),
+            {RAW: 5},
+            f"every partition is published; to check them: {{check}} {SPAN}",
+        ),
+        ("load", (WAREHOUSE,), {}, f"nothing was loaded; to retry: {{load}} {SPAN}"),
+        ("check", (), {}, f"the checks did not finish; to retry: {{check}} {SPAN}"),
+    ],
+)
+def test_the_hint_names_what_is_left_and_what_finishes_it(command, layers, written, hint):
+    source = load_settings({}).catalog.source("flights")
+    periods = source.periods("2013-01-01", "2013-01-05")
+    report = RunReport(
+        command,
+        "flights",
+        periods,
+        [
+            Materialization(
+                layer, "x", tuple(PartitionResult(p.key, 1, 1, 1) for p in periods[:n]), "f", 0
+            )
+            for layer, n in written.items()
+        ],
+    )
+    job = SourceJob(command, source, periods, layers, [], "run")
+    commands = {c: f"python main.py {c} --source flights" for c in ("push", "load", "check")}
+    assert resume_hint(job, report) == hint.format(**commands)
