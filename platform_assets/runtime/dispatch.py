@@ -25,7 +25,7 @@ from platform_assets.runtime.partition_selection import every_period, selected_p
 from platform_assets.runtime.pull import pull
 from platform_assets.runtime.rebuild import published_periods
 from platform_assets.runtime.report import RunFailedError, RunReport
-from platform_assets.runtime.source_job import SourceJob, layers_of, main_command, run_source_job
+from platform_assets.runtime.source_job import SourceJob, layers_of, run_source_job
 from platform_assets.runtime.status import print_sources, print_status
 from platform_assets.settings import Settings, load_settings
 
@@ -102,8 +102,6 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
                     _leave(failed, run_id, context, settings)
                 except Exception as leaving:  # the run's own failure is the line to print
                     log.warning("the failed run's report could not be kept: %s", leaving)
-                if failed.failure != str(error):  # a retry hint was added
-                    raise RunFailedError(failed) from None
                 raise
             _leave(report, run_id, context, settings)
         print("\n".join(report.lines()))
@@ -128,15 +126,10 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
 def _failed_report(
     error: PlatformError, command: str, target: Source | Export, periods: list[Period]
 ) -> RunReport:
-    """The report a failure leaves: the job's own (what it did, how to resume), else the error
-    with the command that retries it (a pull; a configuration error says what to fix instead)."""
+    """The report a failure leaves: the job's own (what it did, how to resume), else the error."""
     if isinstance(error, RunFailedError):
         return error.report
-    failure = str(error)
-    if isinstance(error, RunError):
-        keys = [period.key for period in periods]
-        failure += f"; to retry: {main_command(command, target.name, keys)}"
-    return RunReport(command, target.name, periods, failure=failure)
+    return RunReport(command, target.name, periods, failure=str(error))
 
 
 def _leave(

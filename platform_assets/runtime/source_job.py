@@ -26,13 +26,6 @@ from platform_assets.settings import Settings
 log = logging.getLogger("platform")
 
 Command = Literal["push", "load", "check", "rebuild"]
-_LEFT = {  # what a failure before anything was published leaves
-    "push": "nothing was published",
-    "load": "nothing was loaded",
-    "check": "the checks did not finish",
-    "rebuild": "rebuild converges when rerun",
-}
-_DONE = {Layer.RAW: "published", Layer.WAREHOUSE: "loaded"}
 
 
 def layers_of(command: Command, load: bool = True) -> tuple[Layer, ...]:
@@ -65,7 +58,8 @@ def run_source_job(job: SourceJob, settings: Settings) -> RunReport:
     except RunError as error:
         if isinstance(error, PartlyDoneError):
             report.materializations.append(error.done)
-        report.failure = f"{error}; {resume_hint(job, report)}"
+        hint = resume_hint(job, report)
+        report.failure = f"{error}; {hint}" if hint else str(error)
         raise RunFailedError(report) from None
     finally:
         report.seconds = time.perf_counter() - started
@@ -93,8 +87,9 @@ def _run(job: SourceJob, settings: Settings, report: RunReport) -> None:
             report.checks.extend(_checks(job, settings))
 
 
-def resume_hint(job: SourceJob, report: RunReport) -> str:
-    """What the failed job left and the main.py command(s) that finish it."""
+def resume_hint(job: SourceJob, report: RunReport) -> str | None:
+    """What the failed job left and the main.py command(s) that finish it; None when it wrote
+    nothing (the same command is the retry)."""
     keys = [period.key for period in job.periods]
     written = {item.layer: {p.key for p in item.partitions} for item in report.materializations}
     published = [key for key in keys if key in written.get(Layer.RAW, ())]
@@ -103,12 +98,10 @@ def resume_hint(job: SourceJob, report: RunReport) -> str:
     complete = all(layer in written for layer in job.layers) and (
         Layer.RAW not in job.layers or len(published) == len(keys)
     )
-    if job.layers and complete:  # what failed came after the writes: checks, the lease's release
-        done = " and ".join(_DONE[layer] for layer in job.layers)
-        return f"every partition is {done}; to check them: {main_command('check', name, keys)}"
+    if complete:  # what failed came after the writes (checks, the lease, old files): its line says
+        return None
     if job.command != "push" or not published:
-        flags = no_load if job.command == "push" else ""
-        return f"{_LEFT[job.command]}; to retry: {main_command(job.command, name, keys, flags)}"
+        return None
     if len(published) == len(keys):  # the load failed
         return f"all {len(keys)} partitions are in the lake, none loaded; to resume: " + (
             main_command("load", name, keys)
@@ -122,12 +115,9 @@ def resume_hint(job: SourceJob, report: RunReport) -> str:
     )
 
 
-def main_command(command: str, target: str, keys: Sequence[str], flags: str = "") -> str:
-    """The main.py command line for `command` over `keys` of a source (an export for pull)."""
-    option = "--export" if command == "pull" else "--source"
-    if command == "rebuild":
-        return f"python main.py rebuild --source {target}"
-    return f"python main.py {command} {option} {target} --partition {_span(keys, ' --to ')}{flags}"
+def main_command(command: str, source: str, keys: Sequence[str], flags: str = "") -> str:
+    """The main.py command line for `command` over `keys` of a source."""
+    return f"python main.py {command} --source {source} --partition {_span(keys, ' --to ')}{flags}"
 
 
 def _span(keys: Sequence[str], between: str = "..") -> str:

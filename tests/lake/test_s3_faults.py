@@ -62,9 +62,16 @@ class Kind:
             lake=re.escape(lake_uri), day="(?P=day)" if "?P<day>" in where else r"[\d-]+"
         )
         status = rf" \({fault.status}\)" if self.by_boto3 else ""
+        # a push failing at the second day published the first: the line says how to resume
+        resumed = (
+            rf"(; 1 of 2 partitions published \({DAYS[0]}\); to resume: python main\.py push"
+            rf" --source flights --partition {DAYS[1]} --no-load)?"
+            if "?P<day>" in where
+            else ""
+        )
         return (
             rf"main\.py: failed: {where}{url}:"
-            rf" {fault.code}{status} on {self.operation}: {re.escape(fault.message)}"
+            rf" {fault.code}{status} on {self.operation}: {re.escape(fault.message)}{resumed}"
         )
 
 

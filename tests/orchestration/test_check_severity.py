@@ -6,7 +6,8 @@ import dagster as dg
 
 from platform_assets.catalog import Severity
 from platform_assets.checks import CheckOutcome, check_named
-from platform_assets.orchestration.reports import recorded_events, step_results
+from platform_assets.orchestration.reports import step_results
+from platform_assets.orchestration.sensors import recorded_events
 from platform_assets.partitions import Granularity, periods_between
 from platform_assets.runtime.report import RunReport
 
@@ -29,7 +30,7 @@ def test_a_warn_check_is_a_warning_in_dagster_and_an_error_check_an_error():
         (result,) = step_results(report)
         (event,) = [
             event
-            for event in recorded_events(report)
+            for event in recorded_events([report])
             if isinstance(event, dg.AssetCheckEvaluation) and event.check_name == "unique_key"
         ]
         assert isinstance(result, dg.AssetCheckResult) and result.severity is expected

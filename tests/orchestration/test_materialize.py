@@ -106,12 +106,7 @@ def test_a_failing_push_fails_the_step_with_the_cause(settings, home):
     failure = result.get_step_failure_events()[0].step_failure_data
     description = failure.user_failure_data.description
     assert description.startswith("source flights partition 2013-02-03: file://")
-    assert "flights_2013-02-03.csv: line 816: expected 19 columns, got 6; nothing was" in (
-        description
-    )
-    assert description.endswith(
-        "to retry: python main.py push --source flights --partition 2013-02-03"
-    )
+    assert description.endswith("flights_2013-02-03.csv: line 816: expected 19 columns, got 6")
     assert not result.get_asset_materialization_events()
 
 

@@ -37,7 +37,8 @@ def test_a_failed_run_by_hand_is_a_failed_check_naming_how_to_resume(settings, h
     )
     verdict = run_succeeded(settings)()
     assert not verdict.passed
-    assert verdict.description == f"push partitions 2013-04-01..2013-04-05 failed: {line[18:]}"
+    cause = line.removeprefix("main.py: failed: ")
+    assert verdict.description == f"push partitions 2013-04-01..2013-04-05 failed: {cause}"
     with dg.instance_for_test() as instance:
         tick = reports_sensor(settings).evaluate_tick(dg.build_sensor_context(instance=instance))
     recorded = {

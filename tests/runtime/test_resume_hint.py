@@ -14,8 +14,8 @@ SPAN = "--partition 2013-01-01 --to 2013-01-05"
 @pytest.mark.parametrize(
     ("command", "layers", "written", "hint"),
     [
-        ("push", (RAW, WAREHOUSE), {}, f"nothing was published; to retry: {{push}} {SPAN}"),
-        ("push", (RAW,), {}, f"nothing was published; to retry: {{push}} {SPAN} --no-load"),
+        ("push", (RAW, WAREHOUSE), {}, None),  # nothing written: the same command retries
+        ("push", (RAW,), {}, None),
         (
             "push",
             (RAW, WAREHOUSE),
@@ -37,20 +37,12 @@ SPAN = "--partition 2013-01-01 --to 2013-01-05"
             {RAW: 5},
             f"all 5 partitions are in the lake, none loaded; to resume: {{load}} {SPAN}",
         ),
-        (  # the checks (or the lease's release) failed after everything was written
-            "push",
-            (RAW, WAREHOUSE),
-            {RAW: 5, WAREHOUSE: 5},
-            f"every partition is published and loaded; to check them: {{check}} {SPAN}",
-        ),
-        (
-            "push",
-            (RAW,),
-            {RAW: 5},
-            f"every partition is published; to check them: {{check}} {SPAN}",
-        ),
-        ("load", (WAREHOUSE,), {}, f"nothing was loaded; to retry: {{load}} {SPAN}"),
-        ("check", (), {}, f"the checks did not finish; to retry: {{check}} {SPAN}"),
+        # the checks, the lease's release or the old files' removal failed after the writes:
+        # their own line says what
+        ("push", (RAW, WAREHOUSE), {RAW: 5, WAREHOUSE: 5}, None),
+        ("push", (RAW,), {RAW: 5}, None),
+        ("load", (WAREHOUSE,), {}, None),
+        ("check", (), {}, None),
     ],
 )
 def test_the_hint_names_what_is_left_and_what_finishes_it(command, layers, written, hint):
@@ -69,4 +61,4 @@ def test_the_hint_names_what_is_left_and_what_finishes_it(command, layers, writt
     )
     job = SourceJob(command, source, periods, layers, [], "run")
     commands = {c: f"python main.py {c} --source flights" for c in ("push", "load", "check")}
-    assert resume_hint(job, report) == hint.format(**commands)
+    assert resume_hint(job, report) == (hint and hint.format(**commands))

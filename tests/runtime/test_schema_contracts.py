@@ -36,7 +36,9 @@ def test_under_freeze_a_new_upstream_column_fails_naming_it(either_env, tmp_path
         .splitlines()[-1]
         .endswith(
             "2024-01-02.csv: upstream added column(s) region, which the frozen schema does not have"
-            " (schema_contract: evolve would add them)"
+            " (schema_contract: evolve would add them); 1 of 2 partitions published (2024-01-01),"
+            " none loaded; to resume: python main.py push --source orders --partition 2024-01-02,"
+            " then python main.py load --source orders --partition 2024-01-01"
         )
     )
 

@@ -161,4 +161,8 @@ def test_dagster_generates_the_toy_kinds_assets_and_checks(copy: Path, tmp_path:
     assert result.returncode == 0, result.stderr
     assets, checks = result.stdout.splitlines()[-2:]
     assert assets == "['raw/numbers', 'upstream/numbers', 'warehouse/numbers']"
-    assert checks == "['rows_match_lake', 'schema_matches', 'unique_key']"
+    # main.py's three, and each asset's run_succeeded (the toy has no schedule: no freshness)
+    assert (
+        checks
+        == "['rows_match_lake', 'run_succeeded', 'run_succeeded', 'schema_matches', 'unique_key']"
+    )
