@@ -51,10 +51,16 @@ def push(
     # a declared schema is recorded too (at the first publish), so a changed type can be refused
     conformer.grown = conformer.schema is not None and conformer.schema != stored
 
+    # every partition published, as its thread ends: on a failure, those after the failed one
+    # that were already under way are published too
+    landed: dict[Period, PartitionResult] = {}
+
     def publish(period: Period) -> tuple[Manifest, OutsidePeriod]:
         where = f"source {source.name} partition {period.key}"
         try:
-            return _publish(source, period, run_id, settings, conformer)
+            manifest, outside = _publish(source, period, run_id, settings, conformer)
+            landed[period] = PartitionResult.published(period, manifest, outside.rows)
+            return manifest, outside
         except RunError as error:
             raise RunError(f"{where}: {error}") from None
         except ConfigurationError as error:  # e.g. an environment variable the source names
@@ -71,12 +77,14 @@ def push(
                     assert conformer.schema is not None
                     lake.store_schema(source.name, conformer.schema)
                     conformer.grown = False
-                results.append(PartitionResult.published(period, manifest, outside.rows))
+                results.append(landed[period])
                 _log_published(source, period, manifest, outside)
                 progress.advance(manifest.record_count)
     except BaseException as error:
-        remove_replaced(lake, source, periods[: len(results)], quietly=True)
-        if isinstance(error, RunError) and results:
+        done = [period for period in periods if period in landed]
+        remove_replaced(lake, source, done, quietly=True)
+        if isinstance(error, RunError) and done:
+            results = [landed[period] for period in done]
             raise PartlyDoneError(
                 str(error), _published(location, results, conformer, started)
             ) from None

@@ -106,13 +106,29 @@ def resume_hint(job: SourceJob, report: RunReport) -> str | None:
         return f"all {len(keys)} partitions are in the lake, none loaded; to resume: " + (
             main_command("load", name, keys)
         )
-    resume = main_command("push", name, keys[len(published) :], no_load)
-    if not no_load:
-        resume += f", then {main_command('load', name, published)}"
+    # from the first partition not published on (those after it published alongside are
+    # published again, idempotently); the ones before it loaded by themselves
+    gap = next(index for index, key in enumerate(keys) if key not in published)
+    resume = main_command("push", name, keys[gap:], no_load)
+    if not no_load and gap:
+        resume += f", then {main_command('load', name, keys[:gap])}"
+    spans = ", ".join(_span(run) for run in _runs(keys, set(published)))
     return (
-        f"{len(published)} of {len(keys)} partitions published ({_span(published)})"
+        f"{len(published)} of {len(keys)} partitions published ({spans})"
         f"{', none loaded' if not no_load else ''}; to resume: {resume}"
     )
+
+
+def _runs(keys: Sequence[str], chosen: set[str]) -> list[list[str]]:
+    """The consecutive runs of `keys` that are in `chosen`."""
+    runs: list[list[str]] = []
+    for index, key in enumerate(keys):
+        if key in chosen:
+            if index and keys[index - 1] in chosen:
+                runs[-1].append(key)
+            else:
+                runs.append([key])
+    return runs
 
 
 def main_command(command: str, source: str, keys: Sequence[str], flags: str = "") -> str:

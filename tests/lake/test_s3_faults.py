@@ -62,10 +62,10 @@ class Kind:
             lake=re.escape(lake_uri), day="(?P=day)" if "?P<day>" in where else r"[\d-]+"
         )
         status = rf" \({fault.status}\)" if self.by_boto3 else ""
-        # a push failing at the second day published the first: the line says how to resume
-        resumed = (
-            rf"(; 1 of 2 partitions published \({DAYS[0]}\); to resume: python main\.py push"
-            rf" --source flights --partition {DAYS[1]} --no-load)?"
+        # a push whose other day was published says how to resume
+        resumed = (  # (the other day may have been published alongside, by another thread)
+            r"(; 1 of 2 partitions published \([\d-]+\); to resume: python main\.py push"
+            r" --source flights --partition [\d-]+( --to [\d-]+)? --no-load)?"
             if "?P<day>" in where
             else ""
         )

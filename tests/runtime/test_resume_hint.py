@@ -37,6 +37,20 @@ SPAN = "--partition 2013-01-01 --to 2013-01-05"
             {RAW: 5},
             f"all 5 partitions are in the lake, none loaded; to resume: {{load}} {SPAN}",
         ),
+        (  # threads published the 5th while the 3rd failed
+            "push",
+            (RAW, WAREHOUSE),
+            {RAW: (0, 1, 4)},
+            "3 of 5 partitions published (2013-01-01..2013-01-02, 2013-01-05), none loaded;"
+            " to resume: {push} --partition 2013-01-03 --to 2013-01-05,"
+            " then {load} --partition 2013-01-01 --to 2013-01-02",
+        ),
+        (
+            "push",
+            (RAW, WAREHOUSE),
+            {RAW: (1,)},
+            f"1 of 5 partitions published (2013-01-02), none loaded; to resume: {{push}} {SPAN}",
+        ),
         # the checks, the lease's release or the old files' removal failed after the writes:
         # their own line says what
         ("push", (RAW, WAREHOUSE), {RAW: 5, WAREHOUSE: 5}, None),
@@ -54,9 +68,12 @@ def test_the_hint_names_what_is_left_and_what_finishes_it(command, layers, writt
         periods,
         [
             Materialization(
-                layer, "x", tuple(PartitionResult(p.key, 1, 1, 1) for p in periods[:n]), "f", 0
+                layer, "x", tuple(PartitionResult(p.key, 1, 1, 1) for p in some), "f", 0
             )
-            for layer, n in written.items()
+            for layer, chosen in written.items()
+            for some in [
+                [periods[i] for i in chosen] if isinstance(chosen, tuple) else periods[:chosen]
+            ]
         ],
     )
     job = SourceJob(command, source, periods, layers, [], "run")
