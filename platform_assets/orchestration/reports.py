@@ -13,17 +13,13 @@ import dagster as dg
 
 from platform_assets.checks import CheckOutcome
 from platform_assets.orchestration.keys import layer_key
-from platform_assets.runtime.protocol import REPORT_MESSAGE, report_from_json
+from platform_assets.runtime.protocol import reports_of
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport, combine
 
 
 def reports_in(messages: Any) -> RunReport | None:
     """The run's report from Pipes custom messages; a fanned-out run's chunks combined."""
-    reports = [
-        report_from_json(message[REPORT_MESSAGE])
-        for message in messages
-        if isinstance(message, dict) and REPORT_MESSAGE in message
-    ]
+    reports = reports_of(messages)
     return combine(reports) if reports else None
 
 

@@ -9,7 +9,7 @@ import dagster as dg
 from platform_assets.orchestration.reports import check_evaluations, materializations
 from platform_assets.orchestration.run_outcomes import run_outcome
 from platform_assets.runtime.archive import read_report, report_names
-from platform_assets.runtime.report import RunReport
+from platform_assets.runtime.report import RunReport, last_attempts
 from platform_assets.settings import Settings
 
 _BATCH = 100  # reports recorded per tick at most; the cursor carries on from there
@@ -44,6 +44,5 @@ def recorded_events(
     for report in reports:
         events += materializations(report)
         events += check_evaluations(report)
-    newest = {(report.command, report.name, tuple(report.periods)): report for report in reports}
-    outcomes = (run_outcome(report) for report in newest.values())
+    outcomes = (run_outcome(report) for report in last_attempts(reports))
     return events + [outcome for outcome in outcomes if outcome is not None]

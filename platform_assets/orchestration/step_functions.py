@@ -18,7 +18,7 @@ from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster_aws.pipes import PipesS3ContextInjector, PipesS3MessageReader
 
 from platform_assets.orchestration.failures import MainFailedError, reported_failure
-from platform_assets.runtime.protocol import REPORT_MESSAGE, report_from_json
+from platform_assets.runtime.protocol import reports_of
 
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 _RUNNING = "RUNNING"
@@ -189,24 +189,18 @@ class _FinishedChunks:
 
     def log(self, messages: Sequence[Any]) -> None:
         """Log the reports among `messages` (all received so far) not logged yet."""
-        for message in messages[self._seen :]:
-            if isinstance(message, dict) and REPORT_MESSAGE in message:
-                report = report_from_json(message[REPORT_MESSAGE])
-                first, last = report.periods[0].key, report.periods[-1].key
-                figures = [
-                    f"{first}..{last}",
-                    *(f"{item.rows:,} rows ({item.layer})" for item in report.materializations),
-                    f"{report.seconds:.1f} s",
-                ]
-                number = self._number.get(first, "?")
-                if report.failure:
-                    self._context.log.warning(
-                        f"chunk {number}/{self._total} failed: {report.failure}"
-                    )
-                else:
-                    self._context.log.info(
-                        f"chunk {number}/{self._total} done: {', '.join(figures)}"
-                    )
+        for report in reports_of(messages[self._seen :]):
+            first, last = report.periods[0].key, report.periods[-1].key
+            number = self._number.get(first, "?")
+            if report.failure:
+                self._context.log.warning(f"chunk {number}/{self._total} failed: {report.failure}")
+                continue
+            figures = [
+                f"{first}..{last}",
+                *(f"{item.rows:,} rows ({item.layer})" for item in report.materializations),
+                f"{report.seconds:.1f} s",
+            ]
+            self._context.log.info(f"chunk {number}/{self._total} done: {', '.join(figures)}")
         self._seen = len(messages)
 
 

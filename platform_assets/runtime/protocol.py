@@ -5,6 +5,7 @@ Pipes message and the report object on S3 (for the sensor) both hold it."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from platform_assets.catalog import Severity
@@ -42,6 +43,15 @@ def report_to_json(report: RunReport) -> dict[str, Any]:
             for outcome in report.checks
         ],
     } | ({"failure": report.failure} if report.failure else {})
+
+
+def reports_of(messages: Sequence[Any]) -> list[RunReport]:
+    """The run reports among Pipes custom messages, in the order they came."""
+    return [
+        report_from_json(message[REPORT_MESSAGE])
+        for message in messages
+        if isinstance(message, dict) and REPORT_MESSAGE in message
+    ]
 
 
 def report_from_json(data: dict[str, Any]) -> RunReport:

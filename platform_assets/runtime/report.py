@@ -111,10 +111,17 @@ class RunReport:
         return lines
 
 
+def last_attempts(reports: Sequence[RunReport]) -> list[RunReport]:
+    """Of the reports of one command at the same partitions (a retried Batch job's attempts),
+    the last; the others in their order."""
+    latest = {(report.command, report.name, tuple(report.periods)): report for report in reports}
+    return list(latest.values())
+
+
 def combine(reports: Sequence[RunReport]) -> RunReport:
-    """One report for chunks of one range run side by side: partitions joined, checks merged.
-    Of the attempts at one chunk (a retried Batch job: the same partitions), the last counts."""
-    reports = list({tuple(report.periods): report for report in reports}.values())
+    """One report for chunks of one range run side by side: partitions joined, checks merged,
+    each chunk by its last attempt."""
+    reports = last_attempts(reports)
     first = reports[0]
     items = [item for report in reports for item in report.materializations]
     materializations = []
