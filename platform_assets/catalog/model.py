@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import pyarrow as pa
-from croniter import croniter
 from pydantic import (
     AfterValidator,
     Field,
@@ -23,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from platform_assets.catalog.deadline import shifted_cron
 from platform_assets.catalog.labels import Owner, Tags
+from platform_assets.catalog.schedule import Schedule
 from platform_assets.contracts import SchemaContract, origin_of
 from platform_assets.errors import RunError
 from platform_assets.identifiers import COLUMN, NAME
@@ -85,44 +84,6 @@ class Partitioning(StrictModel):
         if self.end is not None and self.end <= self.start:
             raise ValueError(f"end {self.end} must be after start {self.start}")
         return self
-
-
-_DEFAULT_GRACE_MINUTES = 60
-
-
-class Schedule(StrictModel):
-    cron: str = Field(description="Five-field cron expression, evaluated in UTC.")
-    grace_minutes: int | None = Field(
-        default=None,
-        ge=0,
-        description="How long after a tick its period may still be missing (default 60).",
-    )
-
-    @field_validator("cron")
-    @classmethod
-    def _valid_cron(cls, value: str) -> str:
-        if len(value.split()) != 5 or not croniter.is_valid(value):
-            raise ValueError(f"{value!r} is not a five-field cron expression")
-        return value
-
-    @model_validator(mode="after")
-    def _grace_fits_the_cron(self) -> Schedule:
-        if self.grace_minutes is not None:
-            shifted_cron(self.cron, self.grace_minutes)  # its ValueError says why not
-        return self
-
-    @property
-    def deadline_cron(self) -> str | None:
-        """The cron `grace_minutes` later: by its tick, the period the schedule loads is in.
-        None when the default grace cannot move the cron (one that fires every few minutes):
-        such a schedule has no freshness check."""
-        try:
-            return shifted_cron(
-                self.cron,
-                _DEFAULT_GRACE_MINUTES if self.grace_minutes is None else self.grace_minutes,
-            )
-        except ValueError:
-            return None
 
 
 class Nested(StrictModel):

@@ -12,7 +12,7 @@ from dagster._core.test_utils import freeze_time
 from dagster._utils.tags import normalize_tags
 
 from platform_assets.catalog import load_catalog
-from platform_assets.catalog.model import Schedule
+from platform_assets.catalog.schedule import Schedule
 from platform_assets.definitions import defs, freshness, settings
 from platform_assets.layers import Layer
 from platform_assets.orchestration.about import columns, lake_location
