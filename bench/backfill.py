@@ -1,6 +1,7 @@
-"""P2, a backfill end to end (source → lake → warehouse): the year through Dagster as one run,
-against a bare pyarrow + duckdb script doing the same work, main.py alone, and one Dagster run
-per partition (ten of them timed, the year extrapolated).
+"""P2, a backfill end to end (source → lake → warehouse): the year through Dagster as one run of
+the source's job (on SQLite, the local default, and on PostgreSQL with the deployment's
+deploy/dagster.yaml), against a bare pyarrow + duckdb script doing the same work, main.py alone,
+and one Dagster run per partition (ten of them timed, the year extrapolated).
 
     .venv/bin/python -m bench.backfill [--runs 5] [--single-runs 10]
 """
@@ -8,14 +9,17 @@ per partition (ten of them timed, the year extrapolated).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from bench.harness import PEERS, Variant, interleave, markdown_table, run_measured
 from bench.setup import DAYS, ROWS, landed_home, push_flights
-from testkit.main_process import materialize_flights
+from testkit.deployed_dagster import deployed_instance, fresh_database
+from testkit.main_process import DAGSTER, job_execute, materialize_flights
 
 
 def dagster_home(directory: Path) -> Path:
@@ -24,16 +28,37 @@ def dagster_home(directory: Path) -> Path:
     return directory
 
 
+def postgres_instance(directory: Path, database: str) -> dict[str, str]:
+    """The deployment's instance in `database`, its schema created before any timing."""
+    environment = deployed_instance(directory, database)
+    subprocess.run(
+        [DAGSTER, "instance", "migrate"],
+        env={**os.environ, **environment},
+        capture_output=True,
+        check=True,
+    )
+    return environment
+
+
 def measure(runs: int, work: Path, single_runs: int = 10) -> tuple[dict[str, float], str]:
+    with fresh_database() as database:
+        return measure_with(runs, work, single_runs, postgres_instance(work / "pg", database))
+
+
+def measure_with(
+    runs: int, work: Path, single_runs: int, postgres: dict[str, str]
+) -> tuple[dict[str, float], str]:
     home = landed_home(work / "home")
-    env = {
-        "PLATFORM_HOME": str(home),
-        "PLATFORM_ENV": "local",
-        "DAGSTER_HOME": str(dagster_home(work / "dagster")),
-    }
-    year = "2013-01-01...2013-12-31"
+    local = {"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local"}
+    env = {**local, "DAGSTER_HOME": str(dagster_home(work / "dagster"))}
+    year_job = job_execute("flights_job", "2013-01-01", "2013-12-31")
     through_dagster = Variant(
-        "Dagster, the year as one run", lambda _: materialize_flights(year), env=env
+        "Dagster on SQLite (local default), the year as one run", lambda _: year_job, env=env
+    )
+    on_postgres = Variant(
+        "Dagster on PostgreSQL (deploy/dagster.yaml), the year as one run",
+        lambda _: year_job,
+        env={**local, **postgres},
     )
     main_only = Variant(
         "main.py push (lake + warehouse), no Dagster",
@@ -50,7 +75,7 @@ def measure(runs: int, work: Path, single_runs: int = 10) -> tuple[dict[str, flo
             str(work / "bare.duckdb"),
         ],
     )
-    variants = [bare, main_only, through_dagster]
+    variants = [bare, main_only, through_dagster, on_postgres]
     interleave(variants, runs)
     single = [
         run_measured(materialize_flights(f"2013-02-{day:02d}"), env).seconds
@@ -84,6 +109,7 @@ def measure(runs: int, work: Path, single_runs: int = 10) -> tuple[dict[str, flo
     )
     figures = {
         "dagster_over_bare": through_dagster.seconds / baseline,
+        "dagster_postgres_over_bare": on_postgres.seconds / baseline,
         "per_partition_over_range": per_run * DAYS / through_dagster.seconds,
         "main_over_bare": main_only.seconds / baseline,
     }

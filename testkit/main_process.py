@@ -3,6 +3,7 @@ through `dagster asset materialize`."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +33,23 @@ def materialize(selection: str, partitions: str) -> list[str]:
         selection,
         option,
         partitions,
+    ]
+
+
+def job_execute(job: str, first: str, last: str) -> list[str]:
+    """`dagster job execute` of a source's job over `first`...`last` as one run, as its schedule
+    and `make run` start it (the assets and main.py's checks, no other check steps)."""
+    tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
+    return [
+        DAGSTER,
+        "job",
+        "execute",
+        "-m",
+        "platform_assets.definitions",
+        "-j",
+        job,
+        "--tags",
+        json.dumps(tags),
     ]
 
 

@@ -14,7 +14,8 @@ from platform_assets.partitions import previous_period
 
 def source_job(source: Source) -> UnresolvedAssetJobDefinition:
     """The source's two assets and main.py's checks of them; the checks Dagster runs on its own
-    (freshness, a run's outcome) stay out of the run."""
+    (freshness, a run's outcome) stay out of the run. The assets are one step, so the run
+    executes it in its own process rather than starting a second one for it."""
     return dg.define_asset_job(
         f"{source.name}_job",
         selection=dg.AssetSelection.assets(
@@ -27,6 +28,7 @@ def source_job(source: Source) -> UnresolvedAssetJobDefinition:
             )
         ),
         description=f"Push source {source.name} to the lake and load it into the warehouse.",
+        executor_def=dg.in_process_executor,
     )
 
 
