@@ -216,3 +216,25 @@ def resources_of(path: Path, kind: str) -> dict[str, dict]:
         for block in parse(path)["resource"]
         for name, body in block.get(kind, {}).items()
     }
+
+
+def test_plain_http_is_denied_every_s3_action_on_the_bucket_and_its_objects():
+    [tls_only] = [
+        statement
+        for _, statement in statements_of(INFRA / "modules" / "bucket" / "main.tf")
+        if statement.get("sid") == "TlsOnly"
+    ]
+    assert tls_only["effect"] == "Deny"
+    assert tls_only["actions"] == ["s3:*"]
+    assert tls_only["resources"] == [
+        "${aws_s3_bucket.this.arn}",
+        "${aws_s3_bucket.this.arn}/*",
+    ]
+    [principal] = tls_only["principals"]
+    assert (principal["type"], principal["identifiers"]) == ("AWS", ["*"])
+    [condition] = tls_only["condition"]
+    assert (condition["test"], condition["variable"], condition["values"]) == (
+        "Bool",
+        "aws:SecureTransport",
+        ["false"],
+    )

@@ -98,9 +98,9 @@ data "aws_iam_policy_document" "this" {
   source_policy_documents = var.policy_json == null ? [] : [var.policy_json]
 
   statement {
-    sid       = "TlsOnly"
+    sid       = "TlsOnly" # every S3 action, on the bucket and its objects, over plain HTTP
     effect    = "Deny"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation"]
+    actions   = ["s3:*"]
     resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
     principals {
       type        = "AWS"
