@@ -38,6 +38,31 @@ def plugin_directory() -> Path:
     pytest.skip("no on-disk provider mirror with hashicorp/aws 5.100.0 (set TF_PLUGIN_DIR)")
 
 
+# The aws provider as `terraform test` mocks it: the data sources return these values, every
+# policy document a valid empty policy (the provider still validates the JSON it is given), and
+# the platform's key has its ARN already in the plan.
+MOCKED_AWS = """mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\\"Version\\":\\"2012-10-17\\",\\"Statement\\":[]}" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_kms_key" {
+    override_during = plan
+    defaults        = { arn = "arn:aws:kms:us-east-1:123456789012:key/platform" }
+  }
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["us-east-1a", "us-east-1b", "us-east-1c"] }
+  }
+}
+
+"""
+
+
 @dataclass
 class Workspace:
     """infra/ and the catalog, copied side by side as in the repository, initialised offline."""
@@ -64,6 +89,25 @@ class Workspace:
             check=False,
         )
         assert result.returncode in allowed, f"terraform {arguments[0]}: {result.stderr[-4000:]}"
+        return result.stdout
+
+    def plan_test(self, name: str, runs: str) -> str:
+        """`terraform test` of one file of run blocks, written into the workspace copy, with the
+        aws provider mocked (MOCKED_AWS): a plan (or an apply of mocked values) with no AWS and no
+        credentials, whose counts and values the runs' asserts check."""
+        tests = self.directory / "tests"
+        tests.mkdir(exist_ok=True)
+        (tests / f"{name}.tftest.hcl").write_text(MOCKED_AWS + runs)
+        result = subprocess.run(
+            [self.binary, "test", f"-filter=tests/{name}.tftest.hcl", "-no-color"],
+            cwd=self.directory,
+            env=self.environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 0, f"terraform test: {result.stdout[-4000:]}{result.stderr[-4000:]}"
         return result.stdout
 
     def evaluate(self, expression: str, *variables: str) -> object:

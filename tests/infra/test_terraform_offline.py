@@ -238,3 +238,26 @@ def test_plain_http_is_denied_every_s3_action_on_the_bucket_and_its_objects():
         "aws:SecureTransport",
         ["false"],
     )
+
+
+def test_the_logs_bucket_is_sse_s3_where_aws_delivers_logs_and_the_others_use_the_key(
+    offline: Workspace,
+):
+    """S3 access logs and Redshift's audit logs are delivered only into an SSE-S3 bucket (AWS's
+    S3 User Guide and Redshift Management Guide); the lake and Pipes keep the platform's key."""
+    output = offline.plan_test(
+        "log_delivery",
+        """run "encryption" {
+  command = plan
+  assert {
+    condition     = module.logs_bucket.encryption == "AES256"
+    error_message = "the logs bucket must be SSE-S3: ${module.logs_bucket.encryption}"
+  }
+  assert {
+    condition     = module.lake_bucket.encryption == "aws:kms" && module.pipes_bucket.encryption == "aws:kms"
+    error_message = "the lake and Pipes buckets use the platform's key"
+  }
+}
+""",
+    )
+    assert "1 passed, 0 failed" in output

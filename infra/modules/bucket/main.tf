@@ -1,4 +1,4 @@
-# A platform bucket: encrypted with the platform's key, versioned, never public, TLS only,
+# A platform bucket: encrypted (with the platform's key where AWS allows it), versioned, never public, TLS only,
 # owner-enforced, with lifecycle rules, and (where asked) access logs to the logs bucket.
 terraform {
   required_providers {
@@ -30,12 +30,18 @@ resource "aws_s3_bucket_public_access_block" "this" {
   restrict_public_buckets = true
 }
 
+# With a key, SSE-KMS; without one (the logs bucket), SSE-S3: S3 access logs and Redshift's audit
+# logs are delivered only into buckets whose default encryption is SSE-S3 (AES-256).
+locals {
+  sse_algorithm = var.kms_key_arn == null ? "AES256" : "aws:kms"
+}
+
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   bucket = aws_s3_bucket.this.id
   rule {
-    bucket_key_enabled = true
+    bucket_key_enabled = var.kms_key_arn == null ? null : true
     apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
+      sse_algorithm     = local.sse_algorithm
       kms_master_key_id = var.kms_key_arn
     }
   }
