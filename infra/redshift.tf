@@ -6,13 +6,18 @@ resource "aws_redshift_subnet_group" "warehouse" {
   subnet_ids = aws_subnet.private[*].id
 }
 
+# The user's parameters under the required ones: no override can turn TLS off.
+locals {
+  redshift_parameters = merge(var.redshift_parameters, { require_ssl = "true" })
+}
+
 resource "aws_redshift_parameter_group" "warehouse" {
-  # checkov:skip=CKV_AWS_105: require_ssl is "true" through var.redshift_parameters' default; checkov does not expand that dynamic block
+  # checkov:skip=CKV_AWS_105: require_ssl is "true" in every case: local.redshift_parameters merges it over var.redshift_parameters; checkov does not expand that dynamic block
   name   = var.name
   family = "redshift-1.0"
 
   dynamic "parameter" {
-    for_each = var.redshift_parameters
+    for_each = local.redshift_parameters
     content {
       name  = parameter.key
       value = parameter.value

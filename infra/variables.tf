@@ -94,11 +94,15 @@ variable "redshift_managed_password" {
 }
 
 variable "redshift_parameters" {
-  description = "Parameters of the cluster's parameter group (TLS required, activity logged)."
+  description = "Parameters of the warehouse (the cluster's parameter group; the serverless workgroup's config parameters), merged under the required ones: require_ssl is always \"true\", whatever this map holds. The default also logs user activity."
   type        = map(string)
   default = {
-    require_ssl                  = "true"
     enable_user_activity_logging = "true"
+  }
+
+  validation {
+    condition     = lower(lookup(var.redshift_parameters, "require_ssl", "true")) == "true"
+    error_message = "redshift_parameters: require_ssl is always \"true\" (the warehouse takes TLS only); leave it out."
   }
 }
 

@@ -192,22 +192,9 @@ def test_alert_subscribers_are_the_users_and_plain_http_is_refused(offline: Work
     assert offline.evaluate("var.alert_subscriptions", subscribers) == [
         {"protocol": "email", "endpoint": "oncall@example.com"}
     ]
-    # console exits 0 whatever it reads from stdin; the refusal is its error
-    refused = subprocess.run(
-        [
-            offline.binary,
-            "console",
-            "-no-color",
-            '-var=alert_subscriptions=[{protocol="http",endpoint="http://x"}]',
-        ],
-        cwd=offline.directory,
-        env=offline.environment,
-        input="var.alert_subscriptions\n",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert "alert_subscriptions: protocol is one of email" in refused.stderr
+    http = '-var=alert_subscriptions=[{protocol="http",endpoint="http://x"}]'
+    refused = refusal(offline, http, "var.alert_subscriptions")
+    assert "alert_subscriptions: protocol is one of email" in refused
 
 
 def resources_of(path: Path, kind: str) -> dict[str, dict]:
@@ -254,10 +241,48 @@ def test_the_logs_bucket_is_sse_s3_where_aws_delivers_logs_and_the_others_use_th
     error_message = "the logs bucket must be SSE-S3: ${module.logs_bucket.encryption}"
   }
   assert {
-    condition     = module.lake_bucket.encryption == "aws:kms" && module.pipes_bucket.encryption == "aws:kms"
-    error_message = "the lake and Pipes buckets use the platform's key"
+    condition     = module.lake_bucket.encryption == "aws:kms"
+    error_message = "the lake bucket uses the platform's key"
+  }
+  assert {
+    condition     = module.pipes_bucket.encryption == "aws:kms"
+    error_message = "the Pipes bucket uses the platform's key"
   }
 }
 """,
     )
     assert "1 passed, 0 failed" in output
+
+
+def refusal(space: Workspace, variable: str, expression: str) -> str:
+    """What `terraform console` says to a refused variable (it exits 0 whatever stdin holds)."""
+    refused = subprocess.run(
+        [space.binary, "console", "-no-color", variable],
+        cwd=space.directory,
+        env=space.environment,
+        input=f"{expression}\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return refused.stderr
+
+
+def test_overriding_redshift_parameters_never_drops_require_ssl(offline: Workspace):
+    assert offline.evaluate("local.redshift_parameters") == {
+        "enable_user_activity_logging": "true",
+        "require_ssl": "true",
+    }
+    assert offline.evaluate("local.redshift_parameters", "-var=redshift_parameters={}") == {
+        "require_ssl": "true"
+    }
+    overridden = '-var=redshift_parameters={max_concurrency_scaling_clusters="2"}'
+    assert offline.evaluate("local.redshift_parameters", overridden) == {
+        "max_concurrency_scaling_clusters": "2",
+        "require_ssl": "true",
+    }
+    refused = refusal(offline, '-var=redshift_parameters={require_ssl="false"}', "1")
+    assert "redshift_parameters: require_ssl is always" in refused
+    [group] = resources_of(INFRA / "redshift.tf", "aws_redshift_parameter_group").values()
+    [parameters] = group["dynamic"]
+    assert parameters["parameter"]["for_each"] == "${local.redshift_parameters}"
