@@ -32,16 +32,12 @@ resource "aws_s3_bucket_public_access_block" "this" {
 
 # With a key, SSE-KMS; without one (the logs bucket), SSE-S3: S3 access logs and Redshift's audit
 # logs are delivered only into buckets whose default encryption is SSE-S3 (AES-256).
-locals {
-  sse_algorithm = var.kms_key_arn == null ? "AES256" : "aws:kms"
-}
-
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   bucket = aws_s3_bucket.this.id
   rule {
     bucket_key_enabled = var.kms_key_arn == null ? null : true
     apply_server_side_encryption_by_default {
-      sse_algorithm     = local.sse_algorithm
+      sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
       kms_master_key_id = var.kms_key_arn
     }
   }

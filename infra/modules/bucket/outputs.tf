@@ -12,5 +12,5 @@ output "arn" {
 
 output "encryption" {
   description = "Default encryption of its objects: aws:kms (the platform's key) or AES256 (SSE-S3)."
-  value       = local.sse_algorithm
+  value       = var.kms_key_arn == null ? "AES256" : "aws:kms"
 }
