@@ -286,3 +286,21 @@ def test_overriding_redshift_parameters_never_drops_require_ssl(offline: Workspa
     [group] = resources_of(INFRA / "redshift.tf", "aws_redshift_parameter_group").values()
     [parameters] = group["dynamic"]
     assert parameters["parameter"]["for_each"] == "${local.redshift_parameters}"
+
+
+def test_the_state_machine_may_terminate_only_this_accounts_jobs_in_its_region():
+    """TerminateJob's resource type is `job` (arn:…:batch:<region>:<account>:job/<id>, Service
+    Authorization Reference); DescribeJobs has none, so only it keeps "*"."""
+    statements = {
+        statement["sid"]: statement
+        for where, statement in statements_of(INFRA / "iam.tf")
+        if where == "iam.tf:state_machine"
+    }
+    assert statements["FollowJobs"]["actions"] == ["batch:DescribeJobs"]
+    assert statements["FollowJobs"]["resources"] == ["*"]
+    assert statements["StopJobs"]["actions"] == ["batch:TerminateJob"]
+    assert statements["StopJobs"]["resources"] == [
+        "arn:${local.partition}:batch:${var.region}:${local.account_id}:job/*"
+    ]
+    unscoped = [s for s in statements.values() if s["resources"] == ["*"]]
+    assert not [a for s in unscoped for a in s["actions"] if a.startswith("batch:Terminate")]
