@@ -107,7 +107,8 @@ class Workspace:
             timeout=600,
             check=False,
         )
-        assert result.returncode == 0, f"terraform test: {result.stdout[-4000:]}{result.stderr[-4000:]}"
+        said = result.stdout[-4000:] + result.stderr[-4000:]
+        assert result.returncode == 0, f"terraform test: {said}"
         return result.stdout
 
     def evaluate(self, expression: str, *variables: str) -> object:
