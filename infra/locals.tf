@@ -1,7 +1,8 @@
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  azs        = data.aws_availability_zones.pinned.names
+  # two named zones: the subnets never move when AWS adds one (versions.tf checks they exist)
+  azs = ["${var.region}a", "${var.region}b"]
 
   # The catalog is the single source of truth: the schedules come from it.
   catalog   = yamldecode(file(coalesce(var.catalog_path, "${path.module}/../platform_assets/catalog.yaml")))

@@ -16,6 +16,7 @@ from platform_assets.settings import PACKAGE_DIRECTORY, PROJECT_DIRECTORY
 
 INFRA = PROJECT_DIRECTORY / "infra"
 AWS_PROVIDER = Path("registry.terraform.io/hashicorp/aws/5.100.0")
+PLANS = Path(__file__).parent / "plans"  # terraform test files, run by Workspace.plan_test
 
 
 def terraform_binary() -> str:
@@ -91,12 +92,13 @@ class Workspace:
         assert result.returncode in allowed, f"terraform {arguments[0]}: {result.stderr[-4000:]}"
         return result.stdout
 
-    def plan_test(self, name: str, runs: str) -> str:
-        """`terraform test` of one file of run blocks, written into the workspace copy, with the
-        aws provider mocked (MOCKED_AWS): a plan (or an apply of mocked values) with no AWS and no
-        credentials, whose counts and values the runs' asserts check."""
+    def plan_test(self, name: str) -> str:
+        """`terraform test` of tests/infra/plans/<name>.tftest.hcl (run blocks), copied into the
+        workspace with the aws provider mocked (MOCKED_AWS): a plan (or an apply of mocked values)
+        with no AWS and no credentials, whose counts and values its asserts check."""
         tests = self.directory / "tests"
         tests.mkdir(exist_ok=True)
+        runs = (PLANS / f"{name}.tftest.hcl").read_text()
         (tests / f"{name}.tftest.hcl").write_text(MOCKED_AWS + runs)
         result = subprocess.run(
             [self.binary, "test", f"-filter=tests/{name}.tftest.hcl", "-no-color"],

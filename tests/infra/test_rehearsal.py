@@ -327,6 +327,19 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
     }
     assert outputs["lake_bucket"].startswith(name)
     assert outputs["state_machine_arn"].endswith(f":stateMachine:{name}")
+    # the seed's API and database sources give the jobs their way out: a NAT gateway per zone
+    ec2 = boto3.client("ec2")
+    [vpc] = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
+    assert len(ec2.describe_nat_gateways(Filters=in_vpc)["NatGateways"]) == 2
+    assert len(outputs["nat_public_ips"]) == 2
+    routes = [
+        route
+        for table in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
+        for route in table["Routes"]
+        if route.get("NatGatewayId")
+    ]
+    assert len(routes) == 2 and {r["DestinationCidrBlock"] for r in routes} == {"0.0.0.0/0"}
     # the warehouse's parameters: the default's, with require_ssl merged in by infra/
     parameters = boto3.client("redshift").describe_cluster_parameters(
         ParameterGroupName=name, Source="user"

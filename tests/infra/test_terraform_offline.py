@@ -14,7 +14,14 @@ from platform_assets.runtime.cli import build_parser
 from platform_assets.settings import PACKAGE_DIRECTORY
 from platform_assets.sources.database.spec import DatabaseRead
 from testkit.aws import render_state_machine
-from tests.infra.terraform import INFRA, Workspace, plugin_directory, terraform_binary, workspace
+from tests.infra.terraform import (
+    INFRA,
+    PLANS,
+    Workspace,
+    plugin_directory,
+    terraform_binary,
+    workspace,
+)
 
 CATALOG = load_catalog(PACKAGE_DIRECTORY / "catalog.yaml")
 
@@ -24,9 +31,10 @@ def offline(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     return workspace(tmp_path_factory.mktemp("terraform"))
 
 
-def test_formatting():
+@pytest.mark.parametrize("folder", [INFRA, PLANS], ids=["infra", "plans"])
+def test_formatting(folder: Path):
     result = subprocess.run(
-        [terraform_binary(), "fmt", "-check", "-recursive", "-diff", str(INFRA)],
+        [terraform_binary(), "fmt", "-check", "-recursive", "-diff", str(folder)],
         capture_output=True,
         text=True,
         check=False,
@@ -232,26 +240,7 @@ def test_the_logs_bucket_is_sse_s3_where_aws_delivers_logs_and_the_others_use_th
 ):
     """S3 access logs and Redshift's audit logs are delivered only into an SSE-S3 bucket (AWS's
     S3 User Guide and Redshift Management Guide); the lake and Pipes keep the platform's key."""
-    output = offline.plan_test(
-        "log_delivery",
-        """run "encryption" {
-  command = plan
-  assert {
-    condition     = module.logs_bucket.encryption == "AES256"
-    error_message = "the logs bucket must be SSE-S3: ${module.logs_bucket.encryption}"
-  }
-  assert {
-    condition     = module.lake_bucket.encryption == "aws:kms"
-    error_message = "the lake bucket uses the platform's key"
-  }
-  assert {
-    condition     = module.pipes_bucket.encryption == "aws:kms"
-    error_message = "the Pipes bucket uses the platform's key"
-  }
-}
-""",
-    )
-    assert "1 passed, 0 failed" in output
+    assert "1 passed, 0 failed" in offline.plan_test("log_delivery")
 
 
 def refusal(space: Workspace, variable: str, expression: str) -> str:
@@ -304,3 +293,85 @@ def test_the_state_machine_may_terminate_only_this_accounts_jobs_in_its_region()
     ]
     unscoped = [s for s in statements.values() if s["resources"] == ["*"]]
     assert not [a for s in unscoped for a in s["actions"] if a.startswith("batch:Terminate")]
+
+
+def files_only_catalog(directory: Path) -> Path:
+    """The seed catalog's files sources only (flights), before the API and database ones."""
+    catalog = directory / "files-only.yaml"
+    seed = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
+    catalog.write_text(seed[: seed.index("  - name: weather")])
+    assert {source.read.kind for source in load_catalog(catalog).sources} == {"files"}
+    return catalog
+
+
+def egress_of(space: Workspace, *variables: str) -> dict:
+    """What the network derives from the catalog and the egress variables, in one console call:
+    the mode, the NAT gateways' zones, the private route tables, and the upstream egress rules'
+    ports by destination."""
+    found = space.evaluate(
+        "[local.egress, local.nat_zones, local.private_route_tables, local.upstream_egress_rules]",
+        *variables,
+    )
+    egress, nat_zones, route_tables, rules = found  # type: ignore[misc]
+    ports: dict[str, list[int]] = {}
+    for rule in rules.values():
+        ports.setdefault(rule["cidr"], []).append(rule["port"])
+    return {
+        "egress": egress,
+        "nat_zones": nat_zones,
+        "route_tables": route_tables,
+        "ports": {cidr: sorted(found) for cidr, found in ports.items()},
+    }
+
+
+ANYWHERE = "0.0.0.0/0"
+
+
+def test_the_jobs_get_a_way_out_only_when_the_catalog_has_api_or_database_sources(
+    offline: Workspace, tmp_path: Path
+):
+    assert {source.read.kind for source in CATALOG.sources} == {"files", "http_api", "database"}
+    assert egress_of(offline) == {
+        "egress": "nat",
+        "nat_zones": ["us-east-1a", "us-east-1b"],
+        "route_tables": 2,
+        "ports": {ANYWHERE: [443, 3306, 5432]},
+    }
+    closed = {"egress": "none", "nat_zones": [], "route_tables": 1, "ports": {}}
+    files_only = f"-var=catalog_path={files_only_catalog(tmp_path)}"
+    assert egress_of(offline, files_only) == closed
+    # whatever the variables say, a catalog of files keeps the network closed
+    assert egress_of(offline, files_only, "-var=egress=own", "-var=egress_ports=[443]") == closed
+
+
+def test_egress_variables_shared_nat_own_route_none_and_declared_ports(offline: Workspace):
+    assert egress_of(offline, "-var=nat_per_zone=false") == {
+        "egress": "nat",
+        "nat_zones": ["us-east-1a"],
+        "route_tables": 1,
+        "ports": {ANYWHERE: [443, 3306, 5432]},
+    }
+    assert egress_of(offline, "-var=egress=own") == {
+        "egress": "own",
+        "nat_zones": [],
+        "route_tables": 1,
+        "ports": {ANYWHERE: [443, 3306, 5432]},
+    }
+    assert egress_of(offline, "-var=egress=none")["ports"] == {}
+    declared = egress_of(
+        offline,
+        "-var=egress_ports=[443,1433,443]",
+        '-var=egress_cidr_blocks=["10.8.0.0/16","203.0.113.0/24"]',
+    )
+    assert declared["ports"] == {"10.8.0.0/16": [443, 1433], "203.0.113.0/24": [443, 1433]}
+    # the refusals, each in the plan test below; here the line a user reads
+    said = refusal(offline, "-var=egress_ports=[443.5]", "local.egress")
+    assert "egress_ports: whole TCP port numbers from 1 to 65535" in said
+
+
+def test_the_plan_holds_nat_routes_and_rules_with_outside_sources_and_none_without(
+    offline: Workspace,
+):
+    """The resources themselves, in a plan (mocked provider, offline), both ways."""
+    files_only_catalog(offline.directory.parent / "platform_assets")
+    assert "9 passed, 0 failed" in offline.plan_test("egress")
