@@ -179,6 +179,11 @@ resource "aws_iam_role_policy" "this" {
 }
 
 # Trust policies; the services that pass aws:SourceAccount are held to this account (confused deputy).
+# Redshift Serverless assumes the COPY/UNLOAD role as redshift-serverless.amazonaws.com as well.
+locals {
+  trusted_too = { "redshift.amazonaws.com" = local.serverless ? ["redshift-serverless.amazonaws.com"] : [] }
+}
+
 data "aws_iam_policy_document" "assume" {
   for_each = {
     "scheduler.amazonaws.com" = true
@@ -190,7 +195,7 @@ data "aws_iam_policy_document" "assume" {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = [each.key]
+      identifiers = concat([each.key], lookup(local.trusted_too, each.key, []))
     }
     dynamic "condition" {
       for_each = each.value ? [local.account_id] : []

@@ -30,11 +30,12 @@ output "nat_public_ips" {
 }
 
 output "redshift_host" {
-  value = aws_redshift_cluster.warehouse.dns_name
+  description = "The cluster's endpoint, or the serverless workgroup's."
+  value       = local.redshift_endpoint.host
 }
 
 output "redshift_port" {
-  value = aws_redshift_cluster.warehouse.port
+  value = local.redshift_endpoint.port
 }
 
 output "redshift_database" {

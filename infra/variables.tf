@@ -107,6 +107,39 @@ variable "max_vcpus" {
   default     = 16
 }
 
+variable "warehouse" {
+  description = "The Redshift the jobs load: \"provisioned\" (a cluster of redshift_nodes × redshift_node_type) or \"serverless\" (a Redshift Serverless namespace and workgroup, sized by redshift_serverless_base_capacity; its workgroup needs subnets in three zones, so the VPC then spans <region>a, b and c). The jobs' settings, the admin secret and the COPY/UNLOAD role follow the choice."
+  type        = string
+  default     = "provisioned"
+
+  validation {
+    condition     = contains(["provisioned", "serverless"], var.warehouse)
+    error_message = "warehouse: \"provisioned\" or \"serverless\"."
+  }
+}
+
+variable "redshift_serverless_base_capacity" {
+  description = "With warehouse = \"serverless\": the workgroup's base capacity in RPUs (AWS takes 8 to 512 in steps of 8; some regions also 4)."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.redshift_serverless_base_capacity >= 4 && var.redshift_serverless_base_capacity <= 1024 && floor(var.redshift_serverless_base_capacity) == var.redshift_serverless_base_capacity
+    error_message = "redshift_serverless_base_capacity: whole RPUs, 4 to 1024."
+  }
+}
+
+variable "redshift_serverless_max_capacity" {
+  description = "With warehouse = \"serverless\": the most RPUs the workgroup may scale to (bounds its cost); null leaves AWS's default."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.redshift_serverless_max_capacity == null ? true : var.redshift_serverless_max_capacity >= var.redshift_serverless_base_capacity
+    error_message = "redshift_serverless_max_capacity: at least the base capacity."
+  }
+}
+
 variable "redshift_node_type" {
   description = "Node type of the provisioned Redshift cluster."
   type        = string
@@ -126,13 +159,13 @@ variable "redshift_database" {
 }
 
 variable "redshift_admin_user" {
-  description = "Admin user of the cluster; its password is generated and kept in Secrets Manager."
+  description = "Admin user of the warehouse (cluster or namespace); its password is generated and kept in Secrets Manager."
   type        = string
   default     = "platform_admin"
 }
 
 variable "redshift_managed_password" {
-  description = "Let Redshift generate and rotate the admin password in Secrets Manager. Off only where that is not available (an emulator): then a generated password is kept in a secret of ours."
+  description = "Let Redshift generate and rotate the admin password in Secrets Manager (the cluster's manage_master_password, the namespace's manage_admin_password). Off only where that is not available (an emulator): then a generated password is kept in a secret of ours."
   type        = bool
   default     = true
 }

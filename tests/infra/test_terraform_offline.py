@@ -375,3 +375,31 @@ def test_the_plan_holds_nat_routes_and_rules_with_outside_sources_and_none_witho
     """The resources themselves, in a plan (mocked provider, offline), both ways."""
     files_only_catalog(offline.directory.parent / "platform_assets")
     assert "9 passed, 0 failed" in offline.plan_test("egress")
+
+
+def test_redshift_serverless_replaces_the_cluster_and_the_jobs_follow(offline: Workspace):
+    """moto has no Redshift Serverless: a plan of each choice, with what AWS would return given
+    (tests/infra/plans/warehouse.tftest.hcl), shows the cluster or the namespace and workgroup,
+    the host, port and secret the jobs get, the job role's secret read, the COPY role's trust."""
+    assert "4 passed, 0 failed" in offline.plan_test("warehouse")
+    serverless = "-var=warehouse=serverless"
+    zones, parameters = offline.evaluate(  # type: ignore[misc]
+        "[local.azs, local.workgroup_parameters]",
+        serverless,
+        '-var=redshift_parameters={search_path="platform, public"}',
+    )
+    assert zones == ["us-east-1a", "us-east-1b", "us-east-1c"]  # a workgroup needs three zones
+    assert parameters["require_ssl"] == "true"
+    assert parameters["search_path"] == "platform, public"
+    assert parameters["enable_user_activity_logging"] == "true"  # AWS's default, kept explicit
+
+
+def test_the_serverless_workgroup_uses_the_platforms_network_and_key():
+    [workgroup] = resources_of(INFRA / "redshift.tf", "aws_redshiftserverless_workgroup").values()
+    assert workgroup["subnet_ids"] == "${aws_subnet.private[*].id}"
+    assert workgroup["security_group_ids"] == ["${aws_security_group.warehouse.id}"]
+    assert workgroup["port"] == 5439
+    assert (workgroup["publicly_accessible"], workgroup["enhanced_vpc_routing"]) == (False, True)
+    [namespace] = resources_of(INFRA / "redshift.tf", "aws_redshiftserverless_namespace").values()
+    assert namespace["kms_key_id"] == "${aws_kms_key.platform.arn}"
+    assert namespace["manage_admin_password"] == "${var.redshift_managed_password ? true : null}"
