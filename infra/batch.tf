@@ -88,8 +88,8 @@ locals {
     PLATFORM_LAKE_URI            = local.lake_uri
     PLATFORM_REPORTS_URI         = local.reports_uri
     PLATFORM_LOGS_URI            = local.logs_uri
-    PLATFORM_REDSHIFT_HOST       = aws_redshift_cluster.warehouse.dns_name
-    PLATFORM_REDSHIFT_PORT       = tostring(aws_redshift_cluster.warehouse.port)
+    PLATFORM_REDSHIFT_HOST       = local.redshift_endpoint.host # the cluster's or the workgroup's (redshift.tf)
+    PLATFORM_REDSHIFT_PORT       = tostring(local.redshift_endpoint.port)
     PLATFORM_REDSHIFT_DATABASE   = var.redshift_database
     PLATFORM_REDSHIFT_USER       = var.redshift_admin_user
     PLATFORM_REDSHIFT_SECRET_ARN = local.redshift_secret_arn

@@ -11,17 +11,22 @@ data "aws_iam_policy_document" "scheduler" {
 # Step Functions: submit, follow and stop the platform's Batch jobs (the managed events rule is
 # how `.sync` hears of a job's end), and write its logs.
 data "aws_iam_policy_document" "state_machine" {
-  # checkov:skip=CKV_AWS_111: DescribeJobs, TerminateJob and the log-delivery actions take no resource ARNs
-  # checkov:skip=CKV_AWS_356: DescribeJobs, TerminateJob and the log-delivery actions take no resource ARNs
+  # checkov:skip=CKV_AWS_111: TerminateJob is held to this account's and region's jobs (a job's ARN is its random id, known only once submitted); DescribeJobs and the log-delivery actions take no resource ARN
+  # checkov:skip=CKV_AWS_356: DescribeJobs and the log-delivery actions take no resource ARN (Service Authorization Reference), so "*" is their only resource
   statement {
     sid       = "SubmitJobs"
     actions   = ["batch:SubmitJob"]
     resources = [aws_batch_job_queue.main.arn, "arn:${local.partition}:batch:${var.region}:${local.account_id}:job-definition/${var.name}:*"]
   }
   statement {
-    sid       = "FollowJobs"
-    actions   = ["batch:DescribeJobs", "batch:TerminateJob"]
+    sid       = "FollowJobs" # DescribeJobs has no resource type
+    actions   = ["batch:DescribeJobs"]
     resources = ["*"]
+  }
+  statement {
+    sid       = "StopJobs" # TerminateJob's resource type is job: arn:…:batch:<region>:<account>:job/<id>
+    actions   = ["batch:TerminateJob"]
+    resources = ["arn:${local.partition}:batch:${var.region}:${local.account_id}:job/*"]
   }
   statement {
     sid       = "SyncRule"
@@ -174,6 +179,11 @@ resource "aws_iam_role_policy" "this" {
 }
 
 # Trust policies; the services that pass aws:SourceAccount are held to this account (confused deputy).
+# Redshift Serverless assumes the COPY/UNLOAD role as redshift-serverless.amazonaws.com as well.
+locals {
+  trusted_too = { "redshift.amazonaws.com" = local.serverless ? ["redshift-serverless.amazonaws.com"] : [] }
+}
+
 data "aws_iam_policy_document" "assume" {
   for_each = {
     "scheduler.amazonaws.com" = true
@@ -185,7 +195,7 @@ data "aws_iam_policy_document" "assume" {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
-      identifiers = [each.key]
+      identifiers = concat([each.key], lookup(local.trusted_too, each.key, []))
     }
     dynamic "condition" {
       for_each = each.value ? [local.account_id] : []

@@ -1,7 +1,12 @@
 locals {
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  azs        = data.aws_availability_zones.pinned.names
+  # named zones, so the subnets never move when AWS adds one (the subnets check they exist): two,
+  # or three for Redshift Serverless, whose workgroup needs subnets in three zones
+  azs = (var.warehouse == "serverless"
+    ? ["${var.region}a", "${var.region}b", "${var.region}c"]
+    : ["${var.region}a", "${var.region}b"]
+  )
 
   # The catalog is the single source of truth: the schedules come from it.
   catalog   = yamldecode(file(coalesce(var.catalog_path, "${path.module}/../platform_assets/catalog.yaml")))
@@ -32,9 +37,4 @@ locals {
   reports_uri  = "s3://${local.pipes_bucket.bucket}/reports"
   logs_uri     = "s3://${local.logs_bucket.bucket}/runs"
 
-  redshift_secret_arn = (
-    var.redshift_managed_password
-    ? aws_redshift_cluster.warehouse.master_password_secret_arn
-    : aws_secretsmanager_secret.redshift_admin[0].arn
-  )
 }

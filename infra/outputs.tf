@@ -19,12 +19,23 @@ output "state_machine_arn" {
   value = aws_sfn_state_machine.main.arn
 }
 
+output "private_route_table_ids" {
+  description = "The jobs' route tables: with egress = \"own\", add your default route (transit gateway, peering) to each."
+  value       = aws_route_table.private[*].id
+}
+
+output "nat_public_ips" {
+  description = "The addresses the jobs reach their upstreams from (egress = \"nat\"): give them to an API or a client database that allow-lists callers. Empty otherwise."
+  value       = [for zone in local.nat_zones : aws_eip.nat[zone].public_ip]
+}
+
 output "redshift_host" {
-  value = aws_redshift_cluster.warehouse.dns_name
+  description = "The cluster's endpoint, or the serverless workgroup's."
+  value       = local.redshift_endpoint.host
 }
 
 output "redshift_port" {
-  value = aws_redshift_cluster.warehouse.port
+  value = local.redshift_endpoint.port
 }
 
 output "redshift_database" {

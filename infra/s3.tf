@@ -1,14 +1,19 @@
 # The lake, the logs, and the Pipes exchange (context, messages, run reports), each a
-# modules/bucket: encrypted with the platform's key, versioned, never public, TLS only.
+# modules/bucket: encrypted (the lake and Pipes with the platform's key, the logs with SSE-S3),
+# versioned, never public, TLS only.
 locals {
   logs_bucket_name = "${var.name}-logs-${local.account_id}"
   logs_bucket_arn  = "arn:${local.partition}:s3:::${local.logs_bucket_name}"
 }
 
+# The logs bucket is SSE-S3, not SSE-KMS: AWS delivers S3 server access logs and Redshift audit
+# logs only into a bucket whose default encryption is SSE-S3 (S3 User Guide, "Enabling Amazon S3
+# server access logging"; Redshift Management Guide, "Database audit logging"); VPC flow logs
+# accept either. It holds logs only (access, flow, audit, the runs' own), never lake data.
 module "logs_bucket" {
   source          = "./modules/bucket"
   name            = local.logs_bucket_name
-  kms_key_arn     = aws_kms_key.platform.arn
+  kms_key_arn     = null
   noncurrent_days = 7
   expire          = { for prefix in ["runs/", "AWSLogs/", "access/", "redshift/"] : prefix => var.log_retention_days }
   policy_json     = data.aws_iam_policy_document.log_delivery.json

@@ -22,9 +22,53 @@ variable "catalog_path" {
 }
 
 variable "vpc_cidr" {
-  description = "Address range of the platform's VPC (private subnets only)."
+  description = "Address range of the platform's VPC: the private subnets take its first /20s, NAT gateways' public subnets (with egress = \"nat\") the /24s from .240 on."
   type        = string
   default     = "10.42.0.0/16"
+}
+
+variable "egress" {
+  description = <<-EOT
+    How the jobs reach the upstreams of the catalog's http_api and database sources. Read only when the catalog has such sources; a catalog of files sources keeps the network closed (no internet gateway, no NAT, no default route, no upstream egress rule) whatever this says.
+    "nat" (default): an internet gateway, a public subnet and NAT gateway per zone (or one shared: nat_per_zone), and the private route tables' default route to them.
+    "own": your own way out (a transit gateway, VPC peering, a VPN, or PrivateLink endpoints): nothing is created but the egress rules; add your route to each table of the private_route_table_ids output yourself, e.g. resource "aws_route" "out" { for_each = toset(<that output>)  route_table_id = each.key  destination_cidr_block = "0.0.0.0/0"  transit_gateway_id = "tgw-…" } (or vpc_peering_connection_id; a narrower destination_cidr_block with egress_cidr_blocks to match); PrivateLink endpoints in the VPC need no route.
+    "none": no way out and no egress rules, even with such sources (they then fail to connect).
+  EOT
+  type        = string
+  default     = "nat"
+
+  validation {
+    condition     = contains(["nat", "own", "none"], var.egress)
+    error_message = "egress: one of \"nat\", \"own\" or \"none\"."
+  }
+}
+
+variable "nat_per_zone" {
+  description = "With egress = \"nat\": a NAT gateway in every zone, each zone's private route table to its own (a zone's outage leaves the other's jobs their way out), or false for one NAT gateway in the first zone shared by all (about half the hourly cost; cross-zone traffic, and the jobs lose their way out with that zone)."
+  type        = bool
+  default     = true
+}
+
+variable "egress_ports" {
+  description = "TCP ports the jobs may open to their upstreams (with egress \"nat\" or \"own\"). null: 443 when the catalog has http_api sources, plus 5432 (PostgreSQL) and 3306 (MySQL, MariaDB) when it has database sources (their URLs sit in secrets, so the catalog does not say their ports); list yours instead, e.g. [443, 1433] for SQL Server."
+  type        = list(number)
+  default     = null
+
+  validation {
+    condition     = var.egress_ports == null ? true : alltrue([for port in var.egress_ports : port == floor(port) && port >= 1 && port <= 65535])
+    error_message = "egress_ports: whole TCP port numbers from 1 to 65535."
+  }
+}
+
+variable "egress_cidr_blocks" {
+  description = "Where the jobs may open those ports: anywhere by default (an API's addresses are rarely fixed); narrow it to your upstreams' ranges, e.g. a client network behind your transit gateway."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = length(var.egress_cidr_blocks) > 0 && alltrue([for cidr in var.egress_cidr_blocks : can(cidrnetmask(cidr))])
+    error_message = "egress_cidr_blocks: at least one IPv4 CIDR block, e.g. \"203.0.113.0/24\"."
+  }
 }
 
 variable "image_tag" {
@@ -63,6 +107,39 @@ variable "max_vcpus" {
   default     = 16
 }
 
+variable "warehouse" {
+  description = "The Redshift the jobs load: \"provisioned\" (a cluster of redshift_nodes × redshift_node_type) or \"serverless\" (a Redshift Serverless namespace and workgroup, sized by redshift_serverless_base_capacity; its workgroup needs subnets in three zones, so the VPC then spans <region>a, b and c). The jobs' settings, the admin secret and the COPY/UNLOAD role follow the choice."
+  type        = string
+  default     = "provisioned"
+
+  validation {
+    condition     = contains(["provisioned", "serverless"], var.warehouse)
+    error_message = "warehouse: \"provisioned\" or \"serverless\"."
+  }
+}
+
+variable "redshift_serverless_base_capacity" {
+  description = "With warehouse = \"serverless\": the workgroup's base capacity in RPUs (AWS takes 8 to 512 in steps of 8; some regions also 4)."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.redshift_serverless_base_capacity >= 4 && var.redshift_serverless_base_capacity <= 1024 && floor(var.redshift_serverless_base_capacity) == var.redshift_serverless_base_capacity
+    error_message = "redshift_serverless_base_capacity: whole RPUs, 4 to 1024."
+  }
+}
+
+variable "redshift_serverless_max_capacity" {
+  description = "With warehouse = \"serverless\": the most RPUs the workgroup may scale to (bounds its cost); null leaves AWS's default."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.redshift_serverless_max_capacity == null ? true : var.redshift_serverless_max_capacity >= var.redshift_serverless_base_capacity
+    error_message = "redshift_serverless_max_capacity: at least the base capacity."
+  }
+}
+
 variable "redshift_node_type" {
   description = "Node type of the provisioned Redshift cluster."
   type        = string
@@ -82,23 +159,27 @@ variable "redshift_database" {
 }
 
 variable "redshift_admin_user" {
-  description = "Admin user of the cluster; its password is generated and kept in Secrets Manager."
+  description = "Admin user of the warehouse (cluster or namespace); its password is generated and kept in Secrets Manager."
   type        = string
   default     = "platform_admin"
 }
 
 variable "redshift_managed_password" {
-  description = "Let Redshift generate and rotate the admin password in Secrets Manager. Off only where that is not available (an emulator): then a generated password is kept in a secret of ours."
+  description = "Let Redshift generate and rotate the admin password in Secrets Manager (the cluster's manage_master_password, the namespace's manage_admin_password). Off only where that is not available (an emulator): then a generated password is kept in a secret of ours."
   type        = bool
   default     = true
 }
 
 variable "redshift_parameters" {
-  description = "Parameters of the cluster's parameter group (TLS required, activity logged)."
+  description = "Parameters of the warehouse (the cluster's parameter group; the serverless workgroup's config parameters), merged under the required ones: require_ssl is always \"true\", whatever this map holds. The default also logs user activity."
   type        = map(string)
   default = {
-    require_ssl                  = "true"
     enable_user_activity_logging = "true"
+  }
+
+  validation {
+    condition     = lower(lookup(var.redshift_parameters, "require_ssl", "true")) == "true"
+    error_message = "redshift_parameters: require_ssl is always \"true\" (the warehouse takes TLS only); leave it out."
   }
 }
 

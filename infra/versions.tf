@@ -24,8 +24,8 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 data "aws_availability_zones" "pinned" {
   state = "available"
-  filter { # two named zones: the subnets never move when AWS adds a zone
+  filter { # the zones of local.azs; the private subnets check that each is available
     name   = "zone-name"
-    values = ["${var.region}a", "${var.region}b"]
+    values = local.azs
   }
 }

@@ -55,10 +55,20 @@ _COPY = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _UNLOAD = re.compile(
-    r"^\s*UNLOAD\s*\(\s*'(?P<query>(?:[^']|'')*)'\s*\)\s*TO\s+'(?P<prefix>s3://[^']+)'"
+    r"^\s*UNLOAD\s*\(\s*'(?P<query>(?:[^'\\]|''|\\.)*)'\s*\)\s*TO\s+'(?P<prefix>s3://[^']+)'"
     r".*FORMAT\s+AS\s+PARQUET.*PARTITION\s+BY\s*\((?P<column>[^)]+)\)\s*INCLUDE.*MANIFEST",
     re.IGNORECASE | re.DOTALL,
 )
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
+_QUOTED = re.compile(r"''|\\(.)", re.DOTALL)
+
+
+def _unquoted(text: str) -> str:
+    """A Redshift string literal's body as Redshift reads it: a doubled quote is one, and a
+    backslash escapes the next character (\\n, \\t, … as in PostgreSQL's escape strings)."""
+    return _QUOTED.sub(lambda m: "'" if m.group(1) is None else _ESCAPES.get(m[1], m[1]), text)
+
+
 _SEARCH_PATH = re.compile(r'^\s*SET\s+search_path\s+(?:TO|=)\s+"?([A-Za-z0-9_]+)"?\s*$', re.I)
 _REDSHIFT_DDL = re.compile(r"\s+(SORTKEY\s*\([^)]*\)|DISTSTYLE\s+\w+|DISTKEY\s*\([^)]*\))", re.I)
 _SUPER = re.compile(r'(?<!")\bSUPER\b(?!")')
@@ -255,7 +265,7 @@ class RedshiftStandIn:
                 match.group("table"), match.group("columns") or "", match.group("url"), serialized
             )
         if match := _UNLOAD.match(sql):
-            query = match.group("query").replace("''", "'")
+            query = _unquoted(match.group("query"))
             column = match.group("column").strip().strip('"')
             self._unload(query, match.group("prefix"), column, session.search_path)
             return "SELECT 1 WHERE false"

@@ -248,8 +248,8 @@ class RedshiftWarehouse(SqlWarehouse):
         for columns, path in copies.items():
             cursor.execute(
                 f"COPY {target} ({', '.join(quote(column) for column in columns)})"
-                f" FROM {literal(self._staging.url(path))}"
-                f" IAM_ROLE {literal(self._iam_role)} {_parquet_format(schema)}"
+                f" FROM {_literal(self._staging.url(path))}"
+                f" IAM_ROLE {_literal(self._iam_role)} {_parquet_format(schema)}"
             )
 
     def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:
@@ -260,8 +260,8 @@ class RedshiftWarehouse(SqlWarehouse):
         with self._session() as cursor:
             cursor.execute(f"SET search_path TO {quote(self.schema_name)}")
             cursor.execute(
-                f"UNLOAD ({literal(select)}) TO {literal(prefix)}"
-                f" IAM_ROLE {literal(self._iam_role)} FORMAT AS PARQUET"
+                f"UNLOAD ({_literal(select)}) TO {_literal(prefix)}"
+                f" IAM_ROLE {_literal(self._iam_role)} FORMAT AS PARQUET"
                 f" PARTITION BY ({quote(PARTITION_COLUMN)}) INCLUDE"
                 " MANIFEST VERBOSE ALLOWOVERWRITE"
             )
@@ -337,6 +337,12 @@ def _stage_columns(schema: pa.Schema) -> str:
         f"{quote(f.name)} {'VARCHAR(65535)' if f.type == pa.json_() else TYPES.of(f.type)}"
         for f in schema
     )
+
+
+def _literal(text: str) -> str:
+    """A Redshift string literal: Redshift reads a backslash in one as an escape, so UNLOAD's
+    quoted query (and any path or ARN) reaches it exactly as written only with both doubled."""
+    return literal(text, backslash_escapes=True)
 
 
 def _parquet_format(schema: pa.Schema) -> str:

@@ -198,6 +198,10 @@ def ranged(query: str, low: str, high: str) -> str:
     return f"SELECT * FROM ({query}) AS export WHERE {column} >= {low} AND {column} < {high}"
 
 
-def literal(text: str) -> str:
-    """A SQL string literal, for the few places that take no bound values (COPY, UNLOAD)."""
+def literal(text: str, *, backslash_escapes: bool = False) -> str:
+    """A SQL string literal, for the few places that take no bound values (COPY, UNLOAD): its
+    quotes doubled, and its backslashes too where the database reads a backslash in a literal as
+    an escape (Redshift, whose own QUOTE_LITERAL doubles both); standard SQL (DuckDB) keeps them."""
+    if backslash_escapes:
+        text = text.replace("\\", "\\\\")
     return "'" + text.replace("'", "''") + "'"

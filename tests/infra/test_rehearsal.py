@@ -3,8 +3,8 @@ was applied, a catalog cron change seen by a plan, then `terraform destroy`.
 
 The provider override (endpoints, skip flags, path-style S3) exists only in the test's copy of
 infra/; a real deployment never sees it. Where moto cannot do what AWS does, the rehearsal sets
-the variables infra/ keeps for that (a generated password instead of Redshift-managed; no
-parameter-group parameters; an explicit Batch service role).
+the variables infra/ keeps for that (a generated password instead of Redshift-managed; an
+explicit Batch service role), or completes moto (`moto_completions`).
 """
 
 import copy
@@ -21,6 +21,7 @@ from moto.events.models import Rule
 from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.redshift.models import Cluster
+from moto.redshift.responses import RedshiftResponse
 from moto.s3.models import FakeBucket
 from moto.sns.models import sns_backends
 from moto.stepfunctions.responses import StepFunctionResponse
@@ -84,6 +85,35 @@ def _permission_over_tls(bucket: FakeBucket, action: str, resource: str) -> Perm
     return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
 
 
+def _user_parameters(response: RedshiftResponse) -> dict[str, str]:
+    """The values set on the request's parameter group (kept on moto's group object)."""
+    name = response._get_param("ParameterGroupName")
+    [group] = response.redshift_backend.describe_cluster_parameter_groups(name)
+    return group.__dict__.setdefault("user_parameters", {})
+
+
+def _modify_parameter_group(response: RedshiftResponse) -> ActionResult:
+    """ModifyClusterParameterGroup, which moto lacks: the group keeps the values given."""
+    given = response._get_param("Parameters")
+    _user_parameters(response).update({p["ParameterName"]: p["ParameterValue"] for p in given})
+    name = response._get_param("ParameterGroupName")
+    return ActionResult({"ParameterGroupName": name, "ParameterGroupStatus": "in-sync"})
+
+
+def _described_parameters(response: RedshiftResponse) -> ActionResult:
+    """DescribeClusterParameters with the values set, and only those under Source=user."""
+    name, user = response._get_param("ParameterGroupName"), _user_parameters(response)
+    parameters = [
+        {**p, "ParameterValue": user[p["ParameterName"]], "Source": "user"}
+        if p["ParameterName"] in user
+        else p
+        for p in response.redshift_backend.describe_cluster_parameters(name)
+    ]
+    if response._get_param("Source") == "user":
+        parameters = [p for p in parameters if p["Source"] == "user"]
+    return ActionResult({"Parameters": parameters})
+
+
 def _valid_definition(response: StepFunctionResponse) -> ActionResult:
     return ActionResult({"result": "OK", "diagnostics": []})
 
@@ -142,7 +172,8 @@ def planned_changes(space) -> dict[str, dict]:
 def moto_completions(monkeypatch):
     """What moto 5.2.5 lacks for this rehearsal: conditions in bucket policies (see below),
     ValidateStateMachineDefinition (moto runs the definition for real later) and
-    ListStateMachineVersions, which the provider calls, fields of a cluster it waits on, and
+    ListStateMachineVersions, which the provider calls, fields of a cluster it waits on,
+    ModifyClusterParameterGroup (require_ssl is always set) with the values read back, and
     EventBridge rules' SNS targets."""
     monkeypatch.setattr(FakeBucket, "get_permission", _permission_over_tls)
     monkeypatch.setattr(Rule, "send_to_targets", _send_to_targets_and_topics)
@@ -163,6 +194,10 @@ def moto_completions(monkeypatch):
     )
     monkeypatch.setattr(Cluster, "availability_zone_relocation_status", "disabled", raising=False)
     monkeypatch.setattr(Cluster, "multi_az", "Disabled", raising=False)
+    monkeypatch.setattr(
+        RedshiftResponse, "modify_cluster_parameter_group", _modify_parameter_group, raising=False
+    )
+    monkeypatch.setattr(RedshiftResponse, "describe_cluster_parameters", _described_parameters)
 
 
 def check_failed_executions_reach_the_subscriber(
@@ -278,7 +313,6 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
                 "redshift_managed_password": False,
                 "redshift_nodes": 1,
                 "redshift_node_type": "dc2.large",
-                "redshift_parameters": {},
                 "batch_service_role_arn": service_role,
                 "max_concurrent_jobs": 2,
                 "job_environment": container,
@@ -293,6 +327,27 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
     }
     assert outputs["lake_bucket"].startswith(name)
     assert outputs["state_machine_arn"].endswith(f":stateMachine:{name}")
+    # the seed's API and database sources give the jobs their way out: a NAT gateway per zone
+    ec2 = boto3.client("ec2")
+    [vpc] = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
+    assert len(ec2.describe_nat_gateways(Filters=in_vpc)["NatGateways"]) == 2
+    assert len(outputs["nat_public_ips"]) == 2
+    routes = [
+        route
+        for table in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
+        for route in table["Routes"]
+        if route.get("NatGatewayId")
+    ]
+    assert len(routes) == 2 and {r["DestinationCidrBlock"] for r in routes} == {"0.0.0.0/0"}
+    # the warehouse's parameters: the default's, with require_ssl merged in by infra/
+    parameters = boto3.client("redshift").describe_cluster_parameters(
+        ParameterGroupName=name, Source="user"
+    )["Parameters"]
+    assert {p["ParameterName"]: p["ParameterValue"] for p in parameters} == {
+        "enable_user_activity_logging": "true",
+        "require_ssl": "true",
+    }
 
     # failed, timed-out and aborted executions of this state machine alone reach the subscriber
     check_failed_executions_reach_the_subscriber(name, outputs, alerts_queue)

@@ -15,6 +15,7 @@ from platform_assets.partitions import Granularity, Period, periods_between
 from platform_assets.schemas import lake_schema
 from platform_assets.settings import Settings
 from platform_assets.warehouse.redshift import RedshiftWarehouse
+from platform_assets.warehouse.sql import literal
 from testkit.redshift_standin import assert_valid_redshift
 
 SCHEMA = pa.schema(
@@ -139,3 +140,28 @@ def test_export_unloads_the_range_once_and_each_partition_is_published(aws_setti
     assert sorted(staged) == [period.start for period in DAYS[1:4]]
     manifest = lake.publish_staged(Layer.EXPORTS, "totals", DAYS[2], staged[DAYS[2].start], "run9")
     assert lake.read(manifest).to_pylist() == [{"dt": DAYS[2].start, "n": 3, "ids": 8}]
+
+
+def test_literals_double_quotes_and_for_redshift_backslashes():
+    text = "it's C:\\new"  # a quote, a backslash
+    assert literal(text) == "'it''s C:\\new'"  # standard SQL (DuckDB): backslashes as they are
+    assert literal(text, backslash_escapes=True) == "'it''s C:\\\\new'"
+
+
+def test_an_export_query_with_quotes_and_backslashes_reaches_unload_exactly(aws_settings, redshift):
+    """UNLOAD takes its query as a string literal, in which Redshift reads a backslash as an
+    escape: undoubled, `\\J` would arrive as `J`."""
+    lake = aws_settings.lake
+    load(aws_settings, [publish(lake, DAYS[0], [1, 2])], DAYS[:1])
+    staging = lake.staging_directory(Layer.EXPORTS, "labels", "run7")
+    sent = len(redshift.statements)
+    query = "SELECT dt, count(*) AS n, 'O''Hare\\JFK' AS label FROM orders GROUP BY dt"
+    aws_settings.warehouse.export(query, DAYS[0].start, DAYS[0].end, lake.store.url(staging))
+    [unload] = [sql for sql in redshift.statements[sent:] if sql.startswith("UNLOAD")]
+    assert "''O''''Hare\\\\JFK''" in unload  # in UNLOAD's literal: all doubled
+    assert_valid_redshift(redshift.statements[sent:])
+    staged = lake.staged_files(staging)
+    manifest = lake.publish_staged(Layer.EXPORTS, "labels", DAYS[0], staged[DAYS[0].start], "run7")
+    assert lake.read(manifest).to_pylist() == [
+        {"dt": DAYS[0].start, "n": 2, "label": "O'Hare\\JFK"}
+    ]

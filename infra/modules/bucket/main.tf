@@ -1,4 +1,4 @@
-# A platform bucket: encrypted with the platform's key, versioned, never public, TLS only,
+# A platform bucket: encrypted (with the platform's key where AWS allows it), versioned, never public, TLS only,
 # owner-enforced, with lifecycle rules, and (where asked) access logs to the logs bucket.
 terraform {
   required_providers {
@@ -30,12 +30,14 @@ resource "aws_s3_bucket_public_access_block" "this" {
   restrict_public_buckets = true
 }
 
+# With a key, SSE-KMS; without one (the logs bucket), SSE-S3: S3 access logs and Redshift's audit
+# logs are delivered only into buckets whose default encryption is SSE-S3 (AES-256).
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   bucket = aws_s3_bucket.this.id
   rule {
-    bucket_key_enabled = true
+    bucket_key_enabled = var.kms_key_arn == null ? null : true
     apply_server_side_encryption_by_default {
-      sse_algorithm     = "aws:kms"
+      sse_algorithm     = var.kms_key_arn == null ? "AES256" : "aws:kms"
       kms_master_key_id = var.kms_key_arn
     }
   }
@@ -98,9 +100,9 @@ data "aws_iam_policy_document" "this" {
   source_policy_documents = var.policy_json == null ? [] : [var.policy_json]
 
   statement {
-    sid       = "TlsOnly"
+    sid       = "TlsOnly" # every S3 action, on the bucket and its objects, over plain HTTP
     effect    = "Deny"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:GetBucketLocation"]
+    actions   = ["s3:*"]
     resources = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
     principals {
       type        = "AWS"

@@ -4,8 +4,9 @@ variable "name" {
 }
 
 variable "kms_key_arn" {
-  description = "The key that encrypts every object."
+  description = "The key that encrypts every object (SSE-KMS); null for SSE-S3, the only default encryption that S3 access log and Redshift audit log delivery accept."
   type        = string
+  default     = null
 }
 
 variable "noncurrent_days" {
