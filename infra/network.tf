@@ -213,7 +213,7 @@ resource "aws_vpc_endpoint" "s3" {
 }
 
 resource "aws_vpc_endpoint" "interface" {
-  for_each            = toset(["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts"])
+  for_each            = toset(["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "states", "ssmmessages"])
   vpc_id              = aws_vpc.platform.id
   service_name        = "com.amazonaws.${var.region}.${each.key}"
   vpc_endpoint_type   = "Interface"

@@ -68,3 +68,23 @@ output "alerts_topic_arn" {
   description = "SNS topic of failed executions: subscribe through var.alert_subscriptions (or to it yourself)."
   value       = aws_sns_topic.alerts.arn
 }
+
+output "dagster_ecr_repository_url" {
+  description = "Push deploy/dagster.Dockerfile's image here, tagged var.dagster_image_tag."
+  value       = aws_ecr_repository.dagster.repository_url
+}
+
+output "dagster_cluster" {
+  description = "ECS cluster of the Dagster webserver and daemon services."
+  value       = aws_ecs_cluster.dagster.name
+}
+
+output "dagster_ui_url" {
+  description = "The internal load balancer's address (null with dagster_ui = \"none\": forward a port, README)."
+  value       = local.dagster_lb ? "https://${aws_lb.dagster[0].dns_name}" : null
+}
+
+output "dagster_db_secret_arn" {
+  description = "Secret (RDS-managed) holding Dagster's PostgreSQL password; only the tasks' execution role reads it."
+  value       = local.dagster_db_secret_arn
+}

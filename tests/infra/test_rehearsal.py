@@ -1,10 +1,13 @@
-"""Rehearsal: `terraform apply` of infra/ against moto on loopback, a scheduled run through what
-was applied, a catalog cron change seen by a plan, then `terraform destroy`.
+"""Rehearsal: `terraform apply` of infra/ against moto on loopback, Dagster's control plane read
+back, a scheduled run through what was applied, a catalog cron change seen by a plan, then
+`terraform destroy`.
 
 The provider override (endpoints, skip flags, path-style S3) exists only in the test's copy of
 infra/; a real deployment never sees it. Where moto cannot do what AWS does, the rehearsal sets
 the variables infra/ keeps for that (a generated password instead of Redshift-managed; an
-explicit Batch service role), or completes moto (`moto_completions`).
+explicit Batch service role; Dagster's deletion protection off), or completes moto
+(`moto_completions`); tests/infra/dagster_on_moto.py says where moto stops short of Dagster's
+control plane.
 """
 
 import copy
@@ -16,10 +19,13 @@ import boto3
 import dagster as dg
 import psycopg
 import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import ActionResult
 from moto.events.models import Rule
 from moto.events.utils import EventMessageType, EventTemplateParser
 from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, iam_backends
 from moto.redshift.models import Cluster
 from moto.redshift.responses import RedshiftResponse
 from moto.s3.models import FakeBucket
@@ -31,16 +37,24 @@ from platform_assets.partitions import Granularity, previous_period
 from platform_assets.settings import load_settings
 from platform_assets.warehouse.redshift import COPY_MANIFESTS
 from testkit.aws import FAKE_AWS, POSTGRES_DSN
+from tests.infra.dagster_on_moto import (
+    check_it_is_gone,
+    check_the_dagster_control_plane,
+    rehearsal_variables,
+)
 from tests.infra.terraform import workspace
 
 SERVICES = [
     "batch",
     "ec2",
     "ecr",
+    "ecs",
+    "elbv2",
     "events",
     "iam",
     "kms",
     "logs",
+    "rds",
     "redshift",
     "s3",
     "scheduler",
@@ -173,8 +187,9 @@ def moto_completions(monkeypatch):
     """What moto 5.2.5 lacks for this rehearsal: conditions in bucket policies (see below),
     ValidateStateMachineDefinition (moto runs the definition for real later) and
     ListStateMachineVersions, which the provider calls, fields of a cluster it waits on,
-    ModifyClusterParameterGroup (require_ssl is always set) with the values read back, and
-    EventBridge rules' SNS targets."""
+    ModifyClusterParameterGroup (require_ssl is always set) with the values read back,
+    EventBridge rules' SNS targets, and the AWS-managed policy of RDS enhanced monitoring (moto
+    holds AWS's managed policies only when told to load them all)."""
     monkeypatch.setattr(FakeBucket, "get_permission", _permission_over_tls)
     monkeypatch.setattr(Rule, "send_to_targets", _send_to_targets_and_topics)
     monkeypatch.setattr(
@@ -198,6 +213,12 @@ def moto_completions(monkeypatch):
         RedshiftResponse, "modify_cluster_parameter_group", _modify_parameter_group, raising=False
     )
     monkeypatch.setattr(RedshiftResponse, "describe_cluster_parameters", _described_parameters)
+    monitoring = "AmazonRDSEnhancedMonitoringRole"
+    policy = AWSManagedPolicy.from_data(
+        monitoring, DEFAULT_ACCOUNT_ID, "aws", json.loads(aws_managed_policies_data)[monitoring]
+    )
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    monkeypatch.setitem(iam.managed_policies, policy.arn, policy)
 
 
 def check_failed_executions_reach_the_subscriber(
@@ -317,6 +338,7 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
                 "max_concurrent_jobs": 2,
                 "job_environment": container,
                 "alert_subscriptions": [{"protocol": "sqs", "endpoint": alerts_queue_arn}],
+                **rehearsal_variables(name),
             }
         )
     )
@@ -348,6 +370,9 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
         "enable_user_activity_logging": "true",
         "require_ssl": "true",
     }
+
+    # Dagster's webserver and one daemon on ECS, its PostgreSQL, its load balancer and roles
+    check_the_dagster_control_plane(name, outputs)
 
     # failed, timed-out and aborted executions of this state machine alone reach the subscriber
     check_failed_executions_reach_the_subscriber(name, outputs, alerts_queue)
@@ -429,3 +454,4 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
     assert name not in [machine["name"] for machine in sfn.list_state_machines()["stateMachines"]]
     buckets = [bucket["Name"] for bucket in boto3.client("s3").list_buckets()["Buckets"]]
     assert not [bucket for bucket in buckets if bucket.startswith(name)]
+    check_it_is_gone(name)

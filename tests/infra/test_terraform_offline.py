@@ -10,8 +10,10 @@ import pytest
 from hcl2 import SerializationOptions
 
 from platform_assets.catalog import load_catalog
+from platform_assets.orchestration.runner import pipes_client
+from platform_assets.orchestration.step_functions import PipesStepFunctionsClient
 from platform_assets.runtime.cli import build_parser
-from platform_assets.settings import PACKAGE_DIRECTORY
+from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
 from platform_assets.sources.database.spec import DatabaseRead
 from testkit.aws import render_state_machine
 from tests.infra.terraform import (
@@ -201,7 +203,7 @@ def test_alert_subscribers_are_the_users_and_plain_http_is_refused(offline: Work
         {"protocol": "email", "endpoint": "oncall@example.com"}
     ]
     http = '-var=alert_subscriptions=[{protocol="http",endpoint="http://x"}]'
-    refused = refusal(offline, http, "var.alert_subscriptions")
+    refused = refusal(offline, http, expression="var.alert_subscriptions")
     assert "alert_subscriptions: protocol is one of email" in refused
 
 
@@ -243,10 +245,10 @@ def test_the_logs_bucket_is_sse_s3_where_aws_delivers_logs_and_the_others_use_th
     assert "1 passed, 0 failed" in offline.plan_test("log_delivery")
 
 
-def refusal(space: Workspace, variable: str, expression: str) -> str:
-    """What `terraform console` says to a refused variable (it exits 0 whatever stdin holds)."""
+def refusal(space: Workspace, *variables: str, expression: str = "var.name") -> str:
+    """What `terraform console` says to refused variables (it exits 0 whatever stdin holds)."""
     refused = subprocess.run(
-        [space.binary, "console", "-no-color", variable],
+        [space.binary, "console", "-no-color", *variables],
         cwd=space.directory,
         env=space.environment,
         input=f"{expression}\n",
@@ -270,7 +272,7 @@ def test_overriding_redshift_parameters_never_drops_require_ssl(offline: Workspa
         "max_concurrency_scaling_clusters": "2",
         "require_ssl": "true",
     }
-    refused = refusal(offline, '-var=redshift_parameters={require_ssl="false"}', "1")
+    refused = refusal(offline, '-var=redshift_parameters={require_ssl="false"}', expression="1")
     assert "redshift_parameters: require_ssl is always" in refused
     [group] = resources_of(INFRA / "redshift.tf", "aws_redshift_parameter_group").values()
     [parameters] = group["dynamic"]
@@ -365,7 +367,7 @@ def test_egress_variables_shared_nat_own_route_none_and_declared_ports(offline: 
     )
     assert declared["ports"] == {"10.8.0.0/16": [443, 1433], "203.0.113.0/24": [443, 1433]}
     # the refusals, each in the plan test below; here the line a user reads
-    said = refusal(offline, "-var=egress_ports=[443.5]", "local.egress")
+    said = refusal(offline, "-var=egress_ports=[443.5]", expression="local.egress")
     assert "egress_ports: whole TCP port numbers from 1 to 65535" in said
 
 
@@ -403,3 +405,153 @@ def test_the_serverless_workgroup_uses_the_platforms_network_and_key():
     [namespace] = resources_of(INFRA / "redshift.tf", "aws_redshiftserverless_namespace").values()
     assert namespace["kms_key_id"] == "${aws_kms_key.platform.arn}"
     assert namespace["manage_admin_password"] == "${var.redshift_managed_password ? true : null}"
+
+
+# Dagster's control plane (infra/dagster.tf). moto drops some of it (tests/infra/dagster_on_moto.py
+# says what); that part is read here from the configuration and from `terraform console`.
+
+DAGSTER = INFRA / "dagster.tf"
+CERTIFICATE = "-var=dagster_certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/x"
+
+# the settings known only after apply, shaped as AWS gives them
+AFTER_APPLY = {
+    "PLATFORM_LAKE_URI": "s3://data-platform-lake-123456789012/lake",
+    "PLATFORM_REPORTS_URI": "s3://data-platform-pipes-123456789012/reports",
+    "PLATFORM_LOGS_URI": "s3://data-platform-logs-123456789012/runs",
+    "PLATFORM_PIPES_BUCKET": "data-platform-pipes-123456789012",
+    "PLATFORM_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:platform",
+    "PLATFORM_REDSHIFT_HOST": "data-platform.abc.us-east-1.redshift.amazonaws.com",
+    "PLATFORM_REDSHIFT_PORT": "5439",
+    "PLATFORM_REDSHIFT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:w-AbCdEf",
+    "PLATFORM_REDSHIFT_IAM_ROLE": "arn:aws:iam::123456789012:role/data-platform-redshift-copy",
+    "DAGSTER_PG_HOST": "data-platform-dagster.abc.us-east-1.rds.amazonaws.com",
+    "DAGSTER_PG_PORT": "5432",
+    "DAGSTER_PG_DB": "dagster",
+    "DAGSTER_PG_USER": "dagster",
+}
+KNOWN_BEFORE_APPLY = [
+    "PLATFORM_ENV",
+    "AWS_REGION",
+    "PLATFORM_REDSHIFT_DATABASE",
+    "PLATFORM_REDSHIFT_USER",
+    "PGSSLMODE",
+    "DAGSTER_EVENT_BATCH_SIZE",
+    "DAGSTER_MAX_CONCURRENT_RUNS",
+]
+
+
+def locals_of(path: Path) -> dict:
+    return {name: value for block in parse(path)["locals"] for name, value in block.items()}
+
+
+def test_the_dagster_tasks_get_the_password_as_a_secret_and_the_aws_mode_settings(
+    offline: Workspace,
+):
+    evaluated = offline.evaluate(
+        "{containers = {for name, c in local.dagster_containers : name => {"
+        "environment = [for e in c.environment : e.name], secrets = [for s in c.secrets : s.name],"
+        " command = c.command, ports = [for p in c.portMappings : p.containerPort]}},"
+        " jobs = keys(local.job_settings),"
+        f" known = {{for k in {json.dumps(KNOWN_BEFORE_APPLY)} :"
+        " k => local.dagster_environment[k]}}"
+    )
+    containers, known = evaluated["containers"], evaluated["known"]
+    assert containers["webserver"]["command"] == [
+        *("dagster-webserver", "-h", "0.0.0.0", "-p", "3000", "-w", "workspace.yaml")
+    ]
+    assert containers["daemon"]["command"] == ["dagster-daemon", "run", "-w", "workspace.yaml"]
+    assert (containers["webserver"]["ports"], containers["daemon"]["ports"]) == ([3000], [])
+    names = containers["daemon"]["environment"]
+    for container in containers.values():
+        assert container["secrets"] == ["DAGSTER_PG_PASSWORD"]
+        assert container["environment"] == names
+    assert not [name for name in names if "PASSWORD" in name]
+    # the secret is the one RDS manages, its password key
+    settings = locals_of(DAGSTER)
+    assert settings["dagster_secrets"] == [
+        {"name": "DAGSTER_PG_PASSWORD", "valueFrom": "${local.dagster_db_secret_arn}:password::"}
+    ]
+    secret = "${aws_db_instance.dagster.master_user_secret[0].secret_arn}"
+    assert settings["dagster_db_secret_arn"] == secret
+    [database] = resources_of(DAGSTER, "aws_db_instance").values()
+    assert database["manage_master_user_password"] is True
+    assert "password" not in database
+
+    # the jobs' settings and the state machine's: the code location builds its Step Functions
+    # Pipes client from exactly these
+    assert set(evaluated["jobs"]) <= set(names)
+    assert (known["PGSSLMODE"], known["DAGSTER_EVENT_BATCH_SIZE"]) == ("require", "1000")
+    environment = {name: known.get(name) or AFTER_APPLY[name] for name in names}
+    loaded = load_settings(environment)
+    client = pipes_client(loaded)
+    assert isinstance(client, PipesStepFunctionsClient)
+    assert client.state_machine_arn == AFTER_APPLY["PLATFORM_STATE_MACHINE_ARN"]
+    assert loaded.reports.url(loaded.reports.root) == AFTER_APPLY["PLATFORM_REPORTS_URI"]
+
+
+def test_exactly_one_daemon_and_what_moto_does_not_keep():
+    services = resources_of(DAGSTER, "aws_ecs_service")
+    daemon, webserver = services["dagster_daemon"], services["dagster_webserver"]
+    assert daemon["desired_count"] == 1  # a literal: no variable makes two
+    assert (daemon["deployment_minimum_healthy_percent"], daemon["deployment_maximum_percent"]) == (
+        0,
+        100,
+    )
+    assert webserver["desired_count"] == "${var.dagster_webserver_count}"
+    for service in (daemon, webserver):
+        assert service["enable_execute_command"] is True
+        assert service["launch_type"] == "FARGATE"
+        [network] = service["network_configuration"]
+        assert network["assign_public_ip"] is False
+        assert network["security_groups"] == ["${aws_security_group.dagster.id}"]
+        [breaker] = service["deployment_circuit_breaker"]
+        assert (breaker["enable"], breaker["rollback"]) == (True, True)
+    [database] = resources_of(DAGSTER, "aws_db_instance").values()
+    assert database["performance_insights_enabled"] is True
+    assert database["performance_insights_kms_key_id"] == "${aws_kms_key.platform.arn}"
+    assert (database["publicly_accessible"], database["storage_encrypted"]) == (False, True)
+    [group] = resources_of(DAGSTER, "aws_db_parameter_group").values()
+    assert {p["name"]: p["value"] for p in group["parameter"]}["rds.force_ssl"] == "1"
+    [endpoints] = [resources_of(INFRA / "network.tf", "aws_vpc_endpoint")["interface"]]
+    for service in ("states", "ssmmessages"):  # the Pipes client's API, ECS Exec's channel
+        assert f'"{service}"' in endpoints["for_each"]
+
+
+def test_the_ui_has_no_public_way_in(offline: Workspace):
+    assert offline.evaluate("[local.dagster_lb, local.dagster_oidc]") == [False, False]
+    *internal, rules = offline.evaluate(
+        "[local.dagster_lb, local.dagster_oidc, local.dagster_ui_cidrs, local.dagster_rules]",
+        "-var=dagster_ui=internal_alb",
+        CERTIFICATE,
+    )
+    assert internal == [True, False, ["10.42.0.0/16"]]  # the VPC's own range by default
+    ingress = {name: rule for name, rule in rules.items() if rule["direction"] == "ingress"}
+    assert {(r["group"], r["port"], r["peer"]) for r in ingress.values()} == {
+        ("dagster", 3000, "lb"),
+        ("db", 5432, "dagster"),
+        ("endpoints", 443, "dagster"),
+    }
+    # the only rules with an address range: users to the internal load balancer, and the load
+    # balancer out to the identity provider with OIDC
+    with_ranges = {
+        (kind, name): rule.get("cidr_ipv4")
+        for kind in ("aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
+        for name, rule in resources_of(DAGSTER, kind).items()
+        if "cidr_ipv4" in rule
+    }
+    assert with_ranges == {
+        ("aws_vpc_security_group_ingress_rule", "dagster_lb_from_users"): "${each.value}",
+        ("aws_vpc_security_group_egress_rule", "dagster_lb_to_identity_provider"): "0.0.0.0/0",
+    }
+    egress = resources_of(DAGSTER, "aws_vpc_security_group_egress_rule")
+    assert egress["dagster_lb_to_identity_provider"]["count"] == "${local.dagster_oidc ? 1 : 0}"
+    [balancer] = resources_of(DAGSTER, "aws_lb").values()
+    assert balancer["internal"] is True
+    [listener] = resources_of(DAGSTER, "aws_lb_listener").values()
+    assert (listener["port"], listener["protocol"]) == (443, "HTTPS")
+    refused = refusal(offline, "-var=dagster_ui=public", '-var=dagster_ui_cidrs=["0.0.0.0/0"]')
+    assert "one of none, internal_alb, alb_oidc" in refused
+    assert "never the whole internet" in refused
+    refused = refusal(offline, "-var=dagster_ui=alb_oidc")
+    assert "needs a certificate" in refused
+    assert "needs the identity provider" in refused
