@@ -20,7 +20,7 @@ WEATHER_API_TOKEN_FILE := $(PLATFORM_HOME)/weather-api-token
 export CLIENT_DATABASE_URL WEATHER_API_URL
 WITH_TOKEN = WEATHER_API_TOKEN="$$(cat $(WEATHER_API_TOKEN_FILE))"
 
-.PHONY: install sample-data weather-api run serve test bench lint format clean
+.PHONY: install sample-data weather-api run serve test bench lint format clean image
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,11 @@ lint: install
 
 test: lint $(CHECKOV_VENV)/.installed
 	PLATFORM_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest
+
+# the Batch job's image and Dagster's (README: The images; tests/container/ builds them too)
+image:
+	docker build -t data-platform .
+	docker build -f deploy/dagster.Dockerfile -t data-platform-dagster .
 
 # P1-P6 side by side with their peers, $(RUNS) runs each; the tables land in BENCHMARKS.md
 bench: install $(BENCH_VENV)/.installed
