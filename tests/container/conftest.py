@@ -4,7 +4,6 @@ can run."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,6 @@ from testkit.summary import SUMMARY_LINES
 JOB_IMAGE = "data-platform"
 DAGSTER_IMAGE = "data-platform-dagster"
 DAGSTER_DOCKERFILE = Path("deploy/dagster.Dockerfile")
-INSTANCE = Path("deploy/dagster.yaml")
-# only where the repository has no deploy/dagster.yaml yet: Dagster's storage on PostgreSQL from
-# the same environment the deployment's instance reads
-MINIMAL_INSTANCE = """\
-storage:
-  postgres:
-    postgres_db:
-      hostname: { env: DAGSTER_PG_HOST }
-      port: { env: DAGSTER_PG_PORT }
-      db_name: { env: DAGSTER_PG_DB }
-      username: { env: DAGSTER_PG_USER }
-      password: { env: DAGSTER_PG_PASSWORD }
-      scheme: postgresql+psycopg2
-telemetry:
-  enabled: false
-"""
 
 
 def report(line: str) -> None:
@@ -54,24 +37,10 @@ def job_image(docker_daemon: None) -> docker.Image:
 
 
 @pytest.fixture(scope="session")
-def dagster_image(docker_daemon: None, tmp_path_factory: pytest.TempPathFactory) -> docker.Image:
-    """Dagster's image: deploy/dagster.Dockerfile from the repository's root, or, while the
-    repository has no deploy/dagster.yaml, from a copy of what the Dockerfile copies plus a minimal
-    instance."""
+def dagster_image(docker_daemon: None) -> docker.Image:
+    """Dagster's image: deploy/dagster.Dockerfile from the repository's root (it copies
+    deploy/dagster.yaml into $DAGSTER_HOME)."""
     context = PROJECT_DIRECTORY
-    if not (PROJECT_DIRECTORY / INSTANCE).exists():
-        context = tmp_path_factory.mktemp("dagster-context")
-        for name in ("pyproject.toml", "README.md", "workspace.yaml"):
-            shutil.copy(PROJECT_DIRECTORY / name, context / name)
-        shutil.copytree(
-            PROJECT_DIRECTORY / "platform_assets",
-            context / "platform_assets",
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
-        (context / "deploy").mkdir()
-        shutil.copy(PROJECT_DIRECTORY / DAGSTER_DOCKERFILE, context / DAGSTER_DOCKERFILE)
-        (context / INSTANCE).write_text(MINIMAL_INSTANCE)
-        report(f"{INSTANCE} is not in the repository: {DAGSTER_IMAGE} built with a minimal one")
     image = docker.build(DAGSTER_IMAGE, context, context / DAGSTER_DOCKERFILE)
     report(image.line())
     return image
