@@ -164,6 +164,7 @@ locals {
     },
     local.dagster_lb ? { lb = aws_security_group.dagster_lb[0].id } : {},
   )
+  # written by network.tf's rules between groups
   dagster_rules = merge(
     {
       dagster_to_endpoints   = { direction = "egress", group = "dagster", port = 443, peer = "endpoints", text = "HTTPS to the interface endpoints" }
@@ -176,26 +177,6 @@ locals {
       dagster_from_lb = { direction = "ingress", group = "dagster", port = local.dagster_port, peer = "lb", text = "The webserver, from the load balancer" }
     } : {},
   )
-}
-
-resource "aws_vpc_security_group_egress_rule" "dagster" {
-  for_each                     = { for name, rule in local.dagster_rules : name => rule if rule.direction == "egress" }
-  security_group_id            = local.dagster_groups[each.value.group]
-  description                  = each.value.text
-  ip_protocol                  = "tcp"
-  from_port                    = each.value.port
-  to_port                      = each.value.port
-  referenced_security_group_id = local.dagster_groups[each.value.peer]
-}
-
-resource "aws_vpc_security_group_ingress_rule" "dagster" {
-  for_each                     = { for name, rule in local.dagster_rules : name => rule if rule.direction == "ingress" }
-  security_group_id            = local.dagster_groups[each.value.group]
-  description                  = each.value.text
-  ip_protocol                  = "tcp"
-  from_port                    = each.value.port
-  to_port                      = each.value.port
-  referenced_security_group_id = local.dagster_groups[each.value.peer]
 }
 
 resource "aws_vpc_security_group_egress_rule" "dagster_to_s3" {

@@ -164,24 +164,30 @@ locals {
   }
 }
 
+# The rules between groups, the platform's and Dagster's (dagster.tf), written one way.
+locals {
+  rules_between_groups = merge(local.security_rules, local.dagster_rules)
+  groups_by_name       = merge(local.security_groups, local.dagster_groups)
+}
+
 resource "aws_vpc_security_group_egress_rule" "between_groups" {
-  for_each                     = { for name, rule in local.security_rules : name => rule if rule.direction == "egress" }
-  security_group_id            = local.security_groups[each.value.group]
+  for_each                     = { for name, rule in local.rules_between_groups : name => rule if rule.direction == "egress" }
+  security_group_id            = local.groups_by_name[each.value.group]
   description                  = each.value.text
   ip_protocol                  = "tcp"
   from_port                    = each.value.port
   to_port                      = each.value.port
-  referenced_security_group_id = local.security_groups[each.value.peer]
+  referenced_security_group_id = local.groups_by_name[each.value.peer]
 }
 
 resource "aws_vpc_security_group_ingress_rule" "between_groups" {
-  for_each                     = { for name, rule in local.security_rules : name => rule if rule.direction == "ingress" }
-  security_group_id            = local.security_groups[each.value.group]
+  for_each                     = { for name, rule in local.rules_between_groups : name => rule if rule.direction == "ingress" }
+  security_group_id            = local.groups_by_name[each.value.group]
   description                  = each.value.text
   ip_protocol                  = "tcp"
   from_port                    = each.value.port
   to_port                      = each.value.port
-  referenced_security_group_id = local.security_groups[each.value.peer]
+  referenced_security_group_id = local.groups_by_name[each.value.peer]
 }
 
 # The jobs to their upstreams (http_api and database sources only): the declared ports, nothing
