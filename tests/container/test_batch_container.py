@@ -15,7 +15,7 @@ import psycopg
 import pytest
 import requests
 
-from testkit.aws import POSTGRES_DSN, render_state_machine
+from testkit.aws import POSTGRES_DSN, batch_state_machine
 from testkit.moto_batch import complete_moto_step_functions
 
 DAY = dt.date(2013, 1, 2)
@@ -43,52 +43,12 @@ def test_the_state_machine_runs_a_chunk_in_the_image_through_moto_batch(
 ):
     suffix = aws_env["PLATFORM_REDSHIFT_SCHEMA"]
     batch, sfn = boto3.client("batch"), boto3.client("stepfunctions")
-    role = boto3.client("iam").create_role(
-        RoleName=f"docker-{suffix}",
-        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}),
-    )["Role"]["Arn"]
-    environment = batch.create_compute_environment(
-        computeEnvironmentName=f"dce-{suffix}", type="UNMANAGED", state="ENABLED", serviceRole=role
-    )
-    queue = batch.create_job_queue(
-        jobQueueName=f"dqueue-{suffix}",
-        state="ENABLED",
-        priority=1,
-        computeEnvironmentOrder=[
-            {"order": 1, "computeEnvironment": environment["computeEnvironmentArn"]}
-        ],
-    )
     settings = {name: value for name, value in aws_env.items() if name != "PLATFORM_HOME"}
-    definition = batch.register_job_definition(
-        jobDefinitionName=f"dmain-{suffix}",
-        type="container",
-        containerProperties={
-            "image": job_image.tag,
-            "command": ["list"],
-            "resourceRequirements": [
-                {"type": "VCPU", "value": "1"},
-                {"type": "MEMORY", "value": "2048"},
-            ],
-            "environment": [{"name": k, "value": v} for k, v in sorted(settings.items())],
-        },
-    )
-    machine = sfn.create_state_machine(
-        name=f"docker-{suffix}",
-        roleArn=role,
-        definition=render_state_machine(
-            max_concurrency=3,
-            retry_interval_seconds=1,
-            job_timeout_seconds=600,
-            job_queue_arn=queue["jobQueueArn"],
-            job_definition_arn=definition["jobDefinitionArn"],
-        ),
-    )
+    machine = batch_state_machine(f"docker-{suffix}", job_image.tag, settings)
     command = ["push", "--source", "flights", "--partition", DAY.isoformat()]
     chunks = {"chunks": [{"job_name": "flights-day", "command": command, "environment": []}]}
     started = time.monotonic()
-    execution = sfn.start_execution(
-        stateMachineArn=machine["stateMachineArn"], input=json.dumps(chunks)
-    )
+    execution = sfn.start_execution(stateMachineArn=machine.arn, input=json.dumps(chunks))
     while (described := sfn.describe_execution(executionArn=execution["executionArn"]))[
         "status"
     ] == "RUNNING":
@@ -100,7 +60,7 @@ def test_the_state_machine_runs_a_chunk_in_the_image_through_moto_batch(
     [job] = batch.describe_jobs(
         jobs=[
             summary["jobId"]
-            for summary in batch.list_jobs(jobQueue=queue["jobQueueArn"], jobStatus="SUCCEEDED")[
+            for summary in batch.list_jobs(jobQueue=machine.queue_arn, jobStatus="SUCCEEDED")[
                 "jobSummaryList"
             ]
         ]
