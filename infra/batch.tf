@@ -57,7 +57,7 @@ resource "aws_batch_job_definition" "main" {
   }
 
   container_properties = jsonencode({
-    image            = "${aws_ecr_repository.main.repository_url}:${var.image_tag}"
+    image            = "${aws_ecr_repository.image["main"].repository_url}:${var.image_tag}"
     command          = ["list"]
     jobRoleArn       = aws_iam_role.this["job"].arn
     executionRoleArn = aws_iam_role.this["job-execution"].arn

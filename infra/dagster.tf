@@ -41,7 +41,7 @@ locals {
   ]
 
   dagster_container = {
-    image       = "${aws_ecr_repository.dagster.repository_url}:${var.dagster_image_tag}"
+    image       = "${aws_ecr_repository.image["dagster"].repository_url}:${var.dagster_image_tag}"
     essential   = true
     environment = [for name, value in local.dagster_environment : { name = name, value = value }]
     secrets     = local.dagster_secrets
@@ -89,27 +89,6 @@ locals {
       }
     }
   }
-}
-
-# --- The image: deploy/dagster.Dockerfile, pushed tagged var.dagster_image_tag -----------------
-
-resource "aws_ecr_repository" "dagster" {
-  name                 = local.dagster_name
-  image_tag_mutability = "IMMUTABLE"
-
-  image_scanning_configuration {
-    scan_on_push = true
-  }
-
-  encryption_configuration {
-    encryption_type = "KMS"
-    kms_key         = aws_kms_key.platform.arn
-  }
-}
-
-resource "aws_ecr_lifecycle_policy" "dagster" {
-  repository = aws_ecr_repository.dagster.name
-  policy     = aws_ecr_lifecycle_policy.main.policy # the jobs' image's rules
 }
 
 # --- Logs ----------------------------------------------------------------------------------------
@@ -286,7 +265,7 @@ data "aws_iam_policy_document" "dagster_execution" {
   }
   statement {
     actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
-    resources = [aws_ecr_repository.dagster.arn]
+    resources = [aws_ecr_repository.image["dagster"].arn]
   }
   statement {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]

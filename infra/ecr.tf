@@ -1,6 +1,8 @@
-# The image the Batch jobs run (the repository's Dockerfile): scanned on push, tags immutable.
-resource "aws_ecr_repository" "main" {
-  name                 = var.name
+# The images: the Batch jobs' ("main", the repository's Dockerfile) and Dagster's
+# (deploy/dagster.Dockerfile, dagster.tf): scanned on push, tags immutable.
+resource "aws_ecr_repository" "image" {
+  for_each             = { main = var.name, dagster = local.dagster_name }
+  name                 = each.value
   image_tag_mutability = "IMMUTABLE"
 
   image_scanning_configuration {
@@ -13,8 +15,9 @@ resource "aws_ecr_repository" "main" {
   }
 }
 
-resource "aws_ecr_lifecycle_policy" "main" {
-  repository = aws_ecr_repository.main.name
+resource "aws_ecr_lifecycle_policy" "image" {
+  for_each   = aws_ecr_repository.image
+  repository = each.value.name
   policy = jsonencode({
     rules = [
       {

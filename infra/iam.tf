@@ -53,7 +53,7 @@ data "aws_iam_policy_document" "job_execution" {
   }
   statement {
     actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
-    resources = [aws_ecr_repository.main.arn]
+    resources = [aws_ecr_repository.image["main"].arn]
   }
   statement {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]

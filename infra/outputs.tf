@@ -61,7 +61,7 @@ output "dagster_policy_arn" {
 
 output "ecr_repository_url" {
   description = "Push the Dockerfile's image here, tagged var.image_tag."
-  value       = aws_ecr_repository.main.repository_url
+  value       = aws_ecr_repository.image["main"].repository_url
 }
 
 output "alerts_topic_arn" {
@@ -71,7 +71,7 @@ output "alerts_topic_arn" {
 
 output "dagster_ecr_repository_url" {
   description = "Push deploy/dagster.Dockerfile's image here, tagged var.dagster_image_tag."
-  value       = aws_ecr_repository.dagster.repository_url
+  value       = aws_ecr_repository.image["dagster"].repository_url
 }
 
 output "dagster_cluster" {
