@@ -40,7 +40,6 @@ def job_image(docker_daemon: None) -> docker.Image:
 def dagster_image(docker_daemon: None) -> docker.Image:
     """Dagster's image: deploy/dagster.Dockerfile from the repository's root (it copies
     deploy/dagster.yaml into $DAGSTER_HOME)."""
-    context = PROJECT_DIRECTORY
-    image = docker.build(DAGSTER_IMAGE, context, context / DAGSTER_DOCKERFILE)
+    image = docker.build(DAGSTER_IMAGE, PROJECT_DIRECTORY, PROJECT_DIRECTORY / DAGSTER_DOCKERFILE)
     report(image.line())
     return image
