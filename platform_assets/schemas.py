@@ -227,13 +227,22 @@ def schema_to_mapping(schema: pa.Schema) -> dict[str, str]:
 
 
 def lake_schema(schema: pa.Schema) -> pa.Schema:
-    """The schema of the lake's files and the warehouse's table: the source's columns, then `dt`.
+    """The schema of a lake table (and the warehouse's): the files' columns, then `dt`, which is
+    their folder's (`dt=YYYY-MM-DD/`)."""
+    return with_partition_column(file_schema(schema))
+
+
+def file_schema(schema: pa.Schema) -> pa.Schema:
+    """The schema of the lake's files: the source's columns.
 
     Parquet has no second-resolution timestamps, so those are stored in milliseconds, inside
     structs and lists too.
     """
-    fields = [field.with_type(_lake_type(field.type)) for field in schema]
-    return pa.schema([*fields, pa.field(PARTITION_COLUMN, pa.date32())])
+    return pa.schema([field.with_type(_lake_type(field.type)) for field in schema])
+
+
+def with_partition_column(schema: pa.Schema) -> pa.Schema:
+    return schema.append(pa.field(PARTITION_COLUMN, pa.date32()))
 
 
 def _lake_type(data_type: pa.DataType) -> pa.DataType:

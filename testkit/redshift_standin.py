@@ -7,7 +7,7 @@ of the two Redshift statements PostgreSQL lacks, reading and writing the moto S3
 - ``COPY t FROM 's3://…manifest' … FORMAT AS PARQUET MANIFEST``: the manifest's parquet files are
   loaded into a scratch table, and the statement becomes ``INSERT INTO t SELECT * FROM scratch``
   (in the client's own session and transaction);
-- ``UNLOAD ('query') TO 's3://prefix' … PARTITION BY (dt) INCLUDE MANIFEST VERBOSE``: the query
+- ``UNLOAD ('query') TO 's3://prefix' … PARTITION BY (dt) [INCLUDE] MANIFEST VERBOSE``: the query
   runs, its rows are written as parquet per partition plus UNLOAD's manifest, and the statement
   becomes a no-op.
 
@@ -56,7 +56,8 @@ _COPY = re.compile(
 )
 _UNLOAD = re.compile(
     r"^\s*UNLOAD\s*\(\s*'(?P<query>(?:[^'\\]|''|\\.)*)'\s*\)\s*TO\s+'(?P<prefix>s3://[^']+)'"
-    r".*FORMAT\s+AS\s+PARQUET.*PARTITION\s+BY\s*\((?P<column>[^)]+)\)\s*INCLUDE.*MANIFEST",
+    r".*FORMAT\s+AS\s+PARQUET.*PARTITION\s+BY\s*\((?P<column>[^)]+)\)\s*(?P<include>INCLUDE)?"
+    r".*MANIFEST",
     re.IGNORECASE | re.DOTALL,
 )
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f"}
@@ -267,7 +268,8 @@ class RedshiftStandIn:
         if match := _UNLOAD.match(sql):
             query = _unquoted(match.group("query"))
             column = match.group("column").strip().strip('"')
-            self._unload(query, match.group("prefix"), column, session.search_path)
+            include = bool(match.group("include"))
+            self._unload(query, match.group("prefix"), column, include, session.search_path)
             return "SELECT 1 WHERE false"
         if sql.lstrip().upper().startswith(("CREATE", "ALTER")):
             sql = _SUPER.sub("jsonb", sql)
@@ -305,7 +307,9 @@ class RedshiftStandIn:
                 copy.write(csv.getvalue())
         return f'INSERT INTO {table} {columns} SELECT * FROM "{scratch}"'
 
-    def _unload(self, query: str, prefix: str, column: str, search_path: str) -> None:
+    def _unload(
+        self, query: str, prefix: str, column: str, include: bool, search_path: str
+    ) -> None:
         options = f"-c search_path={search_path}"
         with psycopg.connect(self.postgres_dsn, options=options) as connection:
             cursor = connection.execute(query)
@@ -317,6 +321,8 @@ class RedshiftStandIn:
         if table.num_rows:
             for value in pc.unique(table[column]).to_pylist():
                 part = table.filter(pc.equal(table[column], pa.scalar(value, table[column].type)))
+                if not include:  # the partition column is the folder's only, as in Redshift
+                    part = part.drop_columns([column])
                 sink = io.BytesIO()
                 pq.write_table(part, sink)
                 url = f"{prefix}{column}={value}/0000_part_00.parquet"
@@ -350,7 +356,7 @@ LOCK_SHAPE = re.compile(r'^LOCK TABLE "[a-z_][a-z0-9_]*"\."[a-z_][a-z0-9_]*"$')
 UNLOAD_SHAPE = re.compile(
     r"^UNLOAD \('SELECT \* FROM \(.*\) AS export WHERE \"dt\" >= DATE ''\d{4}-\d\d-\d\d''"
     r" AND \"dt\" < DATE ''\d{4}-\d\d-\d\d'''\) TO 's3://[^']+/' IAM_ROLE 'arn:aws:iam::\d{12}:"
-    r"role/[\w-]+' FORMAT AS PARQUET PARTITION BY \(\"dt\"\) INCLUDE MANIFEST VERBOSE"
+    r"role/[\w-]+' FORMAT AS PARQUET PARTITION BY \(\"dt\"\) MANIFEST VERBOSE"
     r" ALLOWOVERWRITE$",
     re.S,
 )

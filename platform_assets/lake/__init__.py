@@ -1,4 +1,5 @@
-"""The lake: hive-partitioned parquet (<layer>/<name>/dt=YYYY-MM-DD/), read through manifests only.
+"""The lake: hive-partitioned parquet (<layer>/<name>/dt=YYYY-MM-DD/), published through manifests
+kept apart under `_platform/` (layout.py), so that a table's folder holds only its data files.
 
 Its layers: `raw` holds what sources delivered, `exports` what pulls from the warehouse produced.
 """
@@ -20,26 +21,29 @@ import pyarrow.parquet as pq
 
 from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
+from platform_assets.lake.layout import PLATFORM_AREA, TableLayout, root_url
 from platform_assets.lake.lease import block_names, leased
 from platform_assets.lake.manifest import Manifest, ManifestEntry
-from platform_assets.lake.writer import (
-    MANIFEST_NAME,
-    PartitionWriter,
-    data_file_name,
-    publish,
-)
-from platform_assets.layers import Layer, qualified_name
+from platform_assets.lake.writer import PartitionWriter, data_file_name, publish
+from platform_assets.layers import Layer
 from platform_assets.partitions import Period
-from platform_assets.schemas import PARTITION_COLUMN, schema_from_mapping, schema_to_mapping
+from platform_assets.schemas import (
+    PARTITION_COLUMN,
+    schema_from_mapping,
+    schema_to_mapping,
+    with_partition_column,
+)
 from platform_assets.storage import Store, map_concurrently
 
-__all__ = ["Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
+__all__ = ["PLATFORM_AREA", "Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
 
-_FROZEN_SCHEMA = "_schema.json"
-_CURSOR_WINDOWS = "_cursor.json"
-_STAGING = "_staging"
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FROZEN_SCHEMA = "schema.json"
+_CURSOR_WINDOWS = "cursor.json"
+_STAGING = "staging"
+_LEASES = "leases"
+_MANIFEST_FILE = re.compile(rf"^{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})\.json$")
 _STAGED_PARTITION = re.compile(rf"/{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})/[^/]+\.parquet$")
+_PARTITIONING = pa.schema([(PARTITION_COLUMN, pa.date32())])
 
 
 @dataclass(frozen=True)
@@ -58,29 +62,35 @@ class Lake:
     store: Store
     published: dict[str, Manifest] = field(default_factory=dict, compare=False, repr=False)
 
-    def dataset_url(self, layer: Layer, name: str) -> str:
-        return self.store.url(self._dataset(layer, name) + "/")
+    def layout(self, layer: Layer, name: str) -> TableLayout:
+        return TableLayout(self.store, layer, name)
 
-    def _dataset(self, layer: Layer, name: str) -> str:
-        if not layer.in_lake:
-            raise ValueError(f"{layer} is not a layer of the lake")
-        return self.store.path(qualified_name(layer, name))
+    def dataset_url(self, layer: Layer, name: str) -> str:
+        return self.store.url(self.layout(layer, name).data + "/")
 
     def _beside(self, source: str, name: str) -> str:
-        """A file a source's pushes keep beside its partitions."""
-        return posixpath.join(self._dataset(Layer.RAW, source), name)
+        """A file a source's pushes keep apart from its partitions."""
+        return self.layout(Layer.RAW, source).beside(name)
 
     def partition_directory(self, layer: Layer, name: str, period: Period) -> str:
-        return posixpath.join(self._dataset(layer, name), f"{PARTITION_COLUMN}={period.key}")
+        return self.layout(layer, name).partition(period)
 
     def writer(
         self, layer: Layer, name: str, period: Period, schema: pa.Schema, run_id: str
     ) -> PartitionWriter:
-        directory = self.partition_directory(layer, name, period)
-        return PartitionWriter(self.store, directory, period, schema, run_id, self._remember)
+        table = self.layout(layer, name)
+        return PartitionWriter(
+            self.store,
+            table.partition(period),
+            table.manifest(period),
+            period,
+            schema,
+            run_id,
+            self._remember,
+        )
 
-    def _remember(self, directory: str, manifest: Manifest) -> None:
-        self.published[posixpath.join(directory, MANIFEST_NAME)] = manifest
+    def _remember(self, manifest_path: str, manifest: Manifest) -> None:
+        self.published[manifest_path] = manifest
 
     def lease(
         self,
@@ -93,19 +103,19 @@ class Lake:
     ) -> AbstractContextManager[None]:
         """Hold these blocks of the dataset's partitions (`Partitioned.blocks`) against other
         runs while the block of code runs (lease.py)."""
-        directory = self._dataset(layer, name)
+        directory = self.layout(layer, name).beside(_LEASES)
         return leased(self.store, directory, block_names(blocks), run_id, wait_seconds, ttl_seconds)
 
     def manifest(self, layer: Layer, name: str, period: Period) -> Manifest | None:
         """The published version of a partition, or None if it was never published."""
-        path = posixpath.join(self.partition_directory(layer, name, period), MANIFEST_NAME)
+        path = self.layout(layer, name).manifest(period)
         if path in self.published:
             return self.published[path]
         data = self.store.read_if_exists(path)
         if data is None:
             return None
         try:
-            return Manifest.from_json(data)
+            return Manifest.from_json(data, root_url(self.store))
         except (ValueError, KeyError, TypeError) as error:
             raise RunError(f"{self.store.url(path)}: unreadable manifest ({error})") from None
 
@@ -117,35 +127,41 @@ class Lake:
 
     def published_days(self, layer: Layer, name: str) -> list[dt.date]:
         """The first day of each published partition, in order (one listing)."""
-        folders = posixpath.join(self._dataset(layer, name), f"{PARTITION_COLUMN}=*")
-        keys = [
-            posixpath.basename(posixpath.dirname(path)).removeprefix(f"{PARTITION_COLUMN}=")
-            for path in self.store.glob(posixpath.join(folders, MANIFEST_NAME))
-        ]
-        return sorted(dt.date.fromisoformat(key) for key in keys if _DAY.match(key))
+        manifests = self.layout(layer, name).manifests
+        pattern = posixpath.join(manifests, f"{PARTITION_COLUMN}=*.json")
+        days = [_MANIFEST_FILE.match(posixpath.basename(path)) for path in self.store.glob(pattern)]
+        return sorted(dt.date.fromisoformat(day.group(1)) for day in days if day)
 
     def file_paths(self, manifest: Manifest) -> list[str]:
         return [self.store.path_of_url(url) for url in manifest.urls]
 
     def file_schemas(self, entries: Sequence[ManifestEntry]) -> list[pa.Schema]:
-        """The schema in each listed data file's footer (small reads, concurrently)."""
-        return map_concurrently(
-            lambda entry: self.store.parquet_schema(
-                self.store.path_of_url(entry.url), entry.content_length
-            ),
-            entries,
-        )
+        """Each listed file's partition schema: the columns in its footer (small reads,
+        concurrently), then `dt`, its folder's."""
+
+        def schema(entry: ManifestEntry) -> pa.Schema:
+            path = self.store.path_of_url(entry.url)
+            try:
+                with self.store.failures_at(path):
+                    footer = self.store.parquet_schema(path, entry.content_length)
+            except FileNotFoundError:
+                raise self._missing(path) from None
+            return with_partition_column(footer)
+
+        return map_concurrently(schema, entries)
 
     def read(
         self, manifests: Manifest | Sequence[Manifest], columns: Sequence[str] | None = None
     ) -> pa.Table:
-        """The rows of one or more partitions (only `columns`, if given), as one table."""
+        """The rows of one or more partitions (only `columns`, if given, `dt` among them), as
+        one table."""
         return self._files(manifests).to_table(columns=None if columns is None else list(columns))
 
     def batches(self, manifest: Manifest) -> Iterator[pa.RecordBatch]:
-        """A partition's rows file by file, each batch tagged with its file's URL."""
+        """A partition's rows file by file (the files' columns), each batch tagged with its
+        file's URL."""
         for entry in manifest.entries:
-            data = self.store.read_bytes(self.store.path_of_url(entry.url))
+            data = self._read_file(entry.url)
             for batch in pq.ParquetFile(pa.BufferReader(data)).iter_batches():
                 yield with_origin(batch, entry.url)
 
@@ -156,15 +172,38 @@ class Lake:
         return self._files(manifest).to_batches(columns=None if columns is None else list(columns))
 
     def _files(self, manifests: Manifest | Sequence[Manifest]) -> Any:
-        """The manifests' files as a pyarrow dataset."""
+        """The manifests' files as a pyarrow dataset, `dt` from their folders."""
         import pyarrow.dataset as ds  # only reads need it, and it imports pandas when present
 
         listed = [manifests] if isinstance(manifests, Manifest) else manifests
         paths = [path for manifest in listed for path in self.file_paths(manifest)]
-        return ds.dataset(paths, format="parquet", filesystem=self.store.fs)
+        partitioning = ds.partitioning(_PARTITIONING, flavor="hive")
+        try:
+            return ds.dataset(
+                paths, format="parquet", filesystem=self.store.fs, partitioning=partitioning
+            )
+        except FileNotFoundError:
+            raise self._missing(self._first_missing(paths)) from None
+
+    def _read_file(self, url: str) -> bytes:
+        path = self.store.path_of_url(url)
+        try:
+            with self.store.failures_at(path):
+                return self.store.read_bytes(path)
+        except FileNotFoundError:
+            raise self._missing(path) from None
+
+    def _first_missing(self, paths: Sequence[str]) -> str:
+        return next((path for path in paths if not self.store.exists(path)), paths[0])
+
+    def _missing(self, path: str) -> RunError:
+        return RunError(
+            f"{self.store.url(path)}: a published data file is missing (its partition's manifest"
+            " lists it); rerun the push of that partition to write it again"
+        )
 
     def staging_directory(self, layer: Layer, name: str, run_id: str) -> str:
-        return posixpath.join(self._dataset(layer, name), _STAGING, run_id)
+        return posixpath.join(self.layout(layer, name).beside(_STAGING), run_id)
 
     def staged_files(self, directory: str) -> dict[dt.date, list[StagedFile]]:
         """Parquet files a warehouse wrote under `directory`/dt=YYYY-MM-DD/, by day."""
@@ -179,7 +218,8 @@ class Lake:
         self, layer: Layer, name: str, period: Period, staged: list[StagedFile], run_id: str
     ) -> Manifest:
         """Move staged files into the partition under run-scoped names, then publish them."""
-        directory = self.partition_directory(layer, name, period)
+        table = self.layout(layer, name)
+        directory = table.partition(period)
         entries = []
         for number, file in enumerate(staged):
             path = posixpath.join(directory, data_file_name(run_id, number))
@@ -187,23 +227,23 @@ class Lake:
                 rows = pq.read_metadata(file.path, filesystem=self.store.fs).num_rows
             self.store.move(file.path, path)
             entries.append(ManifestEntry(self.store.url(path), self.store.size(path), rows))
-        manifest = publish(self.store, directory, entries)
-        self._remember(directory, manifest)
+        manifest = publish(self.store, table.manifest(period), period, entries)
+        self._remember(table.manifest(period), manifest)
         return manifest
 
     def remove_stale(self, layer: Layer, name: str, periods: Sequence[Period]) -> int:
         """Delete what these partitions' directories hold besides their manifests and the files
         those list (earlier versions, a crashed run's leftovers): one listing of the range and
         batched deletes, so a backfill pays two requests per partition, not four."""
-        directories = {self.partition_directory(layer, name, period) for period in periods}
+        table = self.layout(layer, name)
+        directories = {table.partition(period) for period in periods}
         if not directories:
             return 0
-        keep = set()
-        for directory in directories:
-            manifest_path = posixpath.join(directory, MANIFEST_NAME)
-            if (manifest := self.published.get(manifest_path)) is None:
+        keep: set[str] = set()
+        for period in periods:
+            if (manifest := self.published.get(table.manifest(period))) is None:
                 return 0  # only a range this process published is known well enough to prune
-            keep |= {manifest_path, *self.file_paths(manifest)}
+            keep |= set(self.file_paths(manifest))
         stale = [
             path
             for path in self.store.list_prefix(posixpath.commonprefix(sorted(directories)))

@@ -6,8 +6,9 @@ the partitions one Batch job of a fanned-out backfill takes), so the jobs of one
 wait for each other while a second run over any of their partitions does. A run takes its
 range's blocks in order (no deadlock) and holds them until it ends.
 
-Locally a block is an flock()ed file: the kernel releases it when its process dies. On S3 it is
-an object created only if absent (If-None-Match); its holder renews it every third of its time
+Locally a block is an flock()ed file: the kernel releases it when its process dies, and its
+holder removes it when done (a waiter that then holds a removed file's lock tries again). On S3
+it is an object created only if absent (If-None-Match); its holder renews it every third of its time
 to live (If-Match on its own ETag), and a block whose holder died is taken over once it expired,
 again with If-Match, so that only one of several waiting runs gets it.
 """
@@ -30,8 +31,6 @@ from typing import IO
 from platform_assets.backoff import pauses
 from platform_assets.errors import RunError
 from platform_assets.storage import LocalStore, S3Store, Store
-
-LEASES = "_leases"
 
 
 @dataclass(frozen=True)
@@ -56,11 +55,11 @@ def block_names(blocks: Iterable[int]) -> list[str]:
 def leased(
     store: Store, directory: str, blocks: Sequence[str], run_id: str, wait: float, ttl: float
 ) -> Iterator[None]:
-    """Hold `blocks` of the dataset at `directory` while the block runs."""
+    """Hold `blocks` (lease files in `directory`) while the block runs."""
     deadline = time.monotonic() + wait
     with contextlib.ExitStack() as held:
         for block in blocks:
-            path = posixpath.join(directory, LEASES, block)
+            path = posixpath.join(directory, block)
             if isinstance(store, S3Store):
                 held.enter_context(_s3_lease(store, path, run_id, deadline, ttl))
             elif isinstance(store, LocalStore):
@@ -85,26 +84,39 @@ def _waited_too_long(path: str, holder: Holder | None, wait_started: float) -> R
 
 @contextlib.contextmanager
 def _local_lease(path: str, run_id: str, deadline: float) -> Iterator[None]:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with Path(path).open("a+") as file:
-        waits = pauses()
-        while True:
-            try:
-                fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise _waited_too_long(path, _read_local(file), started) from None
-                time.sleep(next(waits))
+    waits = pauses()
+    while True:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        file = Path(path).open("a+")  # noqa: SIM115 (held open past this loop, closed below)
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_local(file)
+            file.close()
+            if time.monotonic() > deadline:
+                raise _waited_too_long(path, holder, started) from None
+            time.sleep(next(waits))
+            continue
+        if _still_at(file, path):
+            break
+        file.close()  # its holder removed it while this run waited: take the new one
+    try:
         file.seek(0)
         file.truncate()
         file.write(json.dumps(asdict(_holder(run_id, 0))))
         file.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(file, fcntl.LOCK_UN)
+        yield
+    finally:
+        Path(path).unlink(missing_ok=True)  # before the lock goes, so no waiter keeps a stale one
+        file.close()
+
+
+def _still_at(file: IO[str], path: str) -> bool:
+    try:
+        return Path(path).stat().st_ino == os.fstat(file.fileno()).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _read_local(file: IO[str]) -> Holder | None:

@@ -1,5 +1,8 @@
 """Writes a partition: fresh run-scoped files, then the manifest in one write. What the manifest
-no longer lists is removed afterwards, for a whole range at once (`Lake.remove_stale`)."""
+no longer lists is removed afterwards, for a whole range at once (`Lake.remove_stale`).
+
+The files hold the source's columns only: `dt` is the folder's (`dt=YYYY-MM-DD/`), as hive
+readers expect, and the Iceberg table's partition value."""
 
 from __future__ import annotations
 
@@ -10,12 +13,12 @@ from types import TracebackType
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from platform_assets.lake.layout import root_url
 from platform_assets.lake.manifest import Manifest, ManifestEntry
 from platform_assets.partitions import Period
-from platform_assets.schemas import PARTITION_COLUMN, lake_schema
+from platform_assets.schemas import file_schema
 from platform_assets.storage import Store
 
-MANIFEST_NAME = "_manifest.json"
 ROW_GROUP_ROWS = 128 * 1024
 FILE_ROWS = 8 * ROW_GROUP_ROWS
 
@@ -24,10 +27,12 @@ def data_file_name(run_id: str, number: int) -> str:
     return f"part-{run_id}-{number:05d}.parquet"
 
 
-def publish(store: Store, directory: str, entries: Sequence[ManifestEntry]) -> Manifest:
+def publish(
+    store: Store, manifest_path: str, period: Period, entries: Sequence[ManifestEntry]
+) -> Manifest:
     """Make `entries` the partition's content: one manifest write."""
-    manifest = Manifest(tuple(entries))
-    store.put(posixpath.join(directory, MANIFEST_NAME), manifest.to_json())
+    manifest = Manifest(tuple(entries), period.start)
+    store.put(manifest_path, manifest.to_json(root_url(store)))
     return manifest
 
 
@@ -41,6 +46,7 @@ class PartitionWriter:
         self,
         store: Store,
         directory: str,
+        manifest_path: str,
         period: Period,
         schema: pa.Schema,
         run_id: str,
@@ -49,9 +55,10 @@ class PartitionWriter:
     ) -> None:
         self._store = store
         self._directory = directory
+        self._manifest_path = manifest_path
         self._period = period
         self._source_schema = schema
-        self._schema = lake_schema(schema)
+        self._schema = file_schema(schema)
         self._run_id = run_id
         self._on_publish = on_publish
         self._file_rows = file_rows
@@ -81,7 +88,7 @@ class PartitionWriter:
 
     @property
     def schema(self) -> pa.Schema:
-        """The source's columns that this writer's files take (without `dt`)."""
+        """The source's columns that this writer's files take."""
         return self._source_schema
 
     def use_schema(self, schema: pa.Schema) -> None:
@@ -90,13 +97,12 @@ class PartitionWriter:
             self._flush(min(self._buffered, self._row_group_rows))
         self._close_file()
         self._source_schema = schema
-        self._schema = lake_schema(schema)
+        self._schema = file_schema(schema)
 
     def write(self, batch: pa.RecordBatch) -> None:
         if batch.num_rows == 0:
             return
-        dates = pa.repeat(pa.scalar(self._period.start, pa.date32()), batch.num_rows)
-        self._buffer.append(batch.append_column(PARTITION_COLUMN, dates).cast(self._schema))
+        self._buffer.append(batch.cast(self._schema))
         self._buffered += batch.num_rows
         self.rows += batch.num_rows
         while self._buffered >= self._row_group_rows:
@@ -114,9 +120,9 @@ class PartitionWriter:
         """Publish: the manifest replaces the previous one in one write."""
         self.finish()
         self._committed = True
-        manifest = publish(self._store, self._directory, self._entries)
+        manifest = publish(self._store, self._manifest_path, self._period, self._entries)
         if self._on_publish:
-            self._on_publish(self._directory, manifest)
+            self._on_publish(self._manifest_path, manifest)
         return manifest
 
     def _flush(self, rows: int) -> None:

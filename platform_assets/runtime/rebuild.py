@@ -24,7 +24,7 @@ from platform_assets.runtime.load import source_schema
 from platform_assets.runtime.progress import Progress
 from platform_assets.runtime.replaced import remove_replaced
 from platform_assets.runtime.report import Materialization, PartitionResult
-from platform_assets.schemas import PARTITION_COLUMN, fingerprint, lake_schema
+from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
 
 log = logging.getLogger("platform")
@@ -110,5 +110,5 @@ def _convert(
 ) -> None:
     conformer = Conformer(source.name, source.schema_contract, source.declared_schema, schema)
     for batch in lake.batches(manifest):
-        writer.write(conformer.conform(batch.drop_columns([PARTITION_COLUMN])))
+        writer.write(conformer.conform(batch))
     writer.finish()

@@ -147,7 +147,11 @@ class DuckDBWarehouse(SqlWarehouse):
     ) -> int:
         """In one transaction: `prepare` the table, write the manifests' rows in the write mode
         (replace: straight from the files; merge, history: through a stage), check them."""
-        files = f"read_parquet(?, union_by_name = {str(union_by_name).lower()})"
+        # the files hold no `dt`: it is their folders' (dt=YYYY-MM-DD/), read as a DATE
+        files = (
+            f"read_parquet(?, union_by_name = {str(union_by_name).lower()},"
+            f" hive_partitioning = true, hive_types = {{{literal(PARTITION_COLUMN)}: 'DATE'}})"
+        )
         urls = [url for manifest in manifests for url in manifest.urls]
         expected = sum(manifest.record_count for manifest in manifests)
         with self._session() as connection:
@@ -191,8 +195,7 @@ class DuckDBWarehouse(SqlWarehouse):
         with self._session() as connection:
             connection.execute(
                 f"COPY ({ranged(query, '?', '?')}) TO {literal(directory)}"
-                f" (FORMAT parquet, PARTITION_BY ({quote(PARTITION_COLUMN)}),"
-                " WRITE_PARTITION_COLUMNS true, COMPRESSION zstd)",
+                f" (FORMAT parquet, PARTITION_BY ({quote(PARTITION_COLUMN)}), COMPRESSION zstd)",
                 [start, end],
             )
 

@@ -201,7 +201,7 @@ class RedshiftWarehouse(SqlWarehouse):
         table: str,
         schema: pa.Schema,
         manifests: Sequence[Manifest],
-        copies: Mapping[tuple[str, ...], str],
+        copies: Mapping[tuple[dt.date, tuple[str, ...]], str],
         write: TableWrite,
         bounds: tuple[dt.date, dt.date],
     ) -> int:
@@ -222,34 +222,47 @@ class RedshiftWarehouse(SqlWarehouse):
         schema: pa.Schema,
         manifests: Sequence[Manifest],
         file_columns: Mapping[str, Sequence[str]] | None,
-    ) -> Iterator[dict[tuple[str, ...], str]]:
-        """COPY manifests in staging, by the columns their files hold, deleted afterwards.
+    ) -> Iterator[dict[tuple[dt.date, tuple[str, ...]], str]]:
+        """COPY manifests in staging, one per partition and set of file columns, deleted
+        afterwards.
 
-        COPY maps parquet columns by position: files with the same columns share one COPY
-        naming them (one COPY for the whole range unless the schema evolved within it)."""
-        groups: dict[tuple[str, ...], list[ManifestEntry]] = {}
-        for entry in (entry for manifest in manifests for entry in manifest.entries):
-            columns = file_columns[entry.url] if file_columns else schema.names
-            groups.setdefault(tuple(columns), []).append(entry)
+        The files hold no `dt` (it is their folder's, which COPY does not read), so each
+        partition is a COPY of its own, its day set on the rows it staged; COPY maps parquet
+        columns by position, so files with other columns (the schema evolved) get another."""
+        groups: dict[tuple[dt.date, tuple[str, ...]], list[ManifestEntry]] = {}
+        file_names = [name for name in schema.names if name != PARTITION_COLUMN]
+        for manifest in manifests:
+            for entry in manifest.entries:
+                columns = file_columns[entry.url] if file_columns else file_names
+                columns = [name for name in columns if name != PARTITION_COLUMN]
+                groups.setdefault((manifest.day, tuple(columns)), []).append(entry)
         copies = {
-            columns: self._staging.path(f"{COPY_MANIFESTS}/{table}-{uuid.uuid4().hex}.manifest")
-            for columns in groups
+            group: self._staging.path(f"{COPY_MANIFESTS}/{table}-{uuid.uuid4().hex}.manifest")
+            for group in groups
         }
         try:
-            for columns, path in copies.items():
-                self._staging.put(path, Manifest(tuple(groups[columns])).to_json())
+            for group, path in copies.items():
+                self._staging.put(path, Manifest(tuple(groups[group]), group[0]).to_copy_json())
             yield copies
         finally:
             self._staging.delete(copies.values())
 
     def _copy(
-        self, cursor: Any, target: str, copies: Mapping[tuple[str, ...], str], schema: pa.Schema
+        self,
+        cursor: Any,
+        target: str,
+        copies: Mapping[tuple[dt.date, tuple[str, ...]], str],
+        schema: pa.Schema,
     ) -> None:
-        for columns, path in copies.items():
+        day_column = quote(PARTITION_COLUMN)
+        for (day, columns), path in copies.items():
             cursor.execute(
                 f"COPY {target} ({', '.join(quote(column) for column in columns)})"
                 f" FROM {_literal(self._staging.url(path))}"
                 f" IAM_ROLE {_literal(self._iam_role)} {_parquet_format(schema)}"
+            )
+            cursor.execute(
+                f"UPDATE {target} SET {day_column} = %s WHERE {day_column} IS NULL", (day,)
             )
 
     def export(self, query: str, start: dt.date, end: dt.date, destination: str) -> None:
@@ -262,8 +275,7 @@ class RedshiftWarehouse(SqlWarehouse):
             cursor.execute(
                 f"UNLOAD ({_literal(select)}) TO {_literal(prefix)}"
                 f" IAM_ROLE {_literal(self._iam_role)} FORMAT AS PARQUET"
-                f" PARTITION BY ({quote(PARTITION_COLUMN)}) INCLUDE"
-                " MANIFEST VERBOSE ALLOWOVERWRITE"
+                f" PARTITION BY ({quote(PARTITION_COLUMN)}) MANIFEST VERBOSE ALLOWOVERWRITE"
             )
 
     def _ensure_table(self, table: str, schema: pa.Schema) -> None:
