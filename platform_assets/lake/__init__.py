@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
+from platform_assets.lake.iceberg import IcebergCatalog
 from platform_assets.lake.layout import PLATFORM_AREA, TableLayout, root_url
 from platform_assets.lake.lease import block_names, leased
 from platform_assets.lake.manifest import Manifest, ManifestEntry
@@ -41,6 +42,7 @@ _FROZEN_SCHEMA = "schema.json"
 _CURSOR_WINDOWS = "cursor.json"
 _STAGING = "staging"
 _LEASES = "leases"
+_PENDING = "iceberg-pending"
 _MANIFEST_FILE = re.compile(rf"^{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})\.json$")
 _STAGED_PARTITION = re.compile(rf"/{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})/[^/]+\.parquet$")
 _PARTITIONING = pa.schema([(PARTITION_COLUMN, pa.date32())])
@@ -60,6 +62,7 @@ class Lake:
     checks and the load after a push) costs no request."""
 
     store: Store
+    tables: IcebergCatalog | None = None
     published: dict[str, Manifest] = field(default_factory=dict, compare=False, repr=False)
 
     def layout(self, layer: Layer, name: str) -> TableLayout:
@@ -108,7 +111,9 @@ class Lake:
 
     def manifest(self, layer: Layer, name: str, period: Period) -> Manifest | None:
         """The published version of a partition, or None if it was never published."""
-        path = self.layout(layer, name).manifest(period)
+        return self._manifest_at(self.layout(layer, name).manifest(period))
+
+    def _manifest_at(self, path: str) -> Manifest | None:
         if path in self.published:
             return self.published[path]
         data = self.store.read_if_exists(path)
@@ -230,6 +235,63 @@ class Lake:
         manifest = publish(self.store, table.manifest(period), period, entries)
         self._remember(table.manifest(period), manifest)
         return manifest
+
+    def intend(self, layer: Layer, name: str, run_id: str, periods: Sequence[Period]) -> None:
+        """Before a range is published: note it as not yet in the table format, so that if
+        this run dies before its commit, the next commit of the table takes it in."""
+        if self.tables is None or not periods:
+            return
+        days = [period.start.isoformat() for period in periods]
+        self.store.put(self._pending(layer, name, run_id), json.dumps({"days": days}).encode())
+
+    def _pending(self, layer: Layer, name: str, run_id: str) -> str:
+        return posixpath.join(self.layout(layer, name).beside(_PENDING), f"{run_id}.json")
+
+    def commit_table(
+        self,
+        layer: Layer,
+        name: str,
+        run_id: str,
+        periods: Sequence[Period],
+        schema: pa.Schema,
+    ) -> bool:
+        """After a range is published: its partitions, and those of ranges noted by runs that
+        died before their commit, hold their manifests' files in the Iceberg table, in one
+        snapshot; then the notes go. `schema` is the lake table's. False without a catalog or
+        when the table already held those files."""
+        if self.tables is None:
+            return False
+        table = self.layout(layer, name)
+        notes = self.store.list_files(table.beside(_PENDING))
+        days = {period.start for period in periods}
+        for note in notes:
+            if note != self._pending(layer, name, run_id):
+                data = self.store.read_if_exists(note)
+                days |= {
+                    dt.date.fromisoformat(day) for day in json.loads(data or b"{}").get("days", [])
+                }
+        partitions = dict(
+            zip(sorted(days), self._manifests_of(layer, name, sorted(days)), strict=True)
+        )
+
+        def everything() -> dict[dt.date, Manifest]:
+            published = self.published_days(layer, name)
+            manifests = self._manifests_of(layer, name, published)
+            return {
+                day: manifest
+                for day, manifest in zip(published, manifests, strict=True)
+                if manifest
+            }
+
+        committed = self.tables.commit(table, schema, partitions, everything, run_id)
+        self.store.delete(notes)  # this run's note among them
+        return committed
+
+    def _manifests_of(
+        self, layer: Layer, name: str, days: Sequence[dt.date]
+    ) -> list[Manifest | None]:
+        table = self.layout(layer, name)
+        return map_concurrently(lambda day: self._manifest_at(table.manifest_of_day(day)), days)
 
     def remove_stale(self, layer: Layer, name: str, periods: Sequence[Period]) -> int:
         """Delete what these partitions' directories hold besides their manifests and the files

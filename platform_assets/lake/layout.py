@@ -13,6 +13,7 @@ platform keeps lives apart, under `_platform/`, in a tree of the same shape:
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 from dataclasses import dataclass
 
@@ -48,7 +49,11 @@ class TableLayout:
         return posixpath.join(self.data, f"{PARTITION_COLUMN}={period.key}")
 
     def manifest(self, period: Period) -> str:
-        return posixpath.join(self.manifests, f"{PARTITION_COLUMN}={period.key}.json")
+        return self.manifest_of_day(period.start)
+
+    def manifest_of_day(self, day: dt.date) -> str:
+        """The manifest of the partition that starts on `day` (a period's key is its first day)."""
+        return posixpath.join(self.manifests, f"{PARTITION_COLUMN}={day.isoformat()}.json")
 
     @property
     def manifests(self) -> str:

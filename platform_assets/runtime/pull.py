@@ -12,7 +12,7 @@ from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.runtime.progress import Progress
-from platform_assets.runtime.replaced import remove_replaced
+from platform_assets.runtime.replaced import settle_published
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint
 from platform_assets.settings import Settings
@@ -39,6 +39,7 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
                     f" got {', '.join(str(day) for day in strays[:5])}"
                 )
             progress = Progress(f"pull {export.name}", len(periods))
+            lake.intend(Layer.EXPORTS, export.name, run_id, periods)
 
             def publish(period: Period) -> Manifest:
                 files = staged.get(period.start, [])
@@ -49,12 +50,13 @@ def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: 
             with progress:  # partitions are independent: publish them side by side
                 manifests = map_concurrently(publish, periods)
             entries = [entry for manifest in manifests for entry in manifest.entries]
-            fingerprints = {fingerprint(schema) for schema in lake.file_schemas(entries)}
+            schemas = lake.file_schemas(entries)
+            fingerprints = {fingerprint(schema) for schema in schemas}
             results = [
                 PartitionResult.published(period, manifest)
                 for period, manifest in zip(periods, manifests, strict=True)
             ]
-            remove_replaced(lake, export, periods)
+            settle_published(lake, export, run_id, periods, schemas[-1] if schemas else None)
         finally:
             lake.clear(staging)
     materialization = Materialization(

@@ -24,7 +24,7 @@ from platform_assets.runtime.incremental import (
 )
 from platform_assets.runtime.pipes import PER_PARTITION
 from platform_assets.runtime.progress import Progress
-from platform_assets.runtime.replaced import remove_replaced
+from platform_assets.runtime.replaced import settle_published
 from platform_assets.runtime.report import Materialization, PartitionResult, PartlyDoneError
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
@@ -68,6 +68,11 @@ def push(
 
     location = lake.dataset_url(Layer.RAW, source.name)
     results: list[PartitionResult] = []
+    lake.intend(Layer.RAW, source.name, run_id, periods)
+
+    def table_schema() -> pa.Schema | None:
+        return None if conformer.schema is None else lake_schema(conformer.schema)
+
     try:
         with Progress(f"push {source.name}", len(periods)) as progress:
             published = map_in_order(publish, periods, _threads(source, conformer))
@@ -82,7 +87,7 @@ def push(
                 progress.advance(manifest.record_count)
     except BaseException as error:
         done = [period for period in periods if period in landed]
-        remove_replaced(lake, source, done, quietly=True)
+        settle_published(lake, source, run_id, done, table_schema(), quietly=True)
         if isinstance(error, RunError) and done:
             results = [landed[period] for period in done]
             raise PartlyDoneError(
@@ -91,7 +96,7 @@ def push(
         raise
     published_range = _published(location, results, conformer, started)
     try:
-        remove_replaced(lake, source, periods)
+        settle_published(lake, source, run_id, periods, table_schema())
     except RunError as error:  # every partition is published; the old files linger
         raise PartlyDoneError(str(error), published_range) from None
     return published_range

@@ -22,7 +22,7 @@ from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.runtime.load import source_schema
 from platform_assets.runtime.progress import Progress
-from platform_assets.runtime.replaced import remove_replaced
+from platform_assets.runtime.replaced import settle_published
 from platform_assets.runtime.report import Materialization, PartitionResult
 from platform_assets.schemas import fingerprint, lake_schema
 from platform_assets.settings import Settings
@@ -43,9 +43,10 @@ def rebuild(
     started = time.perf_counter()
     lake = settings.lake
     schema = source_schema(source, lake)
+    lake.intend(Layer.RAW, source.name, run_id, periods)
     manifests = _rewrite(source, periods, schema, run_id, lake)
     lake.store_schema(source.name, schema)
-    remove_replaced(lake, source, periods)
+    settle_published(lake, source, run_id, periods, lake_schema(schema))
     results = tuple(
         PartitionResult.published(period, manifest)
         for period, manifest in zip(periods, manifests, strict=True)

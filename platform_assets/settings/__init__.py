@@ -16,6 +16,7 @@ from platform_assets.catalog import Catalog, Partitioned, load_catalog
 from platform_assets.checks import CHECK_NAMES
 from platform_assets.errors import ConfigurationError
 from platform_assets.lake import Lake
+from platform_assets.lake.iceberg import IcebergCatalog
 from platform_assets.partitions import Period
 from platform_assets.settings.environments import (
     Environment,
@@ -47,6 +48,7 @@ class Settings:
     warehouse_name: str
     lease_wait_seconds: float
     lease_ttl_seconds: float
+    iceberg: IcebergCatalog | None
     variables: Variables = field(repr=False)
     _open_warehouse: Callable[[], Warehouse] = field(repr=False, compare=False)
 
@@ -61,7 +63,7 @@ class Settings:
 
     @cached_property
     def lake(self) -> Lake:
-        return Lake(self.environment.store(Place.LAKE))
+        return Lake(self.environment.store(Place.LAKE), self.iceberg)
 
     @cached_property
     def warehouse(self) -> Warehouse:
@@ -161,6 +163,10 @@ def load_settings(environ: Mapping[str, str] = os.environ) -> Settings:
         warehouse_name,
         variables.seconds("PLATFORM_LEASE_WAIT_SECONDS", LEASE_WAIT_SECONDS),
         variables.seconds("PLATFORM_LEASE_TTL_SECONDS", LEASE_TTL_SECONDS),
+        # every lake table is an Iceberg table too, unless PLATFORM_ICEBERG=off
+        environment.iceberg(variables)
+        if variables.choice("PLATFORM_ICEBERG", ("on", "off"), "on") == "on"
+        else None,
         variables,
         opener,
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from platform_assets.errors import ConfigurationError, RunError
+from platform_assets.lake.iceberg import IcebergCatalog
 from platform_assets.sources.kind import SecretRef
 from platform_assets.storage import (
     CONNECT_TIMEOUT_SECONDS,
@@ -29,6 +30,7 @@ from platform_assets.storage import (
 from platform_assets.variables import Variables
 
 _READ_TIMEOUT_SECONDS = 60  # boto3's, between bytes (pyarrow's applies on Windows and macOS only)
+_GLUE_DATABASE = re.compile(r"^[a-z0-9_]{1,255}$")
 _STATE_MACHINE_ARN = re.compile(
     r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}$"
 )
@@ -82,6 +84,10 @@ class Environment(Protocol):
         """A boto3 client (aws only)."""
         ...
 
+    def iceberg(self, variables: Variables) -> IcebergCatalog:
+        """Where the lake's tables are registered as Iceberg tables."""
+        ...
+
 
 @dataclass(frozen=True)
 class LocalEnvironment:
@@ -111,6 +117,19 @@ class LocalEnvironment:
 
     def client(self, service: str) -> Any:
         raise ConfigurationError(f"{service} is only used with PLATFORM_ENV=aws")
+
+    def iceberg(self, variables: Variables) -> IcebergCatalog:
+        """A SQL catalog in a SQLite file under PLATFORM_HOME (PLATFORM_ICEBERG_CATALOG)."""
+        path = Path(variables.get("PLATFORM_ICEBERG_CATALOG", str(self.home / "iceberg.sqlite")))
+        lake = self.store(Place.LAKE)
+
+        def connect() -> Any:
+            from pyiceberg.catalog.sql import SqlCatalog
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return SqlCatalog("platform", uri=f"sqlite:///{path}", warehouse=lake.url(lake.root))
+
+        return IcebergCatalog(connect, "platform", f"SQL catalog {path}")
 
 
 @dataclass(frozen=True)
@@ -161,6 +180,22 @@ class AwsEnvironment:
 
     def secret_string(self, name: str) -> str:
         return self.client("secretsmanager").get_secret_value(SecretId=name)["SecretString"]
+
+    def iceberg(self, variables: Variables) -> IcebergCatalog:
+        """The Glue Data Catalog's database PLATFORM_GLUE_DATABASE."""
+        database = variables.matching(
+            "PLATFORM_GLUE_DATABASE", _GLUE_DATABASE, "a Glue database name", "PLATFORM_ENV=aws"
+        )
+        properties = {"glue.region": self.region, "s3.region": self.region}
+        if self.endpoint_url:
+            properties |= {"glue.endpoint": self.endpoint_url, "s3.endpoint": self.endpoint_url}
+
+        def connect() -> Any:
+            from pyiceberg.catalog.glue import GlueCatalog
+
+            return GlueCatalog("platform", **properties)
+
+        return IcebergCatalog(connect, database, f"Glue database {database}")
 
     def client(self, service: str) -> Any:
         """One boto3 client per service (each loads botocore's service model); requests

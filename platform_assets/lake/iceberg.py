@@ -1,0 +1,231 @@
+"""Iceberg metadata over the lake's tables, so that engines we did not write (Athena, Redshift
+Spectrum, Spark, Trino, DuckDB, pyiceberg) read a consistent snapshot while a push runs.
+
+The files a run published are added as they are (no rewrite) and the files they replace leave
+the table, in one snapshot per published range. The files hold no `dt`: it is the partition's
+identity value, which Iceberg readers project from the table's manifests. pyiceberg is imported
+only when a commit happens (it is heavy to import and most commands never commit).
+
+A table is created (and filled with every published partition) the first time a range of it is
+committed, and again when the catalog's table lies elsewhere than the lake (the lake moved).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from platform_assets.backoff import pauses
+from platform_assets.errors import RunError
+from platform_assets.lake.layout import TableLayout
+from platform_assets.lake.manifest import Manifest
+from platform_assets.schemas import PARTITION_COLUMN
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog import Catalog
+    from pyiceberg.table import Table, Transaction
+
+_EPOCH = dt.date(1970, 1, 1)
+_COMMIT_ATTEMPTS = 8  # concurrent chunks of one backfill commit to the same table
+COMMITTED_BY = "platform.run-id"
+
+
+@dataclass(frozen=True)
+class IcebergCatalog:
+    """Where the lake's Iceberg tables are registered: `connect` opens the catalog (a SQL catalog
+    in a file locally, the Glue Data Catalog in aws mode), `namespace` holds the tables."""
+
+    connect: Callable[[], Catalog]
+    namespace: str
+    describe: str
+
+    def table_name(self, table: TableLayout) -> str:
+        return f"{self.namespace}.{table.layer}_{table.name}"
+
+    def commit(
+        self,
+        table: TableLayout,
+        schema: pa.Schema,
+        partitions: Mapping[dt.date, Manifest | None],
+        everything: Callable[[], Mapping[dt.date, Manifest]],
+        run_id: str,
+    ) -> bool:
+        """Make the Iceberg table's `partitions` hold exactly their manifests' files (a partition
+        whose manifest is None holds none), in one snapshot; `schema` is the lake table's (the
+        files' columns, then `dt`). `everything` gives every published partition, for a table
+        that is created. False if the table already held exactly these files."""
+        name = self.table_name(table)
+        try:
+            return self._commit(name, table, schema, partitions, everything, run_id)
+        except RunError:
+            raise
+        except Exception as error:  # pyiceberg's, the catalog's and the store's errors alike
+            message = " ".join(str(error).split()) or type(error).__name__
+            raise RunError(f"Iceberg table {name} ({self.describe}): {message}") from None
+
+    def _commit(
+        self,
+        name: str,
+        table: TableLayout,
+        schema: pa.Schema,
+        partitions: Mapping[dt.date, Manifest | None],
+        everything: Callable[[], Mapping[dt.date, Manifest]],
+        run_id: str,
+    ) -> bool:
+        from pyiceberg.exceptions import CommitFailedException
+
+        catalog = self.connect()
+        catalog.create_namespace_if_not_exists(self.namespace)
+        location = table.store.url(table.data)
+        waits = pauses()
+        for attempt in range(_COMMIT_ATTEMPTS):
+            current = _load(catalog, name)
+            if current is not None and current.location().rstrip("/") != location:
+                catalog.drop_table(name)  # the lake moved: its files are elsewhere now
+                current = None
+            try:
+                if current is None:
+                    self._create(
+                        catalog, name, table, schema, {**everything(), **partitions}, run_id
+                    )
+                    return True
+                return _replace_partitions(current, schema, partitions, run_id)
+            except CommitFailedException:
+                if attempt == _COMMIT_ATTEMPTS - 1:
+                    raise
+                time.sleep(next(waits))  # another run committed first: read its snapshot, redo
+        raise AssertionError("unreachable")
+
+    def _create(
+        self,
+        catalog: Catalog,
+        name: str,
+        table: TableLayout,
+        schema: pa.Schema,
+        partitions: Mapping[dt.date, Manifest | None],
+        run_id: str,
+    ) -> None:
+        from pyiceberg.table.name_mapping import create_mapping_from_schema
+
+        transaction = catalog.create_table_transaction(
+            name,
+            schema,
+            location=table.store.url(table.data),
+            properties={
+                "format-version": "2",
+                "write.metadata.path": table.store.url(table.beside("iceberg")),
+                "write.parquet.compression-codec": "zstd",
+                # retries are ours: a conflicting commit is redone from the manifests
+                "commit.retry.num-retries": "0",
+            },
+        )
+        with transaction.update_spec() as spec:
+            spec.add_identity(PARTITION_COLUMN)
+        files = [file for manifest in partitions.values() if manifest for file in _files(manifest)]
+        if files:
+            with transaction.update_snapshot({COMMITTED_BY: run_id}).fast_append() as append:
+                for file in files:
+                    append.append_data_file(file)
+        # the files carry no Iceberg field ids: readers match their columns by name
+        mapping = create_mapping_from_schema(transaction.table_metadata.schema())
+        transaction.set_properties({"schema.name-mapping.default": mapping.model_dump_json()})
+        transaction.commit_transaction()
+
+
+def _load(catalog: Catalog, name: str) -> Table | None:
+    from pyiceberg.exceptions import NoSuchTableError
+
+    try:
+        return catalog.load_table(name)
+    except NoSuchTableError:
+        return None
+
+
+def _replace_partitions(
+    table: Table,
+    schema: pa.Schema,
+    partitions: Mapping[dt.date, Manifest | None],
+    run_id: str,
+) -> bool:
+    from pyiceberg.expressions import In
+
+    days = sorted(partitions)
+    held = []
+    if days and table.current_snapshot() is not None:
+        # pydantic's generated signature hides In's own (term, literals)
+        scan = table.scan(row_filter=In(PARTITION_COLUMN, days))  # type: ignore[call-arg, arg-type]
+        held = [task.file for task in scan.plan_files()]
+    wanted = {
+        file.file_path: file
+        for manifest in partitions.values()
+        if manifest
+        for file in _files(manifest)
+    }
+    stale = [file for file in held if file.file_path not in wanted]
+    held_paths = {file.file_path for file in held}
+    added = [file for path, file in wanted.items() if path not in held_paths]
+    grows = _grows(table, schema)
+    if not stale and not added and not grows:
+        return False
+    with table.transaction() as transaction:
+        if grows:
+            _evolve(transaction, schema)
+        with transaction.update_snapshot({COMMITTED_BY: run_id}).overwrite() as overwrite:
+            for file in stale:
+                overwrite.delete_data_file(file)
+            for file in added:
+                overwrite.append_data_file(file)
+    return True
+
+
+def _grows(table: Table, schema: pa.Schema) -> bool:
+    """Whether the lake's schema has columns (or fields) the Iceberg table lacks."""
+    from pyiceberg.io.pyarrow import schema_to_pyarrow
+
+    held = schema_to_pyarrow(table.schema(), include_field_ids=False)
+    return _field_paths(schema) - _field_paths(held) != set()
+
+
+def _field_paths(schema: pa.Schema) -> set[str]:
+    paths: set[str] = set()
+
+    def visit(prefix: str, data_type: pa.DataType) -> None:
+        if pa.types.is_struct(data_type):
+            for field in data_type:
+                visit(f"{prefix}.{field.name}", field.type)
+        elif pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+            visit(f"{prefix}[]", data_type.value_type)
+        paths.add(prefix)
+
+    for field in schema:
+        visit(field.name, field.type)
+    return paths
+
+
+def _evolve(transaction: Transaction, schema: pa.Schema) -> None:
+    with transaction.update_schema() as update:
+        update.union_by_name(schema)
+
+
+def _files(manifest: Manifest) -> list[Any]:
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+    from pyiceberg.typedef import Record
+
+    partition = Record((manifest.day - _EPOCH).days)
+    return [
+        DataFile.from_args(
+            content=DataFileContent.DATA,
+            file_path=entry.url,
+            file_format=FileFormat.PARQUET,
+            partition=partition,
+            record_count=entry.record_count,
+            file_size_in_bytes=entry.content_length,
+            _table_format_version=2,
+        )
+        for entry in manifest.entries
+    ]
