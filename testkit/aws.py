@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import string
 import uuid
 from collections.abc import Iterator, Mapping
@@ -59,6 +60,8 @@ def aws_mode_env(
         "PLATFORM_HOME": str(home),
         "PLATFORM_LAKE_URI": lake_uri,
         "PLATFORM_LANDING_URI": landing_uri,
+        # a Glue database per lake, so that tests sharing one moto server never share tables
+        "PLATFORM_GLUE_DATABASE": re.sub(r"[^a-z0-9]+", "_", lake_uri.removeprefix("s3://")),
         "PLATFORM_REDSHIFT_HOST": "127.0.0.1",
         "PLATFORM_REDSHIFT_PORT": str(redshift_port),
         "PLATFORM_REDSHIFT_DATABASE": "test",
