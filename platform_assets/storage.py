@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import pyarrow as pa
@@ -184,6 +185,9 @@ class Store(ABC):
     @abstractmethod
     def move(self, source: str, destination: str) -> None: ...
 
+    @abstractmethod
+    def copy(self, source: str, destination: str) -> None: ...
+
 
 class LocalStore(Store):
     def __init__(self, directory: str) -> None:
@@ -209,6 +213,12 @@ class LocalStore(Store):
     def move(self, source: str, destination: str) -> None:
         self.fs.create_dir(posixpath.dirname(destination), recursive=True)
         self.fs.move(source, destination)
+
+    def copy(self, source: str, destination: str) -> None:
+        """A second name for the file (a hard link: no bytes copied); its content never changes,
+        as every lake file is written once."""
+        self.fs.create_dir(posixpath.dirname(destination), recursive=True)
+        Path(destination).hardlink_to(source)
 
 
 class S3Store(Store):
@@ -345,13 +355,17 @@ class S3Store(Store):
                     self._client.delete_objects(Bucket=bucket, Delete={"Objects": objects})
 
     def move(self, source: str, destination: str) -> None:
+        self.copy(source, destination)
+        self.delete([source])
+
+    def copy(self, source: str, destination: str) -> None:
+        """One CopyObject: S3 copies the bytes on its side."""
         source_bucket, source_key = _split(source)
         bucket, key = _split(destination)
         with self.failures_at(destination):
             self._client.copy_object(
                 Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key}
             )
-        self.delete([source])
 
 
 def s3_root(uri: str) -> str:

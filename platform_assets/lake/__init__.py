@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
-from platform_assets.lake.iceberg import IcebergCatalog
+from platform_assets.lake.iceberg import Committed, IcebergCatalog
 from platform_assets.lake.layout import PLATFORM_AREA, TableLayout, root_url
 from platform_assets.lake.lease import block_names, leased
 from platform_assets.lake.manifest import Manifest, ManifestEntry
@@ -43,6 +43,7 @@ _CURSOR_WINDOWS = "cursor.json"
 _STAGING = "staging"
 _LEASES = "leases"
 _PENDING = "iceberg-pending"
+_RETIRED = "retired"
 _MANIFEST_FILE = re.compile(rf"^{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})\.json$")
 _STAGED_PARTITION = re.compile(rf"/{PARTITION_COLUMN}=(\d{{4}}-\d{{2}}-\d{{2}})/[^/]+\.parquet$")
 _PARTITIONING = pa.schema([(PARTITION_COLUMN, pa.date32())])
@@ -254,13 +255,16 @@ class Lake:
         run_id: str,
         periods: Sequence[Period],
         schema: pa.Schema,
-    ) -> bool:
+    ) -> Committed | None:
         """After a range is published: its partitions, and those of ranges noted by runs that
-        died before their commit, hold their manifests' files in the Iceberg table, in one
-        snapshot; then the notes go. `schema` is the lake table's. False without a catalog or
-        when the table already held those files."""
+        died before their commit, hold their manifests' files in the Iceberg table; then the
+        notes go. `schema` is the lake table's. None without a catalog.
+
+        The files the commit takes out of the table get retired copies under `_platform/`
+        (hard links locally, one CopyObject each on S3), which the snapshot before the commit
+        reads; the copies an earlier commit made go, with the snapshots that read them."""
         if self.tables is None:
-            return False
+            return None
         table = self.layout(layer, name)
         notes = self.store.list_files(table.beside(_PENDING))
         days = {period.start for period in periods}
@@ -283,8 +287,23 @@ class Lake:
                 if manifest
             }
 
-        committed = self.tables.commit(table, schema, partitions, everything, run_id)
-        self.store.delete(notes)  # this run's note among them
+        earlier: list[str] = []
+
+        def retire(urls: Sequence[str]) -> dict[str, str]:
+            earlier.extend(self.store.list_files(table.beside(_RETIRED), recursive=True))
+
+            def copy(url: str) -> tuple[str, str]:
+                path = self.store.path_of_url(url)
+                within = posixpath.relpath(path, table.data)
+                retired = posixpath.join(table.beside(_RETIRED), run_id, within)
+                self.store.copy(path, retired)
+                return url, self.store.url(retired)
+
+            return dict(map_concurrently(copy, urls))
+
+        committed = self.tables.commit(table, schema, partitions, everything, run_id, retire)
+        # this run's note among the notes; earlier copies only if their snapshots expired
+        self.store.delete([*notes, *(earlier if committed.retired else [])])
         return committed
 
     def _manifests_of(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,11 +28,23 @@ from platform_assets.schemas import PARTITION_COLUMN
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
+    from pyiceberg.manifest import DataFile
     from pyiceberg.table import Table, Transaction
 
 _EPOCH = dt.date(1970, 1, 1)
 _COMMIT_ATTEMPTS = 8  # concurrent chunks of one backfill commit to the same table
 COMMITTED_BY = "platform.run-id"
+RETIRED_BY = "platform.retired-by"  # a snapshot of the table as it was before a rerun
+
+Retire = Callable[[Sequence[str]], Mapping[str, str]]
+"""Given the URLs of files leaving the table, copy each and return {url: the copy's URL}."""
+
+
+@dataclass(frozen=True)
+class Committed:
+    changed: bool
+    retired: int
+    """How many files leaving the table were given retired copies (older copies then expire)."""
 
 
 @dataclass(frozen=True)
@@ -54,14 +66,20 @@ class IcebergCatalog:
         partitions: Mapping[dt.date, Manifest | None],
         everything: Callable[[], Mapping[dt.date, Manifest]],
         run_id: str,
-    ) -> bool:
+        retire: Retire | None = None,
+    ) -> Committed:
         """Make the Iceberg table's `partitions` hold exactly their manifests' files (a partition
-        whose manifest is None holds none), in one snapshot; `schema` is the lake table's (the
-        files' columns, then `dt`). `everything` gives every published partition, for a table
-        that is created. False if the table already held exactly these files."""
+        whose manifest is None holds none); `schema` is the lake table's (the files' columns,
+        then `dt`). `everything` gives every published partition, for a table that is created.
+
+        With `retire`, the files that leave the table are first given retired copies (`retire`
+        makes them and returns their URLs), and the commit is two snapshots: the table as it
+        was, on the copies, then as it is now; older snapshots, whose files are going, expire.
+        So the snapshot before a rerun reads the rows it replaced, and the partition folders
+        keep only the files of the current snapshot."""
         name = self.table_name(table)
         try:
-            return self._commit(name, table, schema, partitions, everything, run_id)
+            return self._commit(name, table, schema, partitions, everything, run_id, retire)
         except RunError:
             raise
         except Exception as error:  # pyiceberg's, the catalog's and the store's errors alike
@@ -76,7 +94,8 @@ class IcebergCatalog:
         partitions: Mapping[dt.date, Manifest | None],
         everything: Callable[[], Mapping[dt.date, Manifest]],
         run_id: str,
-    ) -> bool:
+        retire: Retire | None,
+    ) -> Committed:
         from pyiceberg.exceptions import CommitFailedException
 
         catalog = self.connect()
@@ -93,8 +112,8 @@ class IcebergCatalog:
                     self._create(
                         catalog, name, table, schema, {**everything(), **partitions}, run_id
                     )
-                    return True
-                return _replace_partitions(current, schema, partitions, run_id)
+                    return Committed(changed=True, retired=0)
+                return _replace_partitions(current, schema, partitions, run_id, retire)
             except CommitFailedException:
                 if attempt == _COMMIT_ATTEMPTS - 1:
                     raise
@@ -122,6 +141,8 @@ class IcebergCatalog:
                 "write.parquet.compression-codec": "zstd",
                 # retries are ours: a conflicting commit is redone from the manifests
                 "commit.retry.num-retries": "0",
+                "write.metadata.delete-after-commit.enabled": "true",
+                "write.metadata.previous-versions-max": "20",
             },
         )
         with transaction.update_spec() as spec:
@@ -151,7 +172,8 @@ def _replace_partitions(
     schema: pa.Schema,
     partitions: Mapping[dt.date, Manifest | None],
     run_id: str,
-) -> bool:
+    retire: Retire | None,
+) -> Committed:
     from pyiceberg.expressions import In
 
     days = sorted(partitions)
@@ -171,16 +193,57 @@ def _replace_partitions(
     added = [file for path, file in wanted.items() if path not in held_paths]
     grows = _grows(table, schema)
     if not stale and not added and not grows:
-        return False
+        return Committed(changed=False, retired=0)
+    copies = retire([file.file_path for file in stale]) if retire and stale else {}
     with table.transaction() as transaction:
         if grows:
             _evolve(transaction, schema)
+        if copies:
+            retired = [_copy_of(file, copies[file.file_path]) for file in stale]
+            summary = {COMMITTED_BY: run_id, RETIRED_BY: run_id}
+            with transaction.update_snapshot(summary).overwrite() as overwrite:
+                for file in stale:
+                    overwrite.delete_data_file(file)
+                for file in retired:
+                    overwrite.append_data_file(file)
+            before = transaction.table_metadata.current_snapshot_id
+            stale = retired
         with transaction.update_snapshot({COMMITTED_BY: run_id}).overwrite() as overwrite:
             for file in stale:
                 overwrite.delete_data_file(file)
             for file in added:
                 overwrite.append_data_file(file)
-    return True
+        if copies:
+            _expire_all_but(transaction, {before, transaction.table_metadata.current_snapshot_id})
+    return Committed(changed=True, retired=len(copies))
+
+
+def _copy_of(file: DataFile, url: str) -> DataFile:
+    from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
+
+    copy = DataFile.from_args(
+        content=DataFileContent.DATA,
+        file_path=url,
+        file_format=FileFormat.PARQUET,
+        partition=file.partition,
+        record_count=file.record_count,
+        file_size_in_bytes=file.file_size_in_bytes,
+        _table_format_version=2,
+    )
+    copy.spec_id = file.spec_id
+    return copy
+
+
+def _expire_all_but(transaction: Transaction, kept: set[int | None]) -> None:
+    """Expire the snapshots not `kept`: they name files that are going."""
+    from pyiceberg.table.update.snapshot import ExpireSnapshots
+
+    expired = [
+        s.snapshot_id for s in transaction.table_metadata.snapshots if s.snapshot_id not in kept
+    ]
+    if expired:
+        with ExpireSnapshots(transaction) as expire:
+            expire.by_ids(expired)
 
 
 def _grows(table: Table, schema: pa.Schema) -> bool:

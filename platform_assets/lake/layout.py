@@ -9,6 +9,8 @@ platform keeps lives apart, under `_platform/`, in a tree of the same shape:
     _platform/<layer>/<name>/staging/<run>/                   an export's unloaded files
     _platform/<layer>/<name>/iceberg/                         the Iceberg table's metadata
     _platform/<layer>/<name>/iceberg-pending/<run>.json       ranges published, not yet committed
+    _platform/<layer>/<name>/retired/<run>/dt=…/part-….parquet  files a rerun replaced, which the
+                                                              snapshot before it still reads
 """
 
 from __future__ import annotations
