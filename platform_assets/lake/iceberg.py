@@ -174,14 +174,17 @@ def _replace_partitions(
     run_id: str,
     retire: Retire | None,
 ) -> Committed:
-    from pyiceberg.expressions import In
-
     days = sorted(partitions)
     held = []
     if days and table.current_snapshot() is not None:
-        # pydantic's generated signature hides In's own (term, literals)
-        scan = table.scan(row_filter=In(PARTITION_COLUMN, days))  # type: ignore[call-arg, arg-type]
-        held = [task.file for task in scan.plan_files()]
+        # a range, not `dt IN (…)`: pyiceberg binds an IN's every value again for each file
+        span = f"{PARTITION_COLUMN} >= '{days[0]}' AND {PARTITION_COLUMN} <= '{days[-1]}'"
+        wanted_days = {(day - _EPOCH).days for day in days}
+        held = [
+            task.file
+            for task in table.scan(row_filter=span).plan_files()
+            if task.file.partition[0] in wanted_days
+        ]
     wanted = {
         file.file_path: file
         for manifest in partitions.values()
