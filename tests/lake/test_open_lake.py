@@ -168,3 +168,48 @@ def _main(command: str, env: dict[str, str], first: str = "2013-01-01", last: st
     from testkit.main_process import main_process
 
     return main_process([command, "--source", "flights", "--partition", first, "--to", last], env)
+
+
+def test_on_s3_the_table_is_in_glue_and_a_copied_prefix_loads(aws_env) -> None:
+    import boto3
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
+    first, last, rows = "2013-01-01", "2013-01-03", 842 + 943 + 914
+    for _ in (1, 2):  # the second replaces every file: retired copies, one expired snapshot
+        result = _main("push", aws_env, first, last)
+        assert result.returncode == 0, result.stderr
+    settings = load_settings(aws_env)
+    table = iceberg_table(settings, "flights")
+    lake = aws_env["PLATFORM_LAKE_URI"]
+    assert table.metadata_location.startswith(f"{lake}/_platform/raw/flights/iceberg/")
+    assert table.scan().to_arrow().num_rows == rows
+    previous = table.scan(snapshot_id=table.current_snapshot().parent_snapshot_id)
+    assert previous.to_arrow().num_rows == rows
+    glue = boto3.client("glue").get_table(
+        DatabaseName=aws_env["PLATFORM_GLUE_DATABASE"], Name="raw_flights"
+    )
+    assert glue["Table"]["Parameters"]["table_type"].upper() == "ICEBERG"
+    bucket, prefix = lake.removeprefix("s3://").split("/", 1)
+    s3 = pafs.S3FileSystem(endpoint_override=aws_env["AWS_ENDPOINT_URL"], region="us-east-1")
+    folder = ds.dataset(f"{bucket}/{prefix}/raw/flights", filesystem=s3, partitioning="hive")
+    assert folder.count_rows() == rows, "the prefix holds only the current files"
+
+    client = boto3.client("s3")
+    keys = [
+        item["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for item in page.get("Contents", [])
+    ]
+    for key in keys:  # the lake copied to another prefix, then the original removed
+        moved = "copied/" + key.removeprefix(prefix + "/")
+        client.copy_object(Bucket=bucket, Key=moved, CopySource={"Bucket": bucket, "Key": key})
+        client.delete_object(Bucket=bucket, Key=key)
+    env = {**aws_env, "PLATFORM_LAKE_URI": f"s3://{bucket}/copied"}
+    for command in ("load", "check"):
+        result = _main(command, env, first, last)
+        assert result.returncode == 0, result.stderr
+    loaded = load_settings(env).warehouse.partition_rows(
+        "flights", dt.date(2013, 1, 1), dt.date(2013, 1, 4)
+    )
+    assert sum(loaded.values()) == rows
