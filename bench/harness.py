@@ -184,8 +184,10 @@ class CountingMoto:
 def _kind(environ: dict[str, Any]) -> str:
     query = environ.get("QUERY_STRING", "")
     method = environ["REQUEST_METHOD"]
-    if "/_leases/" in environ.get("PATH_INFO", ""):
+    if "/leases/block-" in environ.get("PATH_INFO", ""):
         return "LEASE"  # taking, renewing and giving back a block of partitions (lake/lease.py)
+    if method == "PUT" and environ.get("HTTP_X_AMZ_COPY_SOURCE"):
+        return "COPY"  # CopyObject: a replaced file's retired copy (Lake.commit_table)
     if method == "GET" and "list-type" in query:
         return "LIST"
     if method == "POST" and "delete" in query:

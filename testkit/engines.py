@@ -20,7 +20,7 @@ def iceberg_table(settings: Settings, name: str, layer: Layer = Layer.RAW) -> An
 def folder_counts(folder: Path) -> dict[str, tuple[int, str]]:
     """Each folder reader's row count and the type it gives `dt`, with no option but hive."""
     import duckdb
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped]  # no stubs: only read_parquet is used
     import polars as pl
     import pyarrow.dataset as ds
 
@@ -28,7 +28,9 @@ def folder_counts(folder: Path) -> dict[str, tuple[int, str]]:
     dataset = ds.dataset(folder, partitioning="hive")
     lazy = pl.scan_parquet(folder, hive_partitioning=True)
     glob = f"read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
-    (duck,) = duckdb.sql(f"SELECT count(*), any_value(typeof(dt)) FROM {glob}").fetchall()
+    (duck,) = (
+        duckdb.connect().execute(f"SELECT count(*), any_value(typeof(dt)) FROM {glob}").fetchall()
+    )
     return {
         "pandas": (len(frame), str(frame["dt"].dtype)),
         "pyarrow": (dataset.count_rows(), str(dataset.schema.field("dt").type)),

@@ -242,6 +242,7 @@ class Lake:
         this run dies before its commit, the next commit of the table takes it in."""
         if self.tables is None or not periods:
             return
+        self.tables.prepare()
         days = [period.start.isoformat() for period in periods]
         self.store.put(self._pending(layer, name, run_id), json.dumps({"days": days}).encode())
 

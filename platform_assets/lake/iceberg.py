@@ -13,6 +13,8 @@ committed, and again when the catalog's table lies elsewhere than the lake (the 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -55,6 +57,16 @@ class IcebergCatalog:
     connect: Callable[[], Catalog]
     namespace: str
     describe: str
+    catalog_module: str
+    """The module `connect` imports (pyiceberg's SQL or Glue catalog)."""
+
+    def prepare(self) -> None:
+        """Import what a commit needs in the background, while the range is being written: most
+        of that work is Arrow's, outside the interpreter, so the imports cost the run little."""
+        modules = (self.catalog_module, *_COMMIT_MODULES)
+        threading.Thread(
+            target=_import, args=(modules,), name="iceberg-imports", daemon=True
+        ).start()
 
     def table_name(self, table: TableLayout) -> str:
         return f"{self.namespace}.{table.layer}_{table.name}"
@@ -156,6 +168,19 @@ class IcebergCatalog:
         mapping = create_mapping_from_schema(transaction.table_metadata.schema())
         transaction.set_properties({"schema.name-mapping.default": mapping.model_dump_json()})
         transaction.commit_transaction()
+
+
+_COMMIT_MODULES = (
+    "pyiceberg.io.pyarrow",
+    "pyiceberg.manifest",
+    "pyiceberg.table.name_mapping",
+    "pyiceberg.table.update.snapshot",
+)
+
+
+def _import(modules: Sequence[str]) -> None:
+    for module in modules:
+        importlib.import_module(module)
 
 
 def _load(catalog: Catalog, name: str) -> Table | None:

@@ -129,7 +129,7 @@ class LocalEnvironment:
             path.parent.mkdir(parents=True, exist_ok=True)
             return SqlCatalog("platform", uri=f"sqlite:///{path}", warehouse=lake.url(lake.root))
 
-        return IcebergCatalog(connect, "platform", f"SQL catalog {path}")
+        return IcebergCatalog(connect, "platform", f"SQL catalog {path}", "pyiceberg.catalog.sql")
 
 
 @dataclass(frozen=True)
@@ -195,7 +195,9 @@ class AwsEnvironment:
 
             return GlueCatalog("platform", **properties)
 
-        return IcebergCatalog(connect, database, f"Glue database {database}")
+        return IcebergCatalog(
+            connect, database, f"Glue database {database}", "pyiceberg.catalog.glue"
+        )
 
     def client(self, service: str) -> Any:
         """One boto3 client per service (each loads botocore's service model); requests
