@@ -65,8 +65,9 @@ data "aws_iam_policy_document" "job_execution" {
   }
 }
 
-# The container (main.py): its buckets' prefixes, the warehouse's and the sources' secrets, the
-# platform's key.
+# The container (main.py): its buckets' prefixes (the lake's include the Iceberg metadata under
+# lake/_platform/), the lake's Glue database (glue.tf), the warehouse's and the sources' secrets,
+# the platform's key.
 data "aws_iam_policy_document" "job" {
   statement {
     sid       = "ReadWriteObjects"
@@ -77,6 +78,14 @@ data "aws_iam_policy_document" "job" {
     sid       = "ListPrefixes"
     actions   = ["s3:ListBucket"]
     resources = [local.lake_bucket.arn, local.pipes_bucket.arn]
+  }
+  # pyiceberg's GlueCatalog: GetDatabase (the database's kind and location), GetTable(s), and
+  # CreateTable, or UpdateTable with the VersionId it read (a commit that lost a race fails). It
+  # never drops a table or creates the database (Terraform's), so no Delete*, no CreateDatabase.
+  statement {
+    sid       = "IcebergCatalog"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"]
+    resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
   }
   statement {
     sid       = "WarehousePassword"
@@ -95,6 +104,14 @@ data "aws_iam_policy_document" "job" {
     sid       = "Encryption"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.platform.arn]
+  }
+  dynamic "statement" { # an encrypted Data Catalog (var.glue_catalog_encryption) wants Encrypt too
+    for_each = var.glue_catalog_encryption ? [1] : []
+    content {
+      sid       = "CatalogEncryption"
+      actions   = ["kms:Encrypt"]
+      resources = [aws_kms_key.platform.arn]
+    }
   }
 }
 

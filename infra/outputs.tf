@@ -88,3 +88,8 @@ output "dagster_db_secret_arn" {
   description = "Secret (RDS-managed) holding Dagster's PostgreSQL password; only the tasks' execution role reads it."
   value       = local.dagster_db_secret_arn
 }
+
+output "glue_database" {
+  description = "Glue Data Catalog database of the lake's Iceberg tables (the jobs' PLATFORM_GLUE_DATABASE)."
+  value       = aws_glue_catalog_database.lake.name
+}

@@ -339,3 +339,22 @@ variable "dagster_deletion_protection" {
   type        = bool
   default     = true
 }
+
+# The lake's Iceberg catalog (infra/glue.tf)
+
+variable "glue_database" {
+  description = "Glue Data Catalog database the lake's Iceberg tables are registered in (the jobs' PLATFORM_GLUE_DATABASE). null: the name with dashes as underscores, plus \"_lake\" (data_platform_lake)."
+  type        = string
+  default     = null
+
+  validation { # Athena and Redshift Spectrum take lower-case letters, digits and underscores only
+    condition     = var.glue_database == null ? true : can(regex("^[a-z][a-z0-9_]{0,254}$", var.glue_database))
+    error_message = "glue_database: a lower-case letter, then lower-case letters, digits and underscores, at most 255 characters."
+  }
+}
+
+variable "glue_catalog_encryption" {
+  description = "Also manage this account's and region's Glue Data Catalog encryption settings: metadata at rest and connection passwords with the platform's key. Account-wide (every database, every user of Glue in the region would need the key), so off unless this platform owns the account's catalog."
+  type        = bool
+  default     = false
+}
