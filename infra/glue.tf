@@ -1,6 +1,8 @@
 # The lake's Iceberg catalog in aws mode: one Glue Data Catalog database. main.py (pyiceberg's
 # GlueCatalog, as the job role: iam.tf) registers each table there and commits its new metadata
 # files, which live in the lake itself, under <lake>/_platform/ (the job role's lake/* grants).
+# Readers (Athena, Redshift Spectrum, Spark) find the tables through it: iam.tf's lake_reader
+# policy, and athena.tf's optional workgroup.
 #
 # IAM alone governs the database only while Lake Formation keeps its defaults (the database's
 # tables open to IAM_ALLOWED_PRINCIPALS): an account that has turned those off must also grant
@@ -23,7 +25,7 @@ resource "aws_glue_catalog_database" "lake" {
 # every Glue user there, and destroying this platform would switch it off again (while what was
 # encrypted meanwhile stays encrypted with a key the destroy schedules for deletion). So they stay
 # unmanaged unless var.glue_catalog_encryption says this platform owns the account's catalog;
-# then the job role may also kms:Encrypt (iam.tf).
+# then the job role may also kms:Encrypt and the readers use the key through Glue (iam.tf).
 resource "aws_glue_data_catalog_encryption_settings" "account" {
   count = var.glue_catalog_encryption ? 1 : 0
 

@@ -165,6 +165,110 @@ data "aws_iam_policy_document" "dagster" {
   }
 }
 
+# The lake's readers (Athena, Redshift Spectrum's role, Spark): attach this policy to them. It reads
+# the lake's Glue database and tables and the lake's objects (decrypted through S3 only), never
+# writes either; with var.athena_workgroup, it may run queries in that workgroup alone, whose
+# results it writes to the workgroup's bucket.
+resource "aws_iam_policy" "lake_reader" {
+  name        = "${var.name}-lake-reader"
+  description = "${var.name}: read the lake's Iceberg tables (Glue database ${local.glue_database})"
+  policy      = data.aws_iam_policy_document.lake_reader.json
+}
+
+data "aws_iam_policy_document" "lake_reader" {
+  statement {
+    sid = "ReadCatalog"
+    actions = [
+      "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetTableVersion", "glue:GetTableVersions",
+      "glue:GetPartition", "glue:GetPartitions",
+    ]
+    resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
+  }
+  statement {
+    sid       = "ReadLake"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.lake_bucket.arn}/lake/*"]
+  }
+  statement {
+    sid       = "ListLake"
+    actions   = ["s3:ListBucket"]
+    resources = [local.lake_bucket.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["lake/*"]
+    }
+  }
+  statement {
+    sid       = "LocateBuckets"
+    actions   = ["s3:GetBucketLocation"]
+    resources = concat([local.lake_bucket.arn], module.athena_results[*].arn)
+  }
+  statement {
+    sid       = "DecryptThroughS3"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.platform.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.region}.amazonaws.com"]
+    }
+  }
+  dynamic "statement" { # an encrypted Data Catalog: Glue uses the key with the caller's permissions
+    for_each = var.glue_catalog_encryption ? [1] : []
+    content {
+      sid       = "DecryptTheCatalog"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
+      resources = [aws_kms_key.platform.arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["glue.${var.region}.amazonaws.com"]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = var.athena_workgroup ? [1] : []
+    content {
+      sid = "QueryInTheWorkgroup"
+      actions = [
+        "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+        "athena:StopQueryExecution", "athena:GetWorkGroup",
+      ]
+      resources = [local.athena_workgroup_arn]
+    }
+  }
+  dynamic "statement" {
+    for_each = module.athena_results
+    content {
+      sid       = "WriteQueryResults"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+      resources = ["${statement.value.arn}/results/*"]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.athena_workgroup ? [1] : []
+    content {
+      sid       = "EncryptQueryResults" # Athena writes them with the caller's permissions
+      actions   = ["kms:GenerateDataKey"]
+      resources = [aws_kms_key.platform.arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${var.region}.amazonaws.com"]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = module.athena_results
+    content {
+      sid       = "ListQueryResults"
+      actions   = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
+      resources = [statement.value.arn]
+    }
+  }
+}
+
 # The roles, each trusting one service and carrying its own policy from above.
 locals {
   role_services = {
