@@ -94,5 +94,6 @@ locals {
     PLATFORM_REDSHIFT_USER       = var.redshift_admin_user
     PLATFORM_REDSHIFT_SECRET_ARN = local.redshift_secret_arn
     PLATFORM_REDSHIFT_IAM_ROLE   = aws_iam_role.this["redshift-copy"].arn
+    PLATFORM_GLUE_DATABASE       = aws_glue_catalog_database.lake.name # the Iceberg tables' (glue.tf)
   }
 }

@@ -65,8 +65,9 @@ data "aws_iam_policy_document" "job_execution" {
   }
 }
 
-# The container (main.py): its buckets' prefixes, the warehouse's and the sources' secrets, the
-# platform's key.
+# The container (main.py): its buckets' prefixes (the lake's include the Iceberg metadata under
+# lake/_platform/), the lake's Glue database (glue.tf), the warehouse's and the sources' secrets,
+# the platform's key.
 data "aws_iam_policy_document" "job" {
   statement {
     sid       = "ReadWriteObjects"
@@ -77,6 +78,14 @@ data "aws_iam_policy_document" "job" {
     sid       = "ListPrefixes"
     actions   = ["s3:ListBucket"]
     resources = [local.lake_bucket.arn, local.pipes_bucket.arn]
+  }
+  # pyiceberg's GlueCatalog: GetDatabase (the database's kind and location), GetTable(s), and
+  # CreateTable, or UpdateTable with the VersionId it read (a commit that lost a race fails). It
+  # never drops a table or creates the database (Terraform's), so no Delete*, no CreateDatabase.
+  statement {
+    sid       = "IcebergCatalog"
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"]
+    resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
   }
   statement {
     sid       = "WarehousePassword"
@@ -95,6 +104,14 @@ data "aws_iam_policy_document" "job" {
     sid       = "Encryption"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.platform.arn]
+  }
+  dynamic "statement" { # an encrypted Data Catalog (var.glue_catalog_encryption) wants Encrypt too
+    for_each = var.glue_catalog_encryption ? [1] : []
+    content {
+      sid       = "CatalogEncryption"
+      actions   = ["kms:Encrypt"]
+      resources = [aws_kms_key.platform.arn]
+    }
   }
 }
 
@@ -145,6 +162,110 @@ data "aws_iam_policy_document" "dagster" {
   statement {
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.platform.arn]
+  }
+}
+
+# The lake's readers (Athena, Redshift Spectrum's role, Spark): attach this policy to them. It reads
+# the lake's Glue database and tables and the lake's objects (decrypted through S3 only), never
+# writes either; with var.athena_workgroup, it may run queries in that workgroup alone, whose
+# results it writes to the workgroup's bucket.
+resource "aws_iam_policy" "lake_reader" {
+  name        = "${var.name}-lake-reader"
+  description = "${var.name}: read the lake's Iceberg tables (Glue database ${local.glue_database})"
+  policy      = data.aws_iam_policy_document.lake_reader.json
+}
+
+data "aws_iam_policy_document" "lake_reader" {
+  statement {
+    sid = "ReadCatalog"
+    actions = [
+      "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetTableVersion", "glue:GetTableVersions",
+      "glue:GetPartition", "glue:GetPartitions",
+    ]
+    resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
+  }
+  statement {
+    sid       = "ReadLake"
+    actions   = ["s3:GetObject"]
+    resources = ["${local.lake_bucket.arn}/lake/*"]
+  }
+  statement {
+    sid       = "ListLake"
+    actions   = ["s3:ListBucket"]
+    resources = [local.lake_bucket.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["lake/*"]
+    }
+  }
+  statement {
+    sid       = "LocateBuckets"
+    actions   = ["s3:GetBucketLocation"]
+    resources = concat([local.lake_bucket.arn], module.athena_results[*].arn)
+  }
+  statement {
+    sid       = "DecryptThroughS3"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.platform.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${var.region}.amazonaws.com"]
+    }
+  }
+  dynamic "statement" { # an encrypted Data Catalog: Glue uses the key with the caller's permissions
+    for_each = var.glue_catalog_encryption ? [1] : []
+    content {
+      sid       = "DecryptTheCatalog"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
+      resources = [aws_kms_key.platform.arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["glue.${var.region}.amazonaws.com"]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = var.athena_workgroup ? [1] : []
+    content {
+      sid = "QueryInTheWorkgroup"
+      actions = [
+        "athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults",
+        "athena:StopQueryExecution", "athena:GetWorkGroup",
+      ]
+      resources = [local.athena_workgroup_arn]
+    }
+  }
+  dynamic "statement" {
+    for_each = module.athena_results
+    content {
+      sid       = "WriteQueryResults"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+      resources = ["${statement.value.arn}/results/*"]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.athena_workgroup ? [1] : []
+    content {
+      sid       = "EncryptQueryResults" # Athena writes them with the caller's permissions
+      actions   = ["kms:GenerateDataKey"]
+      resources = [aws_kms_key.platform.arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${var.region}.amazonaws.com"]
+      }
+    }
+  }
+  dynamic "statement" {
+    for_each = module.athena_results
+    content {
+      sid       = "ListQueryResults"
+      actions   = ["s3:ListBucket", "s3:ListBucketMultipartUploads"]
+      resources = [statement.value.arn]
+    }
   }
 }
 

@@ -218,8 +218,9 @@ resource "aws_vpc_endpoint" "s3" {
   route_table_ids   = aws_route_table.private[*].id
 }
 
+# glue: the jobs' Iceberg catalog (glue.tf), which a closed network could not reach otherwise
 resource "aws_vpc_endpoint" "interface" {
-  for_each            = toset(["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "states", "ssmmessages"])
+  for_each            = toset(["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts", "states", "ssmmessages", "glue"])
   vpc_id              = aws_vpc.platform.id
   service_name        = "com.amazonaws.${var.region}.${each.key}"
   vpc_endpoint_type   = "Interface"

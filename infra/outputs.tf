@@ -88,3 +88,18 @@ output "dagster_db_secret_arn" {
   description = "Secret (RDS-managed) holding Dagster's PostgreSQL password; only the tasks' execution role reads it."
   value       = local.dagster_db_secret_arn
 }
+
+output "glue_database" {
+  description = "Glue Data Catalog database of the lake's Iceberg tables (the jobs' PLATFORM_GLUE_DATABASE)."
+  value       = aws_glue_catalog_database.lake.name
+}
+
+output "lake_reader_policy_arn" {
+  description = "Attach to the lake's readers (Athena users, Redshift Spectrum's role, Spark): the Glue database and tables, the lake's objects, and the Athena workgroup if any, read-only."
+  value       = aws_iam_policy.lake_reader.arn
+}
+
+output "athena_workgroup" {
+  description = "The readers' Athena workgroup (null without athena_workgroup)."
+  value       = one(aws_athena_workgroup.lake[*].name)
+}

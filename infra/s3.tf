@@ -1,6 +1,6 @@
 # The lake, the logs, and the Pipes exchange (context, messages, run reports), each a
 # modules/bucket: encrypted (the lake and Pipes with the platform's key, the logs with SSE-S3),
-# versioned, never public, TLS only.
+# versioned, never public, TLS only; with var.athena_workgroup, the workgroup's query results too.
 locals {
   logs_bucket_name = "${var.name}-logs-${local.account_id}"
   logs_bucket_arn  = "arn:${local.partition}:s3:::${local.logs_bucket_name}"
@@ -39,10 +39,23 @@ module "pipes_bucket" {
   depends_on      = [module.logs_bucket]
 }
 
+# Athena's query results (athena.tf): copies of what readers selected from the lake, so the
+# platform's key, and kept 30 days; the lake itself never holds them.
+module "athena_results" {
+  count           = var.athena_workgroup ? 1 : 0
+  source          = "./modules/bucket"
+  name            = "${var.name}-athena-${local.account_id}"
+  kms_key_arn     = aws_kms_key.platform.arn
+  noncurrent_days = 1
+  expire          = { "" = 30 }
+  logging_target  = { bucket = module.logs_bucket.id, prefix = "access/athena/" }
+  depends_on      = [module.logs_bucket]
+}
+
 # The logs bucket also takes S3 access logs, VPC flow logs and Redshift's audit logs.
 data "aws_iam_policy_document" "log_delivery" {
   dynamic "statement" {
-    for_each = toset(["lake", "pipes"])
+    for_each = toset(concat(["lake", "pipes"], var.athena_workgroup ? ["athena"] : []))
     content {
       sid       = "S3AccessLogs${title(statement.value)}"
       actions   = ["s3:PutObject"]

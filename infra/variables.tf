@@ -339,3 +339,39 @@ variable "dagster_deletion_protection" {
   type        = bool
   default     = true
 }
+
+# The lake's Iceberg catalog (infra/glue.tf) and its readers' Athena (infra/athena.tf)
+
+variable "glue_database" {
+  description = "Glue Data Catalog database the lake's Iceberg tables are registered in (the jobs' PLATFORM_GLUE_DATABASE). null: the name with dashes as underscores, plus \"_lake\" (data_platform_lake)."
+  type        = string
+  default     = null
+
+  validation { # Athena and Redshift Spectrum take lower-case letters, digits and underscores only
+    condition     = var.glue_database == null ? true : can(regex("^[a-z][a-z0-9_]{0,254}$", var.glue_database))
+    error_message = "glue_database: a lower-case letter, then lower-case letters, digits and underscores, at most 255 characters."
+  }
+}
+
+variable "glue_catalog_encryption" {
+  description = "Also manage this account's and region's Glue Data Catalog encryption settings: metadata at rest and connection passwords with the platform's key. Account-wide (every database, every user of Glue in the region would need the key), so off unless this platform owns the account's catalog."
+  type        = bool
+  default     = false
+}
+
+variable "athena_workgroup" {
+  description = "An Athena workgroup for the lake's readers (engine version 3, which reads Iceberg), its query results in a bucket of their own, encrypted with the platform's key; the lake_reader_policy_arn policy may then use it."
+  type        = bool
+  default     = false
+}
+
+variable "athena_bytes_scanned_cutoff_per_query" {
+  description = "With athena_workgroup: Athena cancels a query that scans more than this many bytes (AWS's minimum is 10 MB)."
+  type        = number
+  default     = 10737418240 # 10 GiB
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff_per_query >= 10485760 && floor(var.athena_bytes_scanned_cutoff_per_query) == var.athena_bytes_scanned_cutoff_per_query
+    error_message = "athena_bytes_scanned_cutoff_per_query: whole bytes, at least 10485760 (10 MB)."
+  }
+}

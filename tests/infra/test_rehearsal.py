@@ -51,6 +51,7 @@ SERVICES = [
     "ecs",
     "elbv2",
     "events",
+    "glue",
     "iam",
     "kms",
     "logs",
@@ -349,6 +350,10 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
     }
     assert outputs["lake_bucket"].startswith(name)
     assert outputs["state_machine_arn"].endswith(f":stateMachine:{name}")
+    # the lake's Glue database, where main.py registers the Iceberg tables
+    glue_database = boto3.client("glue").get_database(Name=outputs["glue_database"])["Database"]
+    assert glue_database["Name"] == f"{name.replace('-', '_')}_lake"
+    assert glue_database["LocationUri"] == f"s3://{outputs['lake_bucket']}/lake"
     # the seed's API and database sources give the jobs their way out: a NAT gateway per zone
     ec2 = boto3.client("ec2")
     [vpc] = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]
@@ -394,6 +399,7 @@ def test_apply_run_on_schedule_change_the_cron_and_destroy(
     job = batch_runner.jobs[-1]
     assert job.command == ["push", "--source", "flights"]
     assert job.environment["PLATFORM_LAKE_URI"] == f"s3://{outputs['lake_bucket']}/lake"
+    assert job.environment["PLATFORM_GLUE_DATABASE"] == outputs["glue_database"]
     expected_rows = len(source_day.read_text().splitlines()) - 1
     with psycopg.connect(POSTGRES_DSN) as connection:
         loaded = connection.execute(

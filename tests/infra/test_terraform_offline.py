@@ -424,6 +424,7 @@ AFTER_APPLY = {
     "PLATFORM_REDSHIFT_PORT": "5439",
     "PLATFORM_REDSHIFT_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:w-AbCdEf",
     "PLATFORM_REDSHIFT_IAM_ROLE": "arn:aws:iam::123456789012:role/data-platform-redshift-copy",
+    "PLATFORM_GLUE_DATABASE": "data_platform_lake",
     "DAGSTER_PG_HOST": "data-platform-dagster.abc.us-east-1.rds.amazonaws.com",
     "DAGSTER_PG_PORT": "5432",
     "DAGSTER_PG_DB": "dagster",
