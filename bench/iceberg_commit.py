@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench.harness import CountingMoto, Variant, interleave, markdown_table, run_case
 from bench.setup import fresh_home, landed_home, push_flights, upload_landing
-from testkit.aws import aws_mode_env
+from testkit.aws import aws_mode_env, create_glue_database
 
 LANDING_BUCKET = "landing"
 RANGES = {"year": ("2013-01-01", "2013-12-31"), "January": ("2013-01-01", "2013-01-31")}
@@ -56,6 +56,7 @@ def s3_requests(moto: CountingMoto, work: Path, runs: int) -> dict[str, dict[str
                 ),
                 "PLATFORM_ICEBERG": setting,
             }
+            create_glue_database(env)
             variant = Variant(bucket, _pushing(first, last), env=env)
             interleave([variant], 0)  # the first push: the table is created, nothing replaced
             samples: list[Counter[str]] = []

@@ -23,7 +23,7 @@ from bench.harness import (
     run_case,
 )
 from bench.setup import BENCH_PYTHON, DAYS, ROWS, landed_home, push_flights, upload_landing
-from testkit.aws import aws_mode_env
+from testkit.aws import aws_mode_env, create_glue_database
 
 LANDING_BUCKET = "landing"
 
@@ -53,10 +53,12 @@ def s3_variants(moto: CountingMoto, home: Path) -> list[Variant]:
     for bucket in ("platform", "pyarrow", "awswrangler"):
         client.create_bucket(Bucket=bucket)
     landing = f"{LANDING_BUCKET}/drops"
+    env = aws_mode_env(moto.endpoint, home, "s3://platform/lake", f"s3://{landing}")
+    create_glue_database(env)
     platform = Variant(
         "platform push, moto S3",
         lambda _: push_flights("2013-01-01", "2013-12-31", load=False),
-        env=aws_mode_env(moto.endpoint, home, "s3://platform/lake", f"s3://{landing}"),
+        env=env,
     )
     pyarrow = Variant(
         "pyarrow write_dataset, moto S3",

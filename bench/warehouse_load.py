@@ -18,7 +18,7 @@ import psycopg
 
 from bench.harness import PEERS, PROJECT, CountingMoto, markdown_table, run_case
 from bench.setup import ROWS, landed_home, push_flights, upload_landing
-from testkit.aws import POSTGRES_DSN, aws_mode_env
+from testkit.aws import POSTGRES_DSN, aws_mode_env, create_glue_database
 from testkit.redshift_standin import RedshiftStandIn
 from testkit.upstreams import POSTGRES_URL
 
@@ -78,17 +78,16 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
         try:
             upload_landing(moto, home, "landing")
             moto.client().create_bucket(Bucket="lake")
-            aws = {
-                **os.environ,
-                **aws_mode_env(
-                    moto.endpoint,
-                    home,
-                    "s3://lake/lake",
-                    "s3://landing/drops",
-                    redshift_port=port,
-                    schema=schema,
-                ),
-            }
+            lake_env = aws_mode_env(
+                moto.endpoint,
+                home,
+                "s3://lake/lake",
+                "s3://landing/drops",
+                redshift_port=port,
+                schema=schema,
+            )
+            create_glue_database(lake_env)
+            aws = {**os.environ, **lake_env}
             push(aws, "2013-01-31")
             platform_aws = [sys.executable, "-m", "bench.platform_load", "2013-01-01", "2013-01-31"]
             lake, january = str(home / "lake" / "raw" / "flights"), "dt=2013-01-*/*.parquet"

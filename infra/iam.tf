@@ -80,11 +80,12 @@ data "aws_iam_policy_document" "job" {
     resources = [local.lake_bucket.arn, local.pipes_bucket.arn]
   }
   # pyiceberg's GlueCatalog: GetDatabase (the database's kind and location), GetTable(s), and
-  # CreateTable, or UpdateTable with the VersionId it read (a commit that lost a race fails). It
-  # never drops a table or creates the database (Terraform's), so no Delete*, no CreateDatabase.
+  # CreateTable, or UpdateTable with the VersionId it read (a commit that lost a race fails);
+  # DeleteTable only when the lake moved and its table is registered again (the catalog entry
+  # only: no files are deleted). The database is Terraform's, so no CreateDatabase.
   statement {
     sid       = "IcebergCatalog"
-    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"]
+    actions   = ["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"]
     resources = [local.glue_catalog_arn, local.glue_database_arn, local.glue_tables_arn]
   }
   statement {

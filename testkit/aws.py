@@ -73,6 +73,12 @@ def aws_mode_env(
     }
 
 
+def create_glue_database(env: dict[str, str]) -> None:
+    """The Glue database the settings name, as Terraform's glue.tf makes it (the jobs may not)."""
+    glue = boto3.client("glue", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1")
+    glue.create_database(DatabaseInput={"Name": env["PLATFORM_GLUE_DATABASE"]})
+
+
 @contextlib.contextmanager
 def aws_environment(
     tmp_path: Path, moto_endpoint: str, redshift: RedshiftStandIn, landing_uri: str
@@ -88,16 +94,18 @@ def aws_environment(
     )
     with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
         connection.execute(f'CREATE SCHEMA "{schema}"')
+    env = aws_mode_env(
+        moto_endpoint,
+        tmp_path / "aws-home",
+        f"s3://{bucket}/lake",
+        landing_uri,
+        redshift_port=redshift.port,
+        schema=schema,
+        secret_arn=secret["ARN"],
+    )
+    create_glue_database(env)
     try:
-        yield aws_mode_env(
-            moto_endpoint,
-            tmp_path / "aws-home",
-            f"s3://{bucket}/lake",
-            landing_uri,
-            redshift_port=redshift.port,
-            schema=schema,
-            secret_arn=secret["ARN"],
-        )
+        yield env
     finally:
         with psycopg.connect(POSTGRES_DSN, autocommit=True) as connection:
             connection.execute(f'DROP SCHEMA "{schema}" CASCADE')

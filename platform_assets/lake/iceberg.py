@@ -59,6 +59,9 @@ class IcebergCatalog:
     describe: str
     catalog_module: str
     """The module `connect` imports (pyiceberg's SQL or Glue catalog)."""
+    owns_namespace: bool
+    """Whether a commit creates the namespace if absent (the SQL catalog's; Glue's database is
+    Terraform's, and the jobs may not create one)."""
 
     def prepare(self) -> None:
         """Import what a commit needs in the background, while the range is being written: most
@@ -111,7 +114,8 @@ class IcebergCatalog:
         from pyiceberg.exceptions import CommitFailedException
 
         catalog = self.connect()
-        catalog.create_namespace_if_not_exists(self.namespace)
+        if self.owns_namespace:
+            catalog.create_namespace_if_not_exists(self.namespace)
         location = table.store.url(table.data)
         waits = pauses()
         for attempt in range(_COMMIT_ATTEMPTS):

@@ -129,7 +129,9 @@ class LocalEnvironment:
             path.parent.mkdir(parents=True, exist_ok=True)
             return SqlCatalog("platform", uri=f"sqlite:///{path}", warehouse=lake.url(lake.root))
 
-        return IcebergCatalog(connect, "platform", f"SQL catalog {path}", "pyiceberg.catalog.sql")
+        return IcebergCatalog(
+            connect, "platform", f"SQL catalog {path}", "pyiceberg.catalog.sql", True
+        )
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,7 @@ class AwsEnvironment:
             return GlueCatalog("platform", **properties)
 
         return IcebergCatalog(
-            connect, database, f"Glue database {database}", "pyiceberg.catalog.glue"
+            connect, database, f"Glue database {database}", "pyiceberg.catalog.glue", False
         )
 
     def client(self, service: str) -> Any:

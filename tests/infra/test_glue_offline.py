@@ -8,8 +8,10 @@ from tests.infra.test_terraform_offline import (  # the workspace and the reader
     statements_of,
 )
 
-# what pyiceberg's GlueCatalog calls: get_database, get_table(s), create_table, update_table
+# what pyiceberg's GlueCatalog calls: get_database, get_table(s), create_table, update_table, and
+# delete_table when the lake moved (lake/iceberg.py registers its tables again)
 ICEBERG_CATALOG = {
+    "glue:DeleteTable",
     "glue:GetDatabase",
     "glue:GetTable",
     "glue:GetTables",

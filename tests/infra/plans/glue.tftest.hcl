@@ -55,7 +55,7 @@ run "the_database_and_who_may_use_it" {
     error_message = "the job role's Glue statement names the catalog, the database and its tables, nothing else"
   }
   assert {
-    condition     = toset(one([for s in data.aws_iam_policy_document.job.statement : s.actions if s.sid == "IcebergCatalog"])) == toset(["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable"])
+    condition     = toset(one([for s in data.aws_iam_policy_document.job.statement : s.actions if s.sid == "IcebergCatalog"])) == toset(["glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"])
     error_message = "the job role may get, create and update tables (pyiceberg's commits), nothing else"
   }
   assert {
