@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import posixpath
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -65,6 +66,8 @@ class Lake:
     store: Store
     tables: IcebergCatalog | None = None
     published: dict[str, Manifest] = field(default_factory=dict, compare=False, repr=False)
+    _notes: dict[str, tuple[str, bytes]] = field(default_factory=dict, compare=False, repr=False)
+    _noting: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
     def layout(self, layer: Layer, name: str) -> TableLayout:
         return TableLayout(self.store, layer, name)
@@ -90,11 +93,19 @@ class Lake:
             period,
             schema,
             run_id,
-            self._remember,
+            self._publish,
         )
 
-    def _remember(self, manifest_path: str, manifest: Manifest) -> None:
+    def _publish(
+        self, store: Store, manifest_path: str, period: Period, entries: Sequence[ManifestEntry]
+    ) -> Manifest:
+        """Every manifest this process writes: after the note of its range (`intend`), if any."""
+        with self._noting:
+            if note := self._notes.pop(posixpath.dirname(manifest_path), None):  # its table's
+                store.put(*note)
+        manifest = publish(store, manifest_path, period, entries)
         self.published[manifest_path] = manifest
+        return manifest
 
     def lease(
         self,
@@ -233,18 +244,20 @@ class Lake:
                 rows = pq.read_metadata(file.path, filesystem=self.store.fs).num_rows
             self.store.move(file.path, path)
             entries.append(ManifestEntry(self.store.url(path), self.store.size(path), rows))
-        manifest = publish(self.store, table.manifest(period), period, entries)
-        self._remember(table.manifest(period), manifest)
-        return manifest
+        return self._publish(self.store, table.manifest(period), period, entries)
 
     def intend(self, layer: Layer, name: str, run_id: str, periods: Sequence[Period]) -> None:
-        """Before a range is published: note it as not yet in the table format, so that if
-        this run dies before its commit, the next commit of the table takes it in."""
+        """Before a range is published: the note that it is not yet in the table format, so
+        that if this run dies before its commit, the next commit of the table takes it in. The
+        note is written just before the range's first manifest: a run that publishes nothing
+        leaves none."""
         if self.tables is None or not periods:
             return
         self.tables.prepare()
         days = [period.start.isoformat() for period in periods]
-        self.store.put(self._pending(layer, name, run_id), json.dumps({"days": days}).encode())
+        note = (self._pending(layer, name, run_id), json.dumps({"days": days}).encode())
+        with self._noting:
+            self._notes[self.layout(layer, name).manifests] = note
 
     def _pending(self, layer: Layer, name: str, run_id: str) -> str:
         return posixpath.join(self.layout(layer, name).beside(_PENDING), f"{run_id}.json")

@@ -36,6 +36,9 @@ def publish(
     return manifest
 
 
+Publisher = Callable[[Store, str, Period, Sequence[ManifestEntry]], Manifest]
+
+
 class PartitionWriter:
     """Use as a context manager; leaving it without `commit()` removes what it wrote.
 
@@ -50,7 +53,7 @@ class PartitionWriter:
         period: Period,
         schema: pa.Schema,
         run_id: str,
-        on_publish: Callable[[str, Manifest], None] | None = None,
+        publisher: Publisher = publish,
         file_rows: int = FILE_ROWS,
     ) -> None:
         self._store = store
@@ -60,7 +63,7 @@ class PartitionWriter:
         self._source_schema = schema
         self._schema = file_schema(schema)
         self._run_id = run_id
-        self._on_publish = on_publish
+        self._publisher = publisher
         self._file_rows = file_rows
         self._row_group_rows = min(ROW_GROUP_ROWS, file_rows)
         self._entries: list[ManifestEntry] = []
@@ -120,10 +123,7 @@ class PartitionWriter:
         """Publish: the manifest replaces the previous one in one write."""
         self.finish()
         self._committed = True
-        manifest = publish(self._store, self._manifest_path, self._period, self._entries)
-        if self._on_publish:
-            self._on_publish(self._manifest_path, manifest)
-        return manifest
+        return self._publisher(self._store, self._manifest_path, self._period, self._entries)
 
     def _flush(self, rows: int) -> None:
         table = pa.Table.from_batches(self._buffer, self._schema)
