@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from platform_assets.lake.lease import LEASES, leased
+from platform_assets.lake.lease import leased
 from platform_assets.layers import Layer
 from platform_assets.settings import Settings, load_settings
 from testkit.main_process import main_process, start_main
@@ -20,8 +20,9 @@ from testkit.warehouse import warehouse_query
 
 JANUARY = ("--source", "flights", "--partition", "2013-01-01", "--to", "2013-01-31")
 HOLDER = re.compile(
-    r"main\.py: failed: \S+/raw/flights/_leases/block-00000: run test-holder \(pid \d+ on \S+,"
-    r" since [\dT:Z-]+\) holds these partitions; waited \d+ s \(PLATFORM_LEASE_WAIT_SECONDS\)"
+    r"main\.py: failed: \S+/_platform/raw/flights/leases/block-00000: run test-holder"
+    r" \(pid \d+ on \S+, since [\dT:Z-]+\) holds these partitions; waited \d+ s"
+    r" \(PLATFORM_LEASE_WAIT_SECONDS\)"
 )
 
 
@@ -33,7 +34,7 @@ def env(request: pytest.FixtureRequest, home: Path) -> dict[str, str]:
 
 
 def leases_directory(settings: Settings) -> str:
-    return settings.lake.store.path(f"{Layer.RAW}/flights/{LEASES}")
+    return settings.lake.store.path(f"_platform/{Layer.RAW}/flights/leases")
 
 
 def assert_january_exact(settings: Settings, flights_per_day: dict[dt.date, int]) -> None:
@@ -49,7 +50,7 @@ def assert_january_exact(settings: Settings, flights_per_day: dict[dt.date, int]
         assert lake.read(manifest).num_rows == expected[period.start]
         directory = lake.partition_directory(Layer.RAW, "flights", period)
         listed = {lake.store.path_of_url(url) for url in manifest.urls}
-        assert set(lake.store.list_files(directory)) == listed | {f"{directory}/_manifest.json"}
+        assert set(lake.store.list_files(directory)) == listed  # only the data files
     rows = warehouse_query(
         settings,
         "SELECT dt, count(*) FROM {schema}.flights WHERE dt < '2013-02-01' GROUP BY dt",
@@ -66,26 +67,29 @@ def test_two_pushes_of_the_same_partitions_take_turns(env, flights_per_day):
         assert run.returncode == 0, errors
     settings = load_settings(env)
     assert_january_exact(settings, flights_per_day)
-    # a lease ends with its run; locally the kernel let go of the lock
-    if settings.environment.name == "aws":
-        assert settings.lake.store.list_files(leases_directory(settings)) == []
+    # a lease ends with its run: its file (locally) or object (on S3) is gone
+    assert settings.lake.store.list_files(leases_directory(settings)) == []
 
 
 def test_a_run_that_would_wait_too_long_fails_naming_the_holder_and_publishes_nothing(env):
     settings = load_settings(env)
-    directory = settings.lake.store.path(f"{Layer.RAW}/flights")
+    directory = leases_directory(settings)
     with leased(settings.lake.store, directory, ["block-00000"], "test-holder", 0, 60):
         result = main_process(["push", *JANUARY], {**env, "PLATFORM_LEASE_WAIT_SECONDS": "0.5"})
     assert result.returncode == 1
     assert HOLDER.fullmatch(result.stderr.strip().splitlines()[-1]), result.stderr
     raw = settings.lake.store.path(f"{Layer.RAW}/flights/dt=2013-01-01")
     assert settings.lake.store.list_files(raw) == []
+    manifest = settings.lake.store.path(
+        f"_platform/{Layer.RAW}/flights/manifests/dt=2013-01-01.json"
+    )
+    assert not settings.lake.store.exists(manifest)
 
 
 def test_runs_over_other_blocks_do_not_wait(env):
     """January is block 0 (31 partitions a block from the source's start): February is not."""
     settings = load_settings(env)
-    directory = settings.lake.store.path(f"{Layer.RAW}/flights")
+    directory = leases_directory(settings)
     with leased(settings.lake.store, directory, ["block-00000"], "test-holder", 0, 60):
         result = main_process(
             ["push", "--source", "flights", "--partition", "2013-02-01", "--to", "2013-02-05"],

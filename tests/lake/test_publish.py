@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import json
 import posixpath
 import uuid
 from pathlib import Path
@@ -62,24 +63,39 @@ def lake(store: Store) -> Lake:
 
 def test_publish_writes_run_scoped_files_then_a_manifest_that_lists_them(lake, store):
     publish(lake, range(10), "run1")
-    assert partition_files(lake) == ["_manifest.json", "part-run1-00000.parquet"]
+    assert partition_files(lake) == ["part-run1-00000.parquet"]
     manifest = lake.manifest(Layer.RAW, "orders", DAY)
     assert manifest is not None
     assert manifest.record_count == 10
     data_file = store.path("raw/orders/dt=2024-01-02/part-run1-00000.parquet")
     assert manifest.urls == [store.url(data_file)]
     assert manifest.entries[0].content_length == store.size(data_file)
+    # the manifest lives apart from the data, naming its files relative to the lake's root
+    manifest_file = store.path("_platform/raw/orders/manifests/dt=2024-01-02.json")
+    assert json.loads(store.read_bytes(manifest_file)) == {
+        "dt": "2024-01-02",
+        "files": [
+            {
+                "path": "raw/orders/dt=2024-01-02/part-run1-00000.parquet",
+                "content_length": store.size(data_file),
+                "record_count": 10,
+            }
+        ],
+    }
     table = lake.read(manifest)
-    assert table["dt"].to_pylist() == [DAY.start] * 10  # dt is a column, not only a path
+    assert table["dt"].to_pylist() == [DAY.start] * 10  # dt is a column, from the folder
+    assert table.schema.names == ["id", "at", "dt"]
+    assert table.schema.field("dt").type == pa.date32()
     assert table.schema.field("at").type == pa.timestamp("ms", tz="UTC")
     metadata = pq.read_metadata(data_file, filesystem=store.fs)
+    assert metadata.schema.names == ["id", "at"]  # the file itself holds no dt
     assert metadata.row_group(0).column(0).compression == "ZSTD"
 
 
 def test_republishing_replaces_the_partition_and_removes_stale_files(lake):
     publish(lake, range(10), "run1")
     publish(lake, range(100, 105), "run2")
-    assert partition_files(lake) == ["_manifest.json", "part-run2-00000.parquet"]
+    assert partition_files(lake) == ["part-run2-00000.parquet"]
     manifest = lake.manifest(Layer.RAW, "orders", DAY)
     assert lake.read(manifest)["id"].to_pylist() == list(range(100, 105))
 
@@ -92,7 +108,7 @@ def test_a_failed_write_publishes_nothing_and_leaves_the_previous_version(lake):
     ):
         writer.write(batch(range(50)))
         raise RuntimeError("upstream broke mid-partition")
-    assert partition_files(lake) == ["_manifest.json", "part-run1-00000.parquet"]
+    assert partition_files(lake) == ["part-run1-00000.parquet"]
     manifest = lake.manifest(Layer.RAW, "orders", DAY)
     assert lake.read(manifest)["id"].to_pylist() == list(range(10))
 
@@ -106,7 +122,7 @@ def test_files_outside_the_manifest_are_never_read_and_go_at_the_next_publish(la
     store.put(posixpath.join(directory, "part-y-00000.parquet"), b"PAR1 torn")
     assert lake.read(lake.manifest(Layer.RAW, "orders", DAY)).num_rows == 10
     publish(lake, range(3), "run3")
-    assert partition_files(lake) == ["_manifest.json", "part-run3-00000.parquet"]
+    assert partition_files(lake) == ["part-run3-00000.parquet"]
     assert lake.read(lake.manifest(Layer.RAW, "orders", DAY))["id"].to_pylist() == [0, 1, 2]
 
 
@@ -123,21 +139,21 @@ def test_stale_files_of_a_range_go_in_one_listing_and_nothing_outside_it_is_touc
         with lake.writer(Layer.RAW, "orders", day, SCHEMA, "run2") as writer:
             writer.write(batch(range(7)))
             writer.commit()
-        assert len(partition_files(lake, day)) == 3  # the old file stays until the range ends
+        assert len(partition_files(lake, day)) == 2  # the old file stays until the range ends
     assert lake.remove_stale(Layer.RAW, "orders", days[:3]) == 3
     for day in days[:3]:
-        assert partition_files(lake, day) == ["_manifest.json", "part-run2-00000.parquet"]
+        assert partition_files(lake, day) == ["part-run2-00000.parquet"]
         assert Lake(store).read(Lake(store).manifest(Layer.RAW, "orders", day)).num_rows == 7
-    assert sorted(partition_files(lake, days[3])) == [
-        "_manifest.json",
-        "part-run1-00000.parquet",
-        "x",
-    ]
+    assert sorted(partition_files(lake, days[3])) == ["part-run1-00000.parquet", "x"]
+    assert lake.manifest(Layer.RAW, "orders", days[3]) is not None
 
 
 def test_large_partitions_roll_over_into_several_files(store):
     directory = store.path("raw/orders/dt=2024-01-02")
-    with PartitionWriter(store, directory, DAY, SCHEMA, "run1", file_rows=1000) as writer:
+    manifest_path = store.path("_platform/raw/orders/manifests/dt=2024-01-02.json")
+    with PartitionWriter(
+        store, directory, manifest_path, DAY, SCHEMA, "run1", file_rows=1000
+    ) as writer:
         for start in range(0, 3500, 700):
             writer.write(batch(range(start, start + 700)))
         manifest = writer.commit()
@@ -171,6 +187,7 @@ def test_a_stored_schema_round_trips(lake):
 
 def test_staged_files_are_published_into_their_partitions(lake, store):
     staging = lake.staging_directory(Layer.EXPORTS, "daily", "run7")
+    assert staging == store.path("_platform/exports/daily/staging/run7")  # not in the table
     store.put(f"{staging}/dt=2024-01-02/0000_part_00.parquet", parquet_bytes(range(4)))
     store.put(f"{staging}/manifest", b"{}")  # what UNLOAD writes beside its files: not data
     staged = lake.staged_files(staging)
