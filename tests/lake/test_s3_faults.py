@@ -51,8 +51,8 @@ class Kind:
         range, when the failure came after every partition was published)."""
         if self.after_publish:
             where = (
-                rf"source flights partitions {DAYS[0]}\.\.{DAYS[-1]}: published, but the files"
-                r" they replaced were not removed: "
+                rf"source flights partitions {DAYS[0]}\.\.{DAYS[-1]}: published, but not"
+                r" settled: "
             )
         elif self.command[0] == "push":
             where = r"source flights partition (?P<day>[\d-]+): "
@@ -84,7 +84,7 @@ def data_file(request: Request) -> bool:
 
 
 def manifest(request: Request) -> bool:
-    return request.key.endswith("/_manifest.json")
+    return re.search(r"/_platform/raw/flights/manifests/dt=[\d-]+\.json$", request.key) is not None
 
 
 def delete_objects(request: Request) -> bool:
@@ -92,8 +92,9 @@ def delete_objects(request: Request) -> bool:
 
 
 def replaced_files(request: Request) -> bool:
-    """DeleteObjects of a partition's replaced files (a pull also deletes what it staged)."""
-    return delete_objects(request) and b"/_staging/" not in request.body
+    """DeleteObjects of a partition's replaced files, not of what the platform keeps under
+    _platform/ (what a pull staged, the Iceberg commit's pending notes and retired copies)."""
+    return delete_objects(request) and b"/_platform/" not in request.body
 
 
 def partition_listing(request: Request) -> bool:
@@ -104,16 +105,17 @@ PUSH, LOAD, CHECK = ("push", "--no-load"), ("load",), ("check",)
 LANDING_FILE = r"s3://landing/drops/landing/flights/2013/01/flights_{day}\.csv"
 PARTITION = "{lake}/raw/flights/dt={day}"
 DATA_FILE = PARTITION + r"/part-[^/]+\.parquet"
-MANIFEST = PARTITION + r"/_manifest\.json"
+MANIFEST = r"{lake}/_platform/raw/flights/manifests/dt={day}\.json"
 KINDS = {
     "landing file read": Kind(
         PUSH, "GET", landing_file, "GetObject", LANDING_FILE, by_boto3=False
     ),
     "data PutObject": Kind(PUSH, "PUT", data_file, "PutObject", DATA_FILE, by_boto3=True),
     "manifest PutObject": Kind(PUSH, "PUT", manifest, "PutObject", MANIFEST, by_boto3=True),
-    # the replaced files of the range, named by what their paths share
+    # the replaced files of the range, named by what their paths share (not the platform's
+    # own deletes under _platform/: the Iceberg commit's pending notes and retired copies)
     "DeleteObjects": Kind(
-        PUSH, "POST", delete_objects, "DeleteObjects", r"{lake}/raw/flights(/\S*)?",
+        PUSH, "POST", replaced_files, "DeleteObjects", r"{lake}/raw/flights(/\S*)?",
         by_boto3=True, after_publish=True,
     ),
     # one listing of what the range's partition names share (dt=2013-01-0)
@@ -281,7 +283,7 @@ def test_a_pull_that_cannot_remove_the_files_it_replaced_says_so(lake, proxy):
     exports = re.escape(lake.env["PLATFORM_LAKE_URI"]) + r"/exports/carrier_daily_delays(/\S*)?"
     assert re.fullmatch(
         rf"main\.py: failed: export carrier_daily_delays partitions {DAYS[0]}\.\.{DAYS[-1]}:"
-        rf" published, but the files they replaced were not removed: {exports}:"
+        rf" published, but not settled: {exports}:"
         r" AccessDenied \(403\) on DeleteObjects: Access Denied",
         result.stderr.strip().splitlines()[-1],
     ), result.stderr
