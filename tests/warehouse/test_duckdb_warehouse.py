@@ -82,7 +82,7 @@ def test_a_failed_load_rolls_back_to_what_was_there(lake, warehouse, tmp_path):
 def test_a_manifest_whose_counts_disagree_with_its_files_is_refused(lake, warehouse):
     manifest = publish(lake, JANUARY[0], [1, 2])
     entry = manifest.entries[0]
-    lying = Manifest((type(entry)(entry.url, entry.content_length, 5),))
+    lying = Manifest((type(entry)(entry.url, entry.content_length, 5),), manifest.day)
     with pytest.raises(RunError, match="loaded 2 rows but the manifests list 5"):
         load(warehouse, [lying], JANUARY[:1])
     assert warehouse.partition_rows("orders", JANUARY[0].start, JANUARY[0].end) == {}
