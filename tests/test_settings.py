@@ -24,7 +24,12 @@ REDSHIFT = {
     "PLATFORM_REDSHIFT_PASSWORD": "not-used",
     "PLATFORM_REDSHIFT_IAM_ROLE": ROLE,
 }
-AWS = {"PLATFORM_ENV": "aws", "PLATFORM_LAKE_URI": "s3://lake-bucket/lake/", **REDSHIFT}
+AWS = {
+    "PLATFORM_ENV": "aws",
+    "PLATFORM_LAKE_URI": "s3://lake-bucket/lake/",
+    "PLATFORM_GLUE_DATABASE": "platform",  # the Iceberg tables' catalog (PLATFORM_ICEBERG=on)
+    **REDSHIFT,
+}
 
 
 def configuration_error(environ) -> str:
@@ -353,12 +358,13 @@ def test_the_lease_ttl_is_how_long_an_s3_lease_lives(moto_endpoint):
     )
     flights = settings.catalog.source("flights")
     with settings.lease(flights, [flights.period("2013-02-01")], "run-1"):
-        (key,) = settings.lake.store.list_prefix(f"{bucket}/lake/raw/flights/_leases/")
+        (key,) = settings.lake.store.list_prefix(f"{bucket}/lake/_platform/raw/flights/leases/")
         holder = json.loads(settings.lake.store.read_bytes(key))
-    assert key == f"{bucket}/lake/raw/flights/_leases/block-00001"  # day 31 of chunks of 31
+    # day 31 of chunks of 31
+    assert key == f"{bucket}/lake/_platform/raw/flights/leases/block-00001"
     assert holder["run_id"] == "run-1"
     assert holder["expires"] - holder["since"] == pytest.approx(123.5)
-    assert settings.lake.store.list_prefix(f"{bucket}/lake/raw/flights/_leases/") == []
+    assert settings.lake.store.list_prefix(f"{bucket}/lake/_platform/raw/flights/leases/") == []
 
 
 # secrets

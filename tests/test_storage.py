@@ -91,7 +91,9 @@ NAMES = [
     "raw/orders/dt=2013-01-02/a.parquet",
     "raw/orders/dt=2013-01-02/b.parquet",
     "raw/orders/dt=2013-02-01/a.parquet",
-    "raw/orders/_schema.json",
+    "_platform/raw/orders/schema.json",
+    "_platform/raw/orders/manifests/dt=2013-01-01.json",
+    "_platform/raw/orders/manifests/dt=2013-01-02.json",
     "raw/orders2/dt=2013-01-01/a.parquet",
     "landing/2013/01/x.csv",
     "landing/2013/01/sub/y.csv",
@@ -101,9 +103,15 @@ NAMES = [
 def test_list_files_lists_a_folder_sorted_recursively_or_not(local):
     populate(local, local.root, NAMES)
     root = local.root
-    assert local.list_files(f"{root}/raw/orders") == [f"{root}/raw/orders/_schema.json"]
+    platform = f"{root}/_platform/raw/orders"
+    assert local.list_files(platform) == [f"{platform}/schema.json"]
+    assert local.list_files(platform, recursive=True) == [
+        f"{platform}/manifests/dt=2013-01-01.json",
+        f"{platform}/manifests/dt=2013-01-02.json",
+        f"{platform}/schema.json",
+    ]
+    assert local.list_files(f"{root}/raw/orders") == []  # only its partitions' folders
     assert local.list_files(f"{root}/raw/orders", recursive=True) == [
-        f"{root}/raw/orders/_schema.json",
         f"{root}/raw/orders/dt=2013-01-01/a.parquet",
         f"{root}/raw/orders/dt=2013-01-02/a.parquet",
         f"{root}/raw/orders/dt=2013-01-02/b.parquet",
@@ -137,6 +145,10 @@ def test_glob_matches_each_part_within_its_own_level(local):
     assert local.glob(f"{root}/raw/*/dt=2013-01-01/[a]*") == [
         f"{root}/raw/orders/dt=2013-01-01/a.parquet",
         f"{root}/raw/orders2/dt=2013-01-01/a.parquet",
+    ]
+    assert local.glob(f"{root}/_platform/raw/orders/manifests/dt=*.json") == [
+        f"{root}/_platform/raw/orders/manifests/dt=2013-01-01.json",
+        f"{root}/_platform/raw/orders/manifests/dt=2013-01-02.json",
     ]
     # '*' does not reach into sub/ although fnmatch's '*' would match a '/'
     assert local.glob(f"{root}/landing/2013/*/*.csv") == [f"{root}/landing/2013/01/x.csv"]
@@ -235,7 +247,13 @@ def test_s3_list_prefix_pages_through_more_than_a_thousand_keys(s3, bucket):
 def test_s3_list_files_and_glob(s3):
     populate(s3, s3.root, NAMES)
     root = s3.root
-    assert s3.list_files(f"{root}/raw/orders") == [f"{root}/raw/orders/_schema.json"]
+    platform = f"{root}/_platform/raw/orders"
+    assert s3.list_files(platform) == [f"{platform}/schema.json"]
+    assert s3.list_files(f"{root}/raw/orders") == []
+    assert s3.glob(f"{platform}/manifests/dt=*.json") == [
+        f"{platform}/manifests/dt=2013-01-01.json",
+        f"{platform}/manifests/dt=2013-01-02.json",
+    ]
     assert s3.list_files(f"{root}/no/such/folder", recursive=True) == []
     assert s3.glob(f"{root}/landing/2013/*/*.csv") == [f"{root}/landing/2013/01/x.csv"]
     assert s3.glob(f"{root}/raw/orders/dt=2013-01-02/b.parquet") == [
@@ -253,7 +271,7 @@ def test_s3_move_copies_then_deletes_the_source(s3):
 
 
 def test_put_if_absent_writes_only_the_first_time(s3):
-    path = s3.path("_leases/block-00000")
+    path = s3.path("_platform/raw/orders/leases/block-00000")
     tag = s3.put_if(path, b"first", absent=True)
     assert tag is not None
     assert s3.put_if(path, b"second", absent=True) is None
@@ -261,7 +279,7 @@ def test_put_if_absent_writes_only_the_first_time(s3):
 
 
 def test_put_if_match_writes_only_over_the_version_it_names(s3):
-    path = s3.path("_leases/block-00000")
+    path = s3.path("_platform/raw/orders/leases/block-00000")
     first = s3.put_if(path, b"first", absent=True)
     second = s3.put_if(path, b"second", match=first)
     assert second is not None
@@ -275,7 +293,7 @@ def test_read_tagged_is_none_for_a_missing_object(s3):
 
 
 def test_delete_if_deletes_only_the_version_it_names(s3):
-    path = s3.path("_leases/block-00000")
+    path = s3.path("_platform/raw/orders/leases/block-00000")
     first = s3.put_if(path, b"first", absent=True)
     second = s3.put_if(path, b"second", match=first)
     s3.delete_if(path, first)
