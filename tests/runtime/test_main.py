@@ -124,7 +124,8 @@ def test_help_and_list(run_main):
 def test_a_malformed_row_names_file_and_line_and_publishes_nothing(run_main, home):
     assert run_main("push", "--source", "flights", *JANUARY).returncode == 0
     day = home / "lake/raw/flights/dt=2013-01-05"
-    before = {path.name: path.read_bytes() for path in day.iterdir()}
+    manifest = home / "lake/_platform/raw/flights/manifests/dt=2013-01-05.json"
+    before = {path.name: path.read_bytes() for path in [*day.iterdir(), manifest]}
     drop = home / "landing/flights/2013/01/flights_2013-01-05.csv"
     lines = drop.read_text().splitlines(keepends=True)
     lines[100] = lines[100].rstrip("\n") + ",surplus\n"
@@ -137,7 +138,7 @@ def test_a_malformed_row_names_file_and_line_and_publishes_nothing(run_main, hom
         f"main.py: failed: source flights partition 2013-01-05: file://{drop}: line 101:"
         " expected 19 columns, got 20"
     )
-    assert {path.name: path.read_bytes() for path in day.iterdir()} == before
+    assert {path.name: path.read_bytes() for path in [*day.iterdir(), manifest]} == before
 
 
 def test_a_value_of_the_wrong_type_names_the_column(run_main, home):
@@ -154,7 +155,7 @@ def test_a_value_of_the_wrong_type_names_the_column(run_main, home):
         .splitlines()[-1]
         .endswith("flights_2013-01-02.csv: line 8: column dep_time: '5o7' is not a valid int16")
     )
-    assert not (home / "lake/raw/flights/dt=2013-01-02/_manifest.json").exists()
+    assert not (home / "lake/_platform/raw/flights/manifests/dt=2013-01-02.json").exists()
 
 
 def test_a_partition_with_no_rows_is_an_error_unless_declared_empty_ok(run_main, home, tmp_path):
@@ -215,7 +216,7 @@ def test_a_weekly_source_with_an_inferred_then_frozen_schema(
     )
     assert result.returncode == 0, result.stderr
     assert "schema inferred from" in result.stderr
-    frozen = (home / "lake/raw/weekly_flights/_schema.json").read_text()
+    frozen = (home / "lake/_platform/raw/weekly_flights/schema.json").read_text()
     assert '"dep_time": "int64"' in frozen
 
     settings = load_settings({"PLATFORM_HOME": str(home), **env})

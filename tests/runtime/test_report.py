@@ -315,7 +315,11 @@ def test_a_report_naming_an_unknown_check_is_refused():
 
 def test_a_partition_result_counts_what_the_manifest_lists():
     manifest = Manifest(
-        (ManifestEntry("s3://lake/a.parquet", 1000, 7), ManifestEntry("s3://lake/b.parquet", 24, 3))
+        (
+            ManifestEntry("s3://lake/a.parquet", 1000, 7),
+            ManifestEntry("s3://lake/b.parquet", 24, 3),
+        ),
+        dt.date(2013, 1, 2),
     )
     result = PartitionResult.published(period_at(Granularity.DAILY, dt.date(2013, 1, 2)), manifest)
     assert result == PartitionResult("2013-01-02", 10, 1024, 2)
