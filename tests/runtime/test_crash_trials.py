@@ -34,6 +34,7 @@ from platform_assets.layers import Layer
 from platform_assets.partitions import Period
 from platform_assets.settings import Settings, load_settings
 from testkit.aws import aws_environment
+from testkit.engines import iceberg_table
 from testkit.main_process import main_process, start_main
 from testkit.redshift_standin import RedshiftStandIn
 from testkit.s3_fault_proxy import Request, S3FaultProxy
@@ -43,10 +44,11 @@ pytestmark = pytest.mark.trials
 
 TRIALS = int(os.environ.get("PLATFORM_CRASH_TRIALS", "20"))
 DAYS = [dt.date(2013, 1, 1) + dt.timedelta(days=offset) for offset in range(8)]
-POINTS = ("data_files", "manifests", "stale_files", "warehouse")
+POINTS = ("data_files", "manifests", "iceberg", "stale_files", "warehouse")
 LEASE_TTL = {"PLATFORM_LEASE_TTL_SECONDS": "2"}  # a killed run's S3 lease expires soon
 DATA_FILE = "/raw/flights/dt=*/part-*.parquet"
-MANIFEST = "/raw/flights/dt=*/_manifest.json"
+MANIFEST = "/_platform/raw/flights/manifests/dt=*.json"
+ICEBERG_FILE = "/_platform/raw/flights/iceberg/*"  # pyiceberg's manifests, lists and metadata
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +137,18 @@ class Platform:
                 for page in pages.paginate(Bucket=bucket, Prefix=prefix + "/")
                 for item in page.get("Contents", [])
             }
-        return contents - {f"{directory}/_manifest.json", *lake.file_paths(manifest)}
+        return contents - set(lake.file_paths(manifest))
+
+    def iceberg_rows(self) -> dict[dt.date, int]:
+        """Rows per day in the Iceberg table's current snapshot, read whole."""
+        rows = iceberg_table(self.settings, "flights").scan().to_arrow()
+        counts = rows.group_by("dt").aggregate([([], "count_all")])
+        return dict(zip(counts["dt"].to_pylist(), counts["count_all"].to_pylist(), strict=True))
+
+    def notes(self) -> list[str]:
+        """The Iceberg notes of ranges published and not yet committed."""
+        area = self.settings.lake.layout(Layer.RAW, "flights").beside("iceberg-pending")
+        return self.settings.lake.store.list_files(area)
 
 
 @dataclass(frozen=True)
@@ -155,9 +168,22 @@ def local_kill(
     lake = platform.settings.lake.store.root
     nth = rng.randint(1, days)
     when = ("before", "after")[trial % 2]
+    if point == "iceberg" and trial % 3 == 0:  # the catalog's own commit: SQLite's journal
+        catalog = str(platform.settings.home / "iceberg.sqlite-journal")
+        env = {
+            "LD_PRELOAD": str(platform.kill_at),
+            "KILL_AT_CALL": "open",
+            "KILL_AT_PATH": catalog,
+            "KILL_AT_NTH": "1",
+            "KILL_AT_WHEN": "before",
+        }
+        return KillPoint("the SQL catalog's commit", "the SQL catalog's commit", env)
+    if point == "iceberg":
+        nth = rng.randint(1, 3)  # an overwrite writes manifests, a manifest list, the metadata
     call, path, when, variant = {
         "data_files": ("rename", DATA_FILE, "after", "data file renamed into place"),
         "manifests": ("rename", MANIFEST, "after", "manifest renamed into place"),
+        "iceberg": ("open", ICEBERG_FILE, when, f"Iceberg metadata file opened, {when}"),
         "stale_files": ("unlink", DATA_FILE, when, f"replaced file unlinked, {when}"),
         # the load's INSERT reads the files after its DELETE, in the same transaction
         "warehouse": ("open", DATA_FILE, when, f"DuckDB opening a lake file, {when}"),
@@ -207,8 +233,29 @@ def s3_kill(
             "data file PutObject performed", f"data file PutObject #{nth} of {days}", {}
         )
     if point == "manifests":
-        proxy.interrupt("PUT", nth, kill, under(r"/raw/flights/dt=[^/]+/_manifest.json$"))
+        proxy.interrupt(
+            "PUT", nth, kill, under(r"/_platform/raw/flights/manifests/dt=[^/]+\.json$")
+        )
         return KillPoint("manifest PutObject performed", f"manifest PutObject #{nth} of {days}", {})
+    if point == "iceberg":
+        variant = ("retired CopyObject", "Iceberg metadata upload", "Glue UpdateTable")[trial % 3]
+        if variant == "retired CopyObject":
+            proxy.interrupt("PUT", nth, kill, under(r"/_platform/raw/flights/retired/"))
+        elif variant == "Iceberg metadata upload":
+            proxy.interrupt(
+                "PUT", rng.randint(1, 3), kill, under(r"/_platform/raw/flights/iceberg/")
+            )
+        else:  # pyiceberg's commit: UpdateTable carries the VersionId it read
+            performed = bool(trial % 2)
+            proxy.interrupt(
+                "POST",
+                1,
+                kill,
+                lambda request: request.path == "/" and b'"VersionId"' in request.body,
+                performed=performed,
+            )
+            variant += (", after", ", before")[not performed]
+        return KillPoint(variant, f"{variant} (trial {trial})", {})
     if point == "stale_files":
         variant = ("listing", "DeleteObjects before", "DeleteObjects after")[trial % 3]
         if variant == "listing":
@@ -291,9 +338,11 @@ def count(
         lost += max(0, expected[day] - rows)
         duplicated += max(0, rows - expected[day])
     loaded = settings.warehouse.partition_rows("flights", DAYS[0], DAYS[-1] + dt.timedelta(1))
+    in_iceberg = platform.iceberg_rows()  # whichever version its snapshot holds, whole
     for day in DAYS:
-        lost += max(0, expected[day] - loaded.get(day, 0))
-        duplicated += max(0, loaded.get(day, 0) - expected[day])
+        for rows in (loaded.get(day, 0), in_iceberg.get(day, 0)):
+            lost += max(0, expected[day] - rows)
+            duplicated += max(0, rows - expected[day])
     return lost, duplicated, manifests
 
 
@@ -330,6 +379,7 @@ def test_sigkill_at_a_random_step_loses_and_duplicates_nothing(
         for period, day in zip(platform.periods(days), days, strict=True):
             left = platform.unlisted(period, converged[day])
             assert not left, f"{where}: the rerun left {left} in {day}'s partition"
+        assert not platform.notes(), f"{where}: the rerun left Iceberg notes {platform.notes()}"
 
         tally.trials += 1
         tally.lost += lost + rerun_lost
@@ -357,6 +407,8 @@ def assert_landed(
         assert len(republished) < len(days) or any(leftovers.values()), where
     else:  # the whole range is published anew
         assert republished == days, f"{where}: only {republished} republished"
+    if point == "iceberg":  # published, not (or just) committed: the note says what to take in
+        assert platform.notes() or not any(leftovers.values()), where
     if point == "data_files":
         assert any(leftovers[day] for day in days if day not in republished), where
     if point == "warehouse":
