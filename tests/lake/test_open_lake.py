@@ -213,3 +213,41 @@ def test_on_s3_the_table_is_in_glue_and_a_copied_prefix_loads(aws_env) -> None:
         "flights", dt.date(2013, 1, 1), dt.date(2013, 1, 4)
     )
     assert sum(loaded.values()) == rows
+
+
+def test_a_killed_rerun_leaves_the_table_whole_and_the_next_push_settles_it(
+    run_main, settings, home: Path
+) -> None:
+    import os
+    import signal
+    import time
+
+    push(run_main, "2013-01-01", "2013-12-31", "--no-load")
+    folder = home / "lake" / "raw" / "flights"
+    before = set(folder.rglob("*.parquet"))
+    rerun = start_main(
+        [
+            "push",
+            "--source",
+            "flights",
+            "--partition",
+            "2013-01-01",
+            "--to",
+            "2013-12-31",
+            "--no-load",
+        ],
+        {"PLATFORM_HOME": str(home)},
+    )
+    notes = home / "lake" / "_platform" / "raw" / "flights" / "iceberg-pending"
+    while rerun.poll() is None and not (notes.exists() and any(notes.iterdir())):
+        time.sleep(0.01)  # until its first manifest is on its way
+    time.sleep(0.3)
+    os.kill(rerun.pid, signal.SIGKILL)
+    rerun.communicate()
+    assert rerun.returncode == -signal.SIGKILL, "the rerun ended before it was killed"
+    assert iceberg_table(settings, "flights").scan().to_arrow().num_rows == YEAR_ROWS
+    doubled = folder_counts(folder)["pyarrow"][0]
+    print(f"\nafter the kill: Iceberg {YEAR_ROWS:,}, the folder {doubled:,} ({len(before)} files)")
+    push(run_main, "2013-01-01", "2013-01-01", "--no-load")  # any push of the table takes it in
+    assert not any(notes.iterdir())
+    assert iceberg_table(settings, "flights").scan().to_arrow().num_rows == YEAR_ROWS
