@@ -10,7 +10,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from platform_assets.lake.lease import LEASES
 from platform_assets.layers import Layer
 from platform_assets.settings import Settings, load_settings
 from platform_assets.warehouse.redshift import RedshiftWarehouse
@@ -72,14 +71,15 @@ def pushed_declaring(
 
 
 def lake_hashes(settings: Settings) -> dict[str, str]:
-    """Every file of the source in the lake (the leases aside, which any writing run takes) by
-    its hash; the runs' logs and reports may share the lake's prefix (aws mode)."""
+    """Every file of the source in the lake by its hash: its data files and what the platform
+    keeps of it under _platform/ (manifests, schema, Iceberg metadata; a run's lease is gone
+    once it ends); the runs' logs and reports may share the lake's prefix (aws mode)."""
     store = settings.lake.store
-    dataset = store.path_of_url(settings.lake.dataset_url(Layer.RAW, "orders"))
+    table = settings.lake.layout(Layer.RAW, "orders")
     return {
         path: hashlib.sha256(store.read_bytes(path)).hexdigest()
-        for path in store.list_files(dataset, recursive=True)
-        if f"/{LEASES}/" not in path
+        for folder in (table.data, table.area)
+        for path in store.list_files(folder, recursive=True)
     }
 
 
