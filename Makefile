@@ -89,7 +89,7 @@ image:
 	docker build -t data-platform .
 	docker build -f deploy/dagster.Dockerfile -t data-platform-dagster .
 
-# P1-P6 side by side with their peers, $(RUNS) runs each; the tables land in BENCHMARKS.md
+# P1-P7 side by side with their peers, $(RUNS) runs each; the tables land in BENCHMARKS.md
 bench: install $(BENCH_VENV)/.installed
 	$(BIN)/python -m bench --runs $(RUNS)
 

@@ -1,4 +1,4 @@
-"""`make bench`: every case (P1-P6) side by side with its peers, the goals judged, and the tables
+"""`make bench`: every case (P1-P7) side by side with its peers, the goals judged, and the tables
 written into BENCHMARKS.md between its markers, with the machine they ran on.
 
     .venv/bin/python -m bench [--runs 5] [--no-write]
@@ -14,7 +14,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import backfill, cold_start, lake_write, memory_growth, merge_load, warehouse_load
+from bench import (
+    backfill,
+    cold_start,
+    iceberg_commit,
+    lake_write,
+    memory_growth,
+    merge_load,
+    warehouse_load,
+)
 from bench.harness import PROJECT, goal_line, machine, markdown_table
 
 BEGIN, END = "<!-- make bench: begin -->", "<!-- make bench: end -->"
@@ -22,7 +30,7 @@ Figures = dict[str, float]
 
 
 def goals(
-    p1: Figures, p2: Figures, p3: Figures, p4: Figures, p5: Figures, p6: Figures
+    p1: Figures, p2: Figures, p3: Figures, p4: Figures, p5: Figures, p6: Figures, p7: Figures
 ) -> list[tuple[str, ...]]:
     peak = max(p1["peak_rss_mib"], p4["peak_rss_mib"])
     return [
@@ -101,6 +109,17 @@ def goals(
             f" MiB, dlt's {p6['dlt_peak_rss_mib']:.0f} MiB)",
             p6["merge_over_dlt_rows_per_s"] >= 1,
         ),
+        goal_line(
+            "P7 the Iceberg commit adds <= 10 % to the year's push, locally",
+            f"{p7['iceberg_on_over_off']:.2f} x",
+            p7["iceberg_on_over_off"] <= 1.10,
+        ),
+        goal_line(
+            "P7 the commit's S3 and Glue requests are per run, not per partition",
+            f"{p7['iceberg_commit_requests_year']:.0f} for the year,"
+            f" {p7['iceberg_commit_requests_month']:.0f} for January (retired copies apart)",
+            p7["iceberg_commit_requests_year"] <= p7["iceberg_commit_requests_month"] + 5,
+        ),
     ]
 
 
@@ -109,7 +128,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
     parser.add_argument(
-        "--cases", default="P1,P2,P3,P4,P5,P6", help="a subset only prints its tables: P2,P5"
+        "--cases", default="P1,P2,P3,P4,P5,P6,P7", help="a subset only prints its tables: P2,P5"
     )
     arguments = parser.parse_args()
     os.chdir(PROJECT)
@@ -125,6 +144,7 @@ def main() -> None:
         ),
         ("P5 cold start: `bench/cold_start.py`", cold_start.measure, max(arguments.runs, 11)),
         ("P6 merge: `bench/merge_load.py`", merge_load.measure, arguments.runs),
+        ("P7 Iceberg commit: `bench/iceberg_commit.py`", iceberg_commit.measure, arguments.runs),
     ]
     selected = [case for case in cases if case[0].split()[0] in arguments.cases.split(",")]
     figures: list[Figures] = []
