@@ -26,6 +26,12 @@ def push(run_main, first: str, last: str, *options: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def start_year_push(home: Path):
+    """`main.py push` of the year, lake only, started in the background."""
+    arguments = ["--source", "flights", "--partition", "2013-01-01", "--to", "2013-12-31"]
+    return start_main(["push", *arguments, "--no-load"], {"PLATFORM_HOME": str(home)})
+
+
 def test_a_pushed_year_counts_the_same_in_iceberg_and_in_every_folder_reader(
     run_main, settings, home: Path
 ) -> None:
@@ -67,19 +73,7 @@ def test_a_reader_polling_the_table_during_a_rerun_sees_only_whole_snapshots(
     run_main, settings, home: Path
 ) -> None:
     push(run_main, "2013-01-01", "2013-12-31", "--no-load")
-    rerun = start_main(
-        [
-            "push",
-            "--source",
-            "flights",
-            "--partition",
-            "2013-01-01",
-            "--to",
-            "2013-12-31",
-            "--no-load",
-        ],
-        {"PLATFORM_HOME": str(home)},
-    )
+    rerun = start_year_push(home)
     seen: dict[int, int] = {}  # snapshot id → rows read at it
     gone = 0  # reads of a snapshot whose replaced files went while it was being read
     done = threading.Event()
@@ -225,19 +219,7 @@ def test_a_killed_rerun_leaves_the_table_whole_and_the_next_push_settles_it(
     push(run_main, "2013-01-01", "2013-12-31", "--no-load")
     folder = home / "lake" / "raw" / "flights"
     before = set(folder.rglob("*.parquet"))
-    rerun = start_main(
-        [
-            "push",
-            "--source",
-            "flights",
-            "--partition",
-            "2013-01-01",
-            "--to",
-            "2013-12-31",
-            "--no-load",
-        ],
-        {"PLATFORM_HOME": str(home)},
-    )
+    rerun = start_year_push(home)
     notes = home / "lake" / "_platform" / "raw" / "flights" / "iceberg-pending"
     while rerun.poll() is None and not (notes.exists() and any(notes.iterdir())):
         time.sleep(0.01)  # until its first manifest is on its way
