@@ -35,8 +35,11 @@ def test_the_year_backfills_through_dagster_in_aws_mode_and_again_unchanged(
                 dg.AssetCheckKey(dg.AssetKey(["warehouse", "flights"]), "rows_match_lake"), limit=1
             )
             assert checks[0].status.value == "SUCCEEDED"
-    copies = [sql for sql in redshift.statements[sent:] if sql.startswith("COPY ")]
-    assert len(copies) == 2  # one per backfill of 365 days
+    statements = redshift.statements[sent:]
+    stages = [sql for sql in statements if sql.startswith("CREATE TEMP TABLE ")]
+    assert len(stages) == 2  # one load per backfill of 365 days
+    copies = [sql for sql in statements if sql.startswith("COPY ")]
+    assert len(copies) == 2 * 365  # the files hold no dt: one COPY per partition of each load
     manifest = settings.lake.manifest(
         Layer.RAW, "flights", settings.catalog.source("flights").period("2013-07-04")
     )
