@@ -1,5 +1,6 @@
 """DuckDB's own load of a partitioned parquet lake: replace the range's rows with
-`INSERT … SELECT * FROM read_parquet(...)` in one transaction; prints the statement's seconds.
+`INSERT … SELECT * FROM read_parquet(...)` in one transaction, `dt` from the folder names (the
+files hold none); prints the statement's seconds.
 With --settings, DuckDB is configured as the platform configures it (warehouse/duckdb.py).
 
     python bench/peers/duckdb_load.py WAREHOUSE.duckdb 'LAKE/dt=*/*.parquet' [--settings]
@@ -23,11 +24,13 @@ def main() -> None:
         connection.execute("BEGIN TRANSACTION")
         connection.execute(
             "CREATE TABLE IF NOT EXISTS flights AS"
-            " SELECT * FROM read_parquet(?, hive_partitioning = false) LIMIT 0",
+            " SELECT * FROM read_parquet(?, hive_partitioning = true) LIMIT 0",
             [files],
         )
         connection.execute("DELETE FROM flights")
-        connection.execute("INSERT INTO flights SELECT * FROM read_parquet(?)", [files])
+        connection.execute(
+            "INSERT INTO flights SELECT * FROM read_parquet(?, hive_partitioning = true)", [files]
+        )
         connection.execute("COMMIT")
     print(f"seconds={time.perf_counter() - started:.6f}")
 
