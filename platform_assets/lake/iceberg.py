@@ -94,7 +94,9 @@ class IcebergCatalog:
         keep only the files of the current snapshot."""
         name = self.table_name(table)
         try:
-            return self._commit(name, table, schema, partitions, everything, run_id, retire)
+            return self._commit(
+                name, table, _iceberg_schema(schema), partitions, everything, run_id, retire
+            )
         except RunError:
             raise
         except Exception as error:  # pyiceberg's, the catalog's and the store's errors alike
@@ -111,7 +113,7 @@ class IcebergCatalog:
         run_id: str,
         retire: Retire | None,
     ) -> Committed:
-        from pyiceberg.exceptions import CommitFailedException
+        from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
 
         catalog = self.connect()
         if self.owns_namespace:
@@ -130,10 +132,12 @@ class IcebergCatalog:
                     )
                     return Committed(changed=True, retired=0)
                 return _replace_partitions(current, schema, partitions, run_id, retire)
-            except CommitFailedException:
+            except (CommitFailedException, TableAlreadyExistsError):
                 if attempt == _COMMIT_ATTEMPTS - 1:
                     raise
-                time.sleep(next(waits))  # another run committed first: read its snapshot, redo
+                # another run (a chunk of the same backfill) committed or created the table
+                # first: read what it made, then redo this commit from the manifests
+                time.sleep(next(waits))
         raise AssertionError("unreachable")
 
     def _create(
@@ -185,6 +189,17 @@ _COMMIT_MODULES = (
 def _import(modules: Sequence[str]) -> None:
     for module in modules:
         importlib.import_module(module)
+
+
+def _iceberg_schema(schema: pa.Schema) -> pa.Schema:
+    """The lake table's schema as Iceberg types it: a `json` column (an Arrow extension type,
+    which pyiceberg refuses) is the string it is stored as."""
+    return pa.schema(
+        field.with_type(field.type.storage_type)
+        if isinstance(field.type, pa.BaseExtensionType)
+        else field
+        for field in schema
+    )
 
 
 def _load(catalog: Catalog, name: str) -> Table | None:
