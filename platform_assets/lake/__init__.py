@@ -13,7 +13,7 @@ import re
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from platform_assets.contracts import with_origin
 from platform_assets.errors import RunError
 from platform_assets.lake.iceberg import Committed, IcebergCatalog
-from platform_assets.lake.layout import PLATFORM_AREA, TableLayout, root_url
+from platform_assets.lake.layout import TableLayout, root_url
 from platform_assets.lake.lease import block_names, leased
 from platform_assets.lake.manifest import Manifest, ManifestEntry
 from platform_assets.lake.writer import PartitionWriter, data_file_name, publish
@@ -37,7 +37,7 @@ from platform_assets.schemas import (
 )
 from platform_assets.storage import Store, map_concurrently
 
-__all__ = ["PLATFORM_AREA", "Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
+__all__ = ["Lake", "Manifest", "ManifestEntry", "PartitionWriter", "StagedFile"]
 
 _FROZEN_SCHEMA = "schema.json"
 _CURSOR_WINDOWS = "cursor.json"
@@ -158,11 +158,8 @@ class Lake:
 
         def schema(entry: ManifestEntry) -> pa.Schema:
             path = self.store.path_of_url(entry.url)
-            try:
-                with self.store.failures_at(path):
-                    footer = self.store.parquet_schema(path, entry.content_length)
-            except FileNotFoundError:
-                raise self._missing(path) from None
+            with self._published_file(path):
+                footer = self.store.parquet_schema(path, entry.content_length)
             return with_partition_column(footer)
 
         return map_concurrently(schema, entries)
@@ -204,9 +201,16 @@ class Lake:
 
     def _read_file(self, url: str) -> bytes:
         path = self.store.path_of_url(url)
+        with self._published_file(path):
+            return self.store.read_bytes(path)
+
+    @contextmanager
+    def _published_file(self, path: str) -> Iterator[None]:
+        """Around a read of a file a manifest lists: storage errors name it, and its absence
+        is one line saying what to do."""
         try:
             with self.store.failures_at(path):
-                return self.store.read_bytes(path)
+                yield
         except FileNotFoundError:
             raise self._missing(path) from None
 
