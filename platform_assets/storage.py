@@ -30,6 +30,7 @@ from platform_assets.errors import RunError
 # NoSuchBucket, …) fail at once.
 REQUEST_ATTEMPTS = 5
 CONNECT_TIMEOUT_SECONDS = 10
+INCOMING = ".incoming"  # a local store's temporaries, below its root
 _GLOB_CHARS = frozenset("*?[")
 _FOOTER_READ = 64 * 1024  # enough for a parquet footer of a few hundred columns
 # pyarrow's S3 errors end "AWS Error ACCESS_DENIED during GetObject operation: Access Denied"
@@ -199,12 +200,22 @@ class LocalStore(Store):
         return location if location.startswith("/") else super().path(location)
 
     def put(self, path: str, data: bytes) -> None:
-        parent = posixpath.dirname(path)
-        self.fs.create_dir(parent, recursive=True)
-        temporary = posixpath.join(parent, f".tmp-{uuid.uuid4().hex}")
-        with self.fs.open_output_stream(temporary) as stream:
-            stream.write(data)
-        self.fs.move(temporary, path)
+        """Written aside, then renamed into place. The temporary lives in the root's
+        `.incoming/`, never in the file's folder, where a directory reader would list it (a
+        killed run's stays there)."""
+        inside = path.startswith(self.root + "/")
+        incoming = posixpath.join(self.root, INCOMING) if inside else posixpath.dirname(path)
+        self.fs.create_dir(posixpath.dirname(path), recursive=True)
+        self.fs.create_dir(incoming, recursive=True)
+        temporary = posixpath.join(incoming, f".tmp-{uuid.uuid4().hex}")
+        try:
+            with self.fs.open_output_stream(temporary) as stream:
+                stream.write(data)
+            self.fs.move(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                self.fs.delete_file(temporary)
+            raise
 
     def delete(self, paths: Iterable[str]) -> None:
         for path in paths:

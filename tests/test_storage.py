@@ -52,6 +52,15 @@ def test_local_put_creates_folders_and_leaves_no_temporary_file(local):
     assert local.list_files(local.path("a/b")) == [path]
     assert local.size(path) == 5
     assert local.exists(path)
+    assert local.list_files(local.path(".incoming")) == []
+
+
+def test_a_local_put_that_fails_leaves_nothing_in_the_folder_or_aside(local):
+    path = local.path("a/b/c.txt")
+    with pytest.raises(TypeError):
+        local.put(path, "not bytes")  # type: ignore[arg-type]
+    assert local.list_files(local.path("a/b")) == []
+    assert local.list_files(local.path(".incoming")) == []
 
 
 def test_local_put_replaces_by_rename_so_an_open_reader_keeps_the_old_content(local):

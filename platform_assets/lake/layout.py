@@ -11,6 +11,7 @@ platform keeps lives apart, under `_platform/`, in a tree of the same shape:
     _platform/<layer>/<name>/iceberg-pending/<run>.json       ranges published, not yet committed
     _platform/<layer>/<name>/retired/<run>/dt=…/part-….parquet  files a rerun replaced, which the
                                                               snapshot before it still reads
+    .incoming/                                                a local lake's files being written
 """
 
 from __future__ import annotations
