@@ -30,8 +30,9 @@ from platform_assets.schemas import PARTITION_COLUMN
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
-    from pyiceberg.manifest import DataFile
+    from pyiceberg.manifest import DataFile, ManifestFile
     from pyiceberg.table import Table, Transaction
+    from pyiceberg.table.update.snapshot import _OverwriteFiles
 
 _EPOCH = dt.date(1970, 1, 1)
 _COMMIT_ATTEMPTS = 8  # concurrent chunks of one backfill commit to the same table
@@ -218,17 +219,7 @@ def _replace_partitions(
     run_id: str,
     retire: Retire | None,
 ) -> Committed:
-    days = sorted(partitions)
-    held = []
-    if days and table.current_snapshot() is not None:
-        # a range, not `dt IN (…)`: pyiceberg binds an IN's every value again for each file
-        span = f"{PARTITION_COLUMN} >= '{days[0]}' AND {PARTITION_COLUMN} <= '{days[-1]}'"
-        wanted_days = {(day - _EPOCH).days for day in days}
-        held = [
-            task.file
-            for task in table.scan(row_filter=span).plan_files()
-            if task.file.partition[0] in wanted_days
-        ]
+    held = _held_files(table, {(day - _EPOCH).days for day in partitions})
     wanted = {
         file.file_path: file
         for manifest in partitions.values()
@@ -248,14 +239,14 @@ def _replace_partitions(
         if copies:
             retired = [_copy_of(file, copies[file.file_path]) for file in stale]
             summary = {COMMITTED_BY: run_id, RETIRED_BY: run_id}
-            with transaction.update_snapshot(summary).overwrite() as overwrite:
+            with _overwrite(transaction, summary) as overwrite:
                 for file in stale:
                     overwrite.delete_data_file(file)
                 for file in retired:
                     overwrite.append_data_file(file)
             before = transaction.table_metadata.current_snapshot_id
             stale = retired
-        with transaction.update_snapshot({COMMITTED_BY: run_id}).overwrite() as overwrite:
+        with _overwrite(transaction, {COMMITTED_BY: run_id}) as overwrite:
             for file in stale:
                 overwrite.delete_data_file(file)
             for file in added:
@@ -263,6 +254,47 @@ def _replace_partitions(
         if copies:
             _expire_all_but(transaction, {before, transaction.table_metadata.current_snapshot_id})
     return Committed(changed=True, retired=len(copies))
+
+
+def _held_files(table: Table, days: set[int]) -> list[DataFile]:
+    """The current snapshot's files in these partitions (days since the epoch), read from its
+    manifests: a scan's planning evaluates every file's metrics, which a partition's identity
+    value makes needless."""
+    from pyiceberg.manifest import ManifestContent
+
+    snapshot = table.current_snapshot()
+    if snapshot is None or not days:
+        return []
+    return [
+        entry.data_file
+        for manifest in snapshot.manifests(table.io)
+        if manifest.content == ManifestContent.DATA
+        for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+        if entry.data_file.partition[0] in days
+    ]
+
+
+def _overwrite(transaction: Transaction, summary: dict[str, str]) -> _OverwriteFiles:
+    """An overwrite snapshot that leaves behind the manifests holding only files that earlier
+    snapshots deleted. pyiceberg 0.12 carries them forward (it reads manifests without their
+    deleted entries and takes an empty read for an untouched manifest), so each rerun would
+    add two to every later snapshot and commits would slow down run after run; iceberg-go had
+    the same bug (its issue #1153)."""
+    from pyiceberg.table.update.snapshot import _OverwriteFiles
+
+    class Overwrite(_OverwriteFiles):
+        def _process_manifests(self, manifests: list[ManifestFile]) -> list[ManifestFile]:
+            return [
+                manifest
+                for manifest in manifests
+                if manifest.added_snapshot_id == self._snapshot_id
+                or manifest.has_added_files()
+                or manifest.has_existing_files()
+            ]
+
+    producer = transaction.update_snapshot(summary).overwrite()
+    producer.__class__ = Overwrite
+    return producer
 
 
 def _copy_of(file: DataFile, url: str) -> DataFile:

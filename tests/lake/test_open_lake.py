@@ -119,6 +119,27 @@ def test_the_snapshot_before_a_rerun_reads_the_rows_it_replaced(
     assert folder["pyarrow"][0] == 842 + 100 + 914, "the folder holds only the current files"
 
 
+def test_reruns_leave_the_current_snapshot_only_the_manifests_of_its_files(
+    run_main, settings
+) -> None:
+    """pyiceberg 0.12's overwrite carries forward manifests that hold only deleted files: each
+    rerun would add two to every later snapshot, and each commit would read them all."""
+    push(run_main, "2013-01-01", "2013-01-03", "--no-load")
+    for _ in range(4):
+        push(run_main, "2013-01-02", "2013-01-02", "--no-load")
+    table = iceberg_table(settings, "flights")
+    manifests = table.current_snapshot().manifests(table.io)
+    kinds = sorted(
+        (manifest.added_files_count, manifest.existing_files_count, manifest.deleted_files_count)
+        for manifest in manifests
+    )
+    print(f"\nafter 4 reruns of a day: manifests (added, existing, deleted) {kinds}")
+    deleted_only = [kind for kind in kinds if not kind[0] and not kind[1]]
+    assert len(deleted_only) <= 1, kinds  # the last rerun's own record of what it deleted
+    assert len(manifests) <= 3, kinds  # and the rerun's files, the other days'
+    assert table.scan().to_arrow().num_rows == 842 + 943 + 914
+
+
 def _per_day(rows) -> tuple[list, list]:
     counts = rows.group_by("dt").aggregate([([], "count_all")]).sort_by("dt")
     return counts["dt"].to_pylist(), counts["count_all"].to_pylist()
