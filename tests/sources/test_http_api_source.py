@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pyarrow as pa
@@ -210,3 +211,107 @@ def test_a_field_of_many_shapes_fails_naming_it_unless_declared_json(weather):
     assert batch.column("extra").type == pa.json_()
     texts = batch.column("extra").storage.to_pylist()
     assert [None if text is None else json.loads(text) for text in texts] == shapes
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """A second host: records each request's headers, answers with no records."""
+
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        Recorder.seen.append(dict(self.headers))
+        data = json.dumps({"items": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class Pointing(BaseHTTPRequestHandler):
+    """The first host: /link's next page is on the second host (`?to=`), /moved redirects there."""
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        other = parse_qs(url.query)["to"][0]
+        if url.path == "/moved":
+            self.send_response(302)
+            self.send_header("Location", f"{other}/elsewhere")
+            self.end_headers()
+            return
+        data = json.dumps({"items": [{"id": 1}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Link", f'<{other}/page2>; rel="next"')
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def two_hosts() -> Iterator[tuple[str, str]]:
+    """Two servers on loopback, so two origins (the ports differ); the second records."""
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), handler) for handler in (Pointing, Recorder)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    Recorder.seen = []
+    yield tuple(f"http://127.0.0.1:{server.server_address[1]}" for server in servers)  # type: ignore[misc]
+    for server in servers:
+        server.shutdown()
+
+
+def credentialed(path: str, **pagination: object) -> HttpApiRead:
+    return HttpApiRead.model_validate(
+        {
+            "kind": "http_api",
+            "base_url_env": "FIRST_URL",
+            "path": path,
+            "params": {"to": "{secret[other]}"},
+            "headers": {"Authorization": "Bearer {secret[token]}", "X-Api-Key": "{secret[key]}"},
+            "secrets": {name: {"env": name.upper()} for name in ("token", "key", "other")},
+            "records": "items",
+            "pagination": pagination,
+        }
+    )
+
+
+def test_a_next_page_link_to_another_host_fails_and_sends_it_nothing(two_hosts):
+    first, second = two_hosts
+    spec = credentialed("/link", style="link")
+    secrets = {"token": TOKEN, "key": "key-not-a-secret", "other": second}
+    with pytest.raises(ApiError) as failure:
+        list(read_api(spec, JANUARY_2ND, first, secrets))
+    port = second.rsplit(":", 1)[1]
+    assert f"the next page's link leaves http://127.0.0.1:{first.rsplit(':', 1)[1]} for" in str(
+        failure.value
+    )
+    assert f"http://127.0.0.1:{port}, a host the catalog does not allow" in str(failure.value)
+    assert Recorder.seen == [], "the second host was asked nothing"
+
+
+def test_a_host_the_catalog_allows_gets_the_next_page_request(two_hosts):
+    first, second = two_hosts
+    port = second.rsplit(":", 1)[1]
+    spec = credentialed("/link", style="link", follow_hosts=[f"127.0.0.1:{port}"])
+    secrets = {"token": TOKEN, "key": "key-not-a-secret", "other": second}
+    batches = list(read_api(spec, JANUARY_2ND, first, secrets))
+    assert sum(batch.num_rows for batch in batches) == 1
+    assert [seen["Authorization"] for seen in Recorder.seen] == [f"Bearer {TOKEN}"]
+
+
+def test_a_redirect_to_another_host_arrives_without_the_catalogs_headers(two_hosts):
+    first, second = two_hosts
+    spec = credentialed("/moved")
+    secrets = {"token": TOKEN, "key": "key-not-a-secret", "other": second}
+    list(read_api(spec, JANUARY_2ND, first, secrets))
+    [seen] = Recorder.seen
+    assert "Authorization" not in seen and "X-Api-Key" not in seen, seen
+
+
+def test_follow_hosts_is_only_for_link_pagination():
+    with pytest.raises(ValueError, match="follow_hosts is for link pagination"):
+        credentialed("/p", style="page", param="page", follow_hosts=["api.example.com"])

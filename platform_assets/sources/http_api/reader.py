@@ -2,6 +2,10 @@
 
 Retries (429, 5xx, dropped connections, timeouts) are urllib3's: exponential backoff with jitter,
 honouring Retry-After. Any other error status fails the partition at once, naming the URL.
+
+The catalog's headers and parameters (credentials among them) go only to the base URL's origin
+and the hosts its link pagination allows: a next-page link elsewhere fails the partition, and a
+redirect elsewhere is followed without the catalog's headers.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import math
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pyarrow as pa
 import requests
@@ -51,7 +56,8 @@ def read_api(
             params[pagination.size_param] = pagination.size
     deadline = time.monotonic() + spec.max_seconds
     pace = _Pace(spec.rate_limit_per_second)
-    with _session(spec, url, deadline) as session:
+    allowed = _Allowed(url, pagination.follow_hosts)
+    with _session(spec, url, deadline, allowed, set(headers)) as session:
         next_url: str | None = url
         while next_url is not None:
             pace.wait()
@@ -66,9 +72,66 @@ def read_api(
                     batch = rows_in_period(batch, spec.date_column, period)
                 yield batch
             next_url, params = _next(pagination, body, response, records, next_url, params)
+            if next_url is not None and not allowed(next_url):
+                raise ApiError(
+                    f"{response.url}: the next page's link leaves {allowed.origin} for"
+                    f" {_origin(next_url)}, a host the catalog does not allow"
+                    " (pagination.follow_hosts)"
+                )
 
 
-def _session(spec: HttpApiRead, url: str, deadline: float) -> requests.Session:
+def _origin(url: str) -> str:
+    """Scheme, host and port, the port spelled out: 'https://api.example.com:443'."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+    except ValueError:  # not a port number
+        port = None
+    return f"{parts.scheme}://{parts.hostname or ''}:{port}"
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class _Allowed:
+    """Whether a URL may receive the catalog's headers: the base URL's origin, or a host the
+    catalog allows ('host' on any port, or 'host:port'), over the base URL's scheme or https."""
+
+    def __init__(self, base_url: str, hosts: list[str]) -> None:
+        self.origin = _origin(base_url)
+        self._schemes = {urlsplit(base_url).scheme, "https"}
+        self._hosts = {host.lower() for host in hosts}
+
+    def __call__(self, url: str) -> bool:
+        origin = _origin(url)
+        if origin == self.origin:
+            return True
+        scheme, _, address = origin.partition("://")
+        host, _, port = address.rpartition(":")
+        if scheme not in self._schemes or not host or port == "None":
+            return False
+        return host in self._hosts or f"{host}:{port}" in self._hosts
+
+
+class _Session(requests.Session):
+    """A redirect to a URL not allowed loses the catalog's headers (requests strips only
+    `Authorization`, and only when the host changes)."""
+
+    def __init__(self, allowed: _Allowed, catalog_headers: set[str]) -> None:
+        super().__init__()
+        self._allowed = allowed
+        self._catalog_headers = catalog_headers
+
+    def rebuild_auth(self, prepared_request: Any, response: requests.Response) -> None:
+        super().rebuild_auth(prepared_request, response)
+        if not self._allowed(prepared_request.url):
+            for name in self._catalog_headers:
+                prepared_request.headers.pop(name, None)
+
+
+def _session(
+    spec: HttpApiRead, url: str, deadline: float, allowed: _Allowed, catalog_headers: set[str]
+) -> requests.Session:
     retry = _BoundedRetry(
         total=spec.max_retries,
         connect=spec.max_retries,
@@ -83,7 +146,7 @@ def _session(spec: HttpApiRead, url: str, deadline: float) -> requests.Session:
         raise_on_status=False,
     )
     retry.bound = (url, spec.max_seconds, deadline)
-    session = requests.Session()
+    session = _Session(allowed, catalog_headers)
     session.mount("http://", HTTPAdapter(max_retries=retry))
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
@@ -188,7 +251,7 @@ def _next(
         return (url, {**params, str(pagination.param): cursor}) if cursor else (None, params)
     if pagination.style == "link":
         following = response.links.get("next", {}).get("url")
-        return (following, {}) if following else (None, params)
+        return (urljoin(response.url, following), {}) if following else (None, params)
     return None, params
 
 

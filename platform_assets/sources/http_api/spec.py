@@ -27,6 +27,11 @@ class Pagination(StrictModel):
     size_param: str | None = Field(default=None, description="page: the page-size parameter.")
     size: int | None = Field(default=None, ge=1, description="page: records per page asked for.")
     next_path: str | None = Field(default=None, description="cursor: dotted path to the next one.")
+    follow_hosts: list[str] = Field(
+        default_factory=list,
+        description="link: hosts ('host' or 'host:port') besides the base URL's whose next-page"
+        " links are followed; the source's headers and parameters go to them too.",
+    )
 
     @model_validator(mode="after")
     def _complete(self) -> Pagination:
@@ -34,6 +39,8 @@ class Pagination(StrictModel):
         missing = [name for name in needs if getattr(self, name) is None]
         if missing:
             raise ValueError(f"{self.style} pagination needs {', '.join(missing)}")
+        if self.follow_hosts and self.style != "link":
+            raise ValueError("follow_hosts is for link pagination")
         return self
 
 
