@@ -6,10 +6,8 @@ import logging
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -17,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from testkit import measured
 from testkit.aws import FAKE_AWS
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -29,47 +28,18 @@ class Sample:
     peak_rss_mib: float
 
 
-# Linux carries a process's peak RSS across exec(), and a child starts out with its parent's
-# (fork and vfork alike): a small launcher forks the measured command, so that the bench's own
-# memory does not count, and reports the command's own ru_maxrss.
-_LAUNCHER = """
-import os, sys
-pid = os.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-_, status, usage = os.wait4(pid, 0)
-os.write(int(os.environ["BENCH_RSS_FD"]), str(usage.ru_maxrss).encode())
-sys.exit(os.waitstatus_to_exitcode(status))
-"""
-
-
 def run_measured(
     command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path = PROJECT
 ) -> Sample:
     """Wall time and peak RSS (the command's own ru_maxrss) of one child process."""
     environment = {**os.environ, **(env or {})}
     environment.pop("DAGSTER_PIPES_CONTEXT", None)
-    read_end, write_end = os.pipe()
-    environment["BENCH_RSS_FD"] = str(write_end)
-    launcher = [sys.executable, "-c", _LAUNCHER, *command]
-    started = time.perf_counter()
-    child = subprocess.run(
-        launcher,
-        env=environment,
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        pass_fds=(write_end,),
-        check=False,
-    )
-    seconds = time.perf_counter() - started
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as reported:
-        peak_kib = int(reported.read() or 0)
+    child = measured.run_measured(command, environment, cwd)
     if child.returncode != 0:
-        tail = child.stdout.decode(errors="replace")[-3000:]
-        raise RuntimeError(f"{' '.join(command)} exited {child.returncode}:\n{tail}")
-    return Sample(seconds, peak_kib / 1024)
+        raise RuntimeError(
+            f"{' '.join(command)} exited {child.returncode}:\n{child.output[-3000:]}"
+        )
+    return Sample(child.seconds, child.peak_rss_mib)
 
 
 @dataclass

@@ -45,21 +45,27 @@ def _construct_mapping(loader: _CatalogLoader, node: yaml.MappingNode) -> dict[A
 _CatalogLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+MAX_CATALOG_BYTES = 2 * 1024 * 1024
+MAX_CATALOG_VALUES = 100_000
+"""Values (mappings, lists, scalars) the catalog may hold once its aliases are expanded: a few
+anchors are a convenience, an alias bomb a few KB long would expand to billions."""
+_QUOTED_CHARACTERS = 80
+
+
 def load_catalog(path: Path, check_names: Collection[str] | None = None) -> Catalog:
     """Read and validate the catalog; each problem is a CatalogError naming file, source, key.
 
     `check_names` are the checks a source's `checks:` may name (the checks' registry, which
     the settings pass: it lies above the catalog); without them the names go unchecked."""
+    loader = _CatalogLoader(_read(path))
     try:
-        raw = yaml.load(path.read_text(), Loader=_CatalogLoader)
-    except OSError as error:
-        raise CatalogError(f"{path}: cannot read the catalog ({error.strerror})") from None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise CatalogError(f"{path}: not valid YAML at {where}: {error.problem}") from None
+        raw = loader.construct_document(_bounded(path, _root(path, loader)))
     except yaml.YAMLError as error:
-        raise CatalogError(f"{path}: not valid YAML: {error}") from None
+        raise _yaml_error(path, error) from None
+    except RecursionError:
+        raise CatalogError(f"{path}: not valid YAML: nested too deeply") from None
+    finally:
+        loader.dispose()
     try:
         return Catalog.model_validate(raw, context={CHECK_NAMES_CONTEXT: check_names})
     except ValidationError as error:
@@ -71,15 +77,98 @@ def load_catalog(path: Path, check_names: Collection[str] | None = None) -> Cata
 def declaration_lines(path: Path) -> dict[str, int]:
     """The line (from 1) of the catalog file where each source and export is declared, by name."""
     lines: dict[str, int] = {}
-    root = yaml.compose(path.read_text(), Loader=_CatalogLoader)
+    loader = _CatalogLoader(_read(path))
+    try:
+        root = _root(path, loader)
+    finally:
+        loader.dispose()
     for section_key, section in root.value if isinstance(root, yaml.MappingNode) else ():
         if section_key.value not in ("sources", "exports"):
             continue
+        if not isinstance(section, yaml.SequenceNode):
+            continue
         for item in section.value:
-            for key, value in item.value:
-                if key.value == "name":
+            for key, value in item.value if isinstance(item, yaml.MappingNode) else ():
+                if key.value == "name" and isinstance(value, yaml.ScalarNode):
                     lines[value.value] = item.start_mark.line + 1
     return lines
+
+
+def _read(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_CATALOG_BYTES:
+            raise CatalogError(
+                f"{path}: {size:,} bytes, more than a catalog may hold ({MAX_CATALOG_BYTES:,})"
+            )
+        return path.read_text()
+    except OSError as error:
+        raise CatalogError(f"{path}: cannot read the catalog ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise CatalogError(f"{path}: not UTF-8 text (byte {error.start})") from None
+
+
+def _root(path: Path, loader: _CatalogLoader) -> yaml.Node | None:
+    """The document's node tree, aliases unexpanded (PyYAML's composer recurses per level)."""
+    try:
+        return loader.get_single_node()
+    except RecursionError:
+        raise CatalogError(f"{path}: not valid YAML: nested too deeply") from None
+    except yaml.YAMLError as error:
+        raise _yaml_error(path, error) from None
+
+
+def _yaml_error(path: Path, error: yaml.YAMLError) -> CatalogError:
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        return CatalogError(f"{path}: not valid YAML at {where}: {error.problem}")
+    return CatalogError(f"{path}: not valid YAML: {_quoted(str(error))}")
+
+
+def _bounded(path: Path, root: yaml.Node | None) -> yaml.Node | None:
+    """`root`, if it holds at most MAX_CATALOG_VALUES values with its aliases expanded and no
+    alias inside its own anchor. Counted once per node (an alias is its anchor's node again)."""
+    sizes: dict[int, int] = {}
+    pending: list[tuple[yaml.Node, bool]] = [(root, False)] if root is not None else []
+    open_nodes: set[int] = set()
+    while pending:
+        node, children_done = pending.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done:
+            open_nodes.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[id(node)] > MAX_CATALOG_VALUES:
+                raise CatalogError(
+                    f"{path}: its aliases expand to more than {MAX_CATALOG_VALUES:,} values"
+                    f" (from line {node.start_mark.line + 1})"
+                )
+            continue
+        if id(node) in open_nodes:
+            raise CatalogError(
+                f"{path}: an alias inside its own anchor at line {node.start_mark.line + 1}"
+            )
+        open_nodes.add(id(node))
+        pending.append((node, True))
+        pending.extend((child, False) for child in children if id(child) not in sizes)
+    return root
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _quoted(text: str) -> str:
+    """At most _QUOTED_CHARACTERS of a value a message quotes."""
+    if len(text) <= _QUOTED_CHARACTERS:
+        return text
+    return f"{text[:_QUOTED_CHARACTERS]}… ({len(text):,} characters)"
 
 
 def _describe(path: Path, raw: Any, detail: Any) -> str:
@@ -105,7 +194,7 @@ def _describe(path: Path, raw: Any, detail: Any) -> str:
             f"unknown kind {detail['ctx']['tag']!r} (expected {detail['ctx']['expected_tags']})"
         )
     elif "input" in detail and detail["type"] not in ("value_error", "model_type", "dict_type"):
-        message += f" (got {detail['input']!r})"
+        message += f" (got {_quoted(repr(detail['input']))})"
     return f"{where}: key {key!r}: {message}" if key else f"{where}: {message}"
 
 

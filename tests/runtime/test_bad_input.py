@@ -34,6 +34,13 @@ sources:
     partitioning: {granularity: daily, start: 2013-01-01, end: 2014-01-01}
 """
 GOOD = "id,amount,region\n1,1.5,eu\n2,2.5,us\n"
+ALIAS_BOMB = "".join(
+    [
+        'lol0: &lol0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n',
+        *(f"lol{n}: &lol{n} [{', '.join([f'*lol{n - 1}'] * 9)}]\n" for n in range(1, 10)),
+    ]
+)
+"""Nine levels of nine aliases, 600 bytes: expanded, 387,420,489 strings."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,31 @@ CASES = {
         message=r"source 'orders': key 'columns': column name 'x\"; DROP TABLE orders; --' must be"
         r" lower-case letters, digits and _$",
     ),
+    "a catalog of YAML aliases that expand to billions of values": Case(
+        catalog=lambda text: ALIAS_BOMB + text,
+        exit_code=2,
+        message=r"catalog\.yaml: its aliases expand to more than 100,000 values \(from line \d+\)$",
+    ),
+    "an alias inside its own anchor": Case(
+        catalog=lambda text: "loop: &loop [1, *loop]\n" + text,
+        exit_code=2,
+        message=r"catalog\.yaml: an alias inside its own anchor at line 1$",
+    ),
+    "a catalog file larger than a catalog may be": Case(
+        catalog=lambda text: text + "#" * (2 * 1024 * 1024) + "\n",
+        exit_code=2,
+        message=r"catalog\.yaml: 2,097,\d+ bytes, more than a catalog may hold \(2,097,152\)$",
+    ),
+    "a catalog nested thousands deep": Case(
+        catalog=lambda text: text + "deep: " + "[" * 5000 + "]" * 5000 + "\n",
+        exit_code=2,
+        message=r"catalog\.yaml: not valid YAML: nested too deeply$",
+    ),
+    "a long wrong value is quoted only in part": Case(
+        catalog=lambda text: text.replace('"0 6 * * *"', "[" + ", ".join(["99"] * 5000) + "]"),
+        exit_code=2,
+        message=r"source 'orders': key 'schedule\.cron': .{0,120}\(\d{2},\d{3} characters\)\)$",
+    ),
     "an environment variable the source names is unset": Case(
         arguments=("push", "--source", "readings", "--partition", "2013-01-02"),
         catalog=lambda text: text.replace("READINGS_URL", "UNSET_READINGS_URL"),
@@ -190,3 +222,25 @@ def lake_files(home: Path) -> dict[str, bytes]:
         for path in (home / "lake").rglob("*")
         if path.is_file()
     }
+
+
+def test_an_alias_bomb_is_refused_at_once_in_little_memory(home, tmp_path):
+    """The billion laughs, against main.py: exit 2 and its one line, its time and peak RSS."""
+    import os
+    import sys
+
+    from testkit.main_process import MAIN
+    from testkit.measured import run_measured
+
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(ALIAS_BOMB + CATALOG)
+    env = {**os.environ, "PLATFORM_HOME": str(home), "PLATFORM_CATALOG": str(catalog)}
+    run = run_measured([sys.executable, str(MAIN), "list"], env, tmp_path)
+    print(
+        f"\nalias bomb ({len(ALIAS_BOMB)} bytes): exit {run.returncode} in {run.seconds:.2f} s,"
+        f" peak RSS {run.peak_rss_mib:.0f} MiB: {run.output.strip()}"
+    )
+    assert run.returncode == 2
+    assert len(run.output.strip().splitlines()) == 1
+    assert re.search(r"catalog\.yaml: its aliases expand to more than 100,000 values", run.output)
+    assert run.peak_rss_mib < 300
