@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from platform_assets.errors import ConfigurationError
+from platform_assets.redaction import redact_log
 from platform_assets.runtime.progress import stderr_handler
 
 log = logging.getLogger("platform")
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _log_to_stderr() -> None:
     """The platform's own log lines to stderr; libraries' stay at their WARNING default."""
+    redact_log(log)
     if not log.handlers:
         log.addHandler(stderr_handler())
         log.setLevel(logging.INFO)

@@ -19,6 +19,7 @@ from platform_assets.catalog import Export, Partitioned, Source
 from platform_assets.checks import checks_for
 from platform_assets.errors import ConfigurationError, PlatformError, RunError
 from platform_assets.partitions import Period
+from platform_assets.redaction import redact
 from platform_assets.runtime import pipes
 from platform_assets.runtime.archive import LogCapture, store_log, store_report
 from platform_assets.runtime.partition_selection import every_period, selected_periods
@@ -118,8 +119,9 @@ def _dispatch(arguments: argparse.Namespace, capture: LogCapture, outcome: _Outc
         print(f"main.py: failed: {error}", file=sys.stderr)
         return 1
     except Exception:
-        capture.note(traceback.format_exc())
-        traceback.print_exc()
+        text = redact(traceback.format_exc())
+        capture.note(text)
+        print(text, end="", file=sys.stderr)
         return 1
 
 

@@ -18,6 +18,7 @@ from platform_assets.errors import ConfigurationError
 from platform_assets.lake import Lake
 from platform_assets.lake.iceberg import IcebergCatalog
 from platform_assets.partitions import Period
+from platform_assets.redaction import remember
 from platform_assets.settings.environments import (
     Environment,
     Place,
@@ -102,7 +103,7 @@ class Settings:
     def secret(self, ref: SecretRef) -> str:
         """A secret the catalog names: in aws mode from Secrets Manager when it names a secret
         there, otherwise (and locally) from the environment variable it names."""
-        return self.environment.secret(ref, self.variable)
+        return remember(self.environment.secret(ref, self.variable))
 
     def lease(
         self, target: Partitioned, periods: Sequence[Period], run_id: str

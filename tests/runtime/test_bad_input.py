@@ -34,6 +34,7 @@ sources:
     partitioning: {granularity: daily, start: 2013-01-01, end: 2014-01-01}
 """
 GOOD = "id,amount,region\n1,1.5,eu\n2,2.5,us\n"
+SECRET = "s3cr3t-value-never-shown"
 ALIAS_BOMB = "".join(
     [
         'lol0: &lol0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n',
@@ -50,6 +51,7 @@ class Case:
     catalog: Callable[[str], str] = field(default=lambda text: text)
     exit_code: int = 1
     message: str = ""
+    env: dict[str, str] = field(default_factory=dict)
 
 
 CASES = {
@@ -154,6 +156,33 @@ CASES = {
         exit_code=2,
         message=r"source 'orders': key 'schedule\.cron': .{0,120}\(\d{2},\d{3} characters\)\)$",
     ),
+    "a literal bearer token in the catalog's headers": Case(
+        arguments=("push", "--source", "readings", "--partition", "2013-01-02"),
+        catalog=lambda text: text.replace(
+            "records: data", 'records: data\n      headers: {Authorization: "Bearer a1b2c3d4e5"}'
+        ),
+        exit_code=2,
+        message=r"source 'readings': key 'read': headers\.Authorization holds a literal credential:"
+        r" put it in a secret \('secrets:'\) and write \{secret\[name\]\} instead$",
+    ),
+    "a secret in the query of a URL an error names": Case(
+        arguments=("push", "--source", "readings", "--partition", "2013-01-02"),
+        catalog=lambda text: text.replace(
+            'end: "{end}"}',
+            'end: "{end}", api_key: "{secret[key]}"}\n      secrets: {key: {env: READINGS_KEY}}',
+        ),
+        env={"READINGS_KEY": SECRET},
+        message=r"http://127\.0\.0\.1:\d+/observations\?start=2013-01-02&end=2013-01-03"
+        r"&api_key=\*\*\*: not JSON \(text/html\)",
+    ),
+    "a database URL where the name of its variable belongs": Case(
+        arguments=("push", "--source", "readings", "--partition", "2013-01-02"),
+        catalog=lambda text: text.replace(
+            "READINGS_URL", f"postgresql://reader:{SECRET}@db.example.com/crm"
+        ),
+        exit_code=2,
+        message=r"the environment variable postgresql://reader:\*\*\*@db\.example\.com/crm$",
+    ),
     "an environment variable the source names is unset": Case(
         arguments=("push", "--source", "readings", "--partition", "2013-01-02"),
         catalog=lambda text: text.replace("READINGS_URL", "UNSET_READINGS_URL"),
@@ -191,7 +220,7 @@ def test_bad_input_exits_with_one_line_and_publishes_nothing(
         (drops / f"{DAY}.csv").write_bytes(case.drop)
     catalog = tmp_path / "catalog.yaml"
     catalog.write_text(CATALOG)
-    env = {"PLATFORM_CATALOG": str(catalog), "READINGS_URL": url}
+    env = {"PLATFORM_CATALOG": str(catalog), "READINGS_URL": url, **case.env}
     good = run_main("push", "--source", "orders", "--partition", "2024-01-01", env=env)
     assert good.returncode == 0, good.stderr
     before = lake_files(home)
@@ -209,6 +238,11 @@ def test_bad_input_exits_with_one_line_and_publishes_nothing(
         "main.py: failed: source " if case.exit_code == 1 else "main.py: error: "
     )
     assert lake_files(home) == before  # nothing published, the previous version intact
+    assert SECRET not in result.stderr
+    leaks = [
+        path for path in home.rglob("*") if path.is_file() and SECRET.encode() in path.read_bytes()
+    ]
+    assert leaks == [], "no log or report the run left holds the secret"
     settings = load_settings({"PLATFORM_HOME": str(home)})
     assert warehouse_query(
         settings, 'SELECT CAST(dt AS VARCHAR), COUNT(*) FROM "{schema}".orders GROUP BY 1'

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Literal
@@ -44,6 +45,23 @@ class Pagination(StrictModel):
         return self
 
 
+_CREDENTIAL_NAME = re.compile(
+    r"^key$|(^|-)(auth|authorization|token|api-?key|apikey|access-?key|secret|password|passwd"
+    r"|signature|cookie)($|-)",
+    re.IGNORECASE,
+)
+_CREDENTIAL_VALUE = re.compile(r"^\s*(bearer|basic|token)\s+\S", re.IGNORECASE)
+
+
+def _literal_credential(name: str, value: str) -> bool:
+    """A header or parameter that carries a credential written into the catalog, not a secret:
+    named as credentials are (Authorization, X-Api-Key, access_token, …) or valued as an
+    Authorization header is ('Bearer …'), with no {secret[…]} in it."""
+    if "{secret[" in value or not value.strip():
+        return False
+    return bool(_CREDENTIAL_NAME.search(name.replace("_", "-")) or _CREDENTIAL_VALUE.match(value))
+
+
 class HttpApiRead(ReadSpec):
     """A JSON API: one partition is the records of its dates, page after page.
 
@@ -81,6 +99,13 @@ class HttpApiRead(ReadSpec):
         unknown = sorted(used - set(self.secrets))
         if unknown:
             raise ValueError(f"secret(s) {unknown} used but not among 'secrets'")
+        for where, values in (("headers", self.headers), ("params", self.params)):
+            for name, value in values.items():
+                if _literal_credential(name, value):
+                    raise ValueError(
+                        f"{where}.{name} holds a literal credential: put it in a secret"
+                        " ('secrets:') and write {secret[name]} instead"
+                    )
         return self
 
     @property
