@@ -58,6 +58,13 @@ def _storable_type(name: str) -> str:
 ColumnType = Annotated[str, AfterValidator(_storable_type)]
 
 
+EARLIEST_DAY = dt.date(1900, 1, 1)
+LATEST_DAY = dt.date(2999, 12, 31)
+MAX_PARTITIONS = 100_000
+"""A source's partitions, start to end (or to today): each is a Dagster partition, a line of
+`status --every` and a key every range operation lists."""
+
+
 class Partitioning(StrictModel):
     granularity: Granularity
     start: dt.date
@@ -83,6 +90,26 @@ class Partitioning(StrictModel):
             raise ValueError(f"start {self.start} of a {self.granularity} source must be {first}")
         if self.end is not None and self.end <= self.start:
             raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Partitioning:
+        if self.start < EARLIEST_DAY:
+            raise ValueError(f"start {self.start} is before {EARLIEST_DAY}, the earliest allowed")
+        if self.end is not None and self.end > LATEST_DAY:
+            raise ValueError(
+                f"end {self.end} is after {LATEST_DAY}, the latest allowed"
+                " (leave end out for a source that goes on)"
+            )
+        if self.start > LATEST_DAY:
+            raise ValueError(f"start {self.start} is after {LATEST_DAY}, the latest allowed")
+        last = self.end or max(dt.date.today(), self.start)
+        count = period_index(self.granularity, self.start, last)
+        if count > MAX_PARTITIONS:
+            raise ValueError(
+                f"{count:,} {self.granularity} partitions from {self.start} to {last}, more than"
+                f" {MAX_PARTITIONS:,}: start later, or choose a coarser granularity"
+            )
         return self
 
 

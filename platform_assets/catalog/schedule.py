@@ -3,12 +3,15 @@ which the period a tick loads should be in (a freshness check's `deadline_cron`)
 
 from __future__ import annotations
 
-from croniter import croniter
+import datetime as dt
+
+from croniter import CroniterBadDateError, croniter
 from pydantic import Field, field_validator, model_validator
 
 from platform_assets.strict import StrictModel
 
 _MINUTES_A_DAY = 24 * 60
+_SOME_DAY = dt.datetime(2000, 1, 1)  # a leap year's start: 29 February comes within the year
 
 
 def shifted_cron(cron: str, minutes: int) -> str:
@@ -51,6 +54,10 @@ class Schedule(StrictModel):
     def _valid_cron(cls, value: str) -> str:
         if len(value.split()) != 5 or not croniter.is_valid(value):
             raise ValueError(f"{value!r} is not a five-field cron expression")
+        try:
+            croniter(value, _SOME_DAY).get_next(dt.datetime)
+        except CroniterBadDateError:
+            raise ValueError(f"{value!r} never fires (no such day)") from None
         return value
 
     @model_validator(mode="after")

@@ -156,6 +156,39 @@ CASES = {
         exit_code=2,
         message=r"source 'orders': key 'schedule\.cron': .{0,120}\(\d{2},\d{3} characters\)\)$",
     ),
+    "a cron that never fires": Case(
+        catalog=lambda text: text.replace('"0 6 * * *"', '"0 0 31 2 *"'),
+        exit_code=2,
+        message=r"source 'orders': key 'schedule\.cron': '0 0 31 2 \*' never fires"
+        r" \(no such day\)$",
+    ),
+    "a start too late for any calendar": Case(
+        catalog=lambda text: text.replace(
+            "start: 2024-01-01, end: 2024-02-01", "start: 9999-12-31"
+        ),
+        exit_code=2,
+        message=r"source 'orders': key 'partitioning': start 9999-12-31 is after 2999-12-31, the"
+        r" latest allowed$",
+    ),
+    "an end meant as forever": Case(
+        catalog=lambda text: text.replace("end: 2024-02-01", "end: 9999-12-31"),
+        exit_code=2,
+        message=r"end 9999-12-31 is after 2999-12-31, the latest allowed \(leave end out for a"
+        r" source that goes on\)$",
+    ),
+    "a start in year 1": Case(
+        catalog=lambda text: text.replace("start: 2024-01-01", "start: 0001-01-01"),
+        exit_code=2,
+        message=r"start 0001-01-01 is before 1900-01-01, the earliest allowed$",
+    ),
+    "more partitions than a source may have": Case(
+        catalog=lambda text: text.replace(
+            "start: 2024-01-01, end: 2024-02-01", "start: 1950-01-01, end: 2250-01-01"
+        ),
+        exit_code=2,
+        message=r"109,573 daily partitions from 1950-01-01 to 2250-01-01, more than 100,000: start"
+        r" later, or choose a coarser granularity$",
+    ),
     "a literal bearer token in the catalog's headers": Case(
         arguments=("push", "--source", "readings", "--partition", "2013-01-02"),
         catalog=lambda text: text.replace(
