@@ -14,12 +14,14 @@ messages here can name it.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pyarrow as pa
 
 from platform_assets.errors import RunError
+from platform_assets.identifiers import is_sql_identifier
 from platform_assets.nesting import as_json
 from platform_assets.schemas import (
     PARTITION_COLUMN,
@@ -168,6 +170,25 @@ class Conformer:
             ", ".join(added),
             origin,
         )
+
+
+def named_usably(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """`batch`, if its column names are as the lake and the warehouse need them: each once,
+    each an SQL identifier. Checked before anything is written, so a bad header publishes
+    nothing."""
+    names = batch.schema.names
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
+    if twice:
+        raise RunError(
+            f"{origin_of(batch)}: column(s) {', '.join(twice)} appear more than once upstream"
+        )
+    unusable = [name for name in names if not is_sql_identifier(name)]
+    if unusable:
+        raise RunError(
+            f"{origin_of(batch)}: column name(s) {', '.join(map(repr, unusable))} are not SQL"
+            " identifiers (letters, digits and _, not starting with a digit): rename them upstream"
+        )
+    return batch
 
 
 def _storable(schema: pa.Schema, origin: str) -> pa.Schema:

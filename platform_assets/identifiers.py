@@ -25,6 +25,11 @@ UPSTREAM_TABLE = rf"^({_UPSTREAM}\.)?{_UPSTREAM}$"  # optionally schema-qualifie
 _SQL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,126}$")
 
 
+def is_sql_identifier(name: str) -> bool:
+    """Whether `quote` takes it: what a column inferred from upstream must be."""
+    return bool(_SQL.match(name))
+
+
 def quote(identifier: str) -> str:
     """A validated, double-quoted SQL identifier."""
     if not _SQL.match(identifier):

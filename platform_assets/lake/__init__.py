@@ -356,8 +356,17 @@ class Lake:
 
     def stored_schema(self, source: str) -> pa.Schema | None:
         """A source's schema as its pushes left it (inferred at the first, grown by evolve)."""
-        data = self.store.read_if_exists(self._beside(source, _FROZEN_SCHEMA))
-        return None if data is None else schema_from_mapping(json.loads(data))
+        path = self._beside(source, _FROZEN_SCHEMA)
+        data = self.store.read_if_exists(path)
+        if data is None:
+            return None
+        try:
+            return schema_from_mapping(json.loads(data))
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            raise RunError(
+                f"{self.store.url(path)}: unreadable schema record ({error}); restore it, or"
+                " delete it and the next push records the source's columns again"
+            ) from None
 
     def store_schema(self, source: str, schema: pa.Schema) -> None:
         path = self._beside(source, _FROZEN_SCHEMA)

@@ -11,7 +11,13 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from platform_assets.catalog import Source
-from platform_assets.contracts import Conformer, SchemaContract, effective_schema, origin_of
+from platform_assets.contracts import (
+    Conformer,
+    SchemaContract,
+    effective_schema,
+    named_usably,
+    origin_of,
+)
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
@@ -197,7 +203,9 @@ def _partition_rows(
     before, then those read that the lake does not hold yet."""
     window = None if increment is None else increment.window
     read = (
-        conformer.conform(_key_complete(source.nested.shaped(tally.seen(batch)), source.key))
+        conformer.conform(
+            _key_complete(named_usably(source.nested.shaped(tally.seen(batch))), source.key)
+        )
         for batch in source.read.batches(period, conformer.schema, settings.upstream, window)
     )
     if increment is None:

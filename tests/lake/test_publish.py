@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from platform_assets.errors import RunError
 from platform_assets.lake import Lake, PartitionWriter
 from platform_assets.layers import Layer
 from platform_assets.partitions import Granularity, Period, period_at
@@ -199,3 +200,18 @@ def test_staged_files_are_published_into_their_partitions(lake, store):
     ]
     lake.clear(staging)
     assert store.list_files(staging, recursive=True) == []
+
+
+@pytest.mark.parametrize("record", [b"{not json", b'["a list"]', b'{"id": "no such type"}'])
+def test_an_unreadable_schema_record_is_one_line_naming_it_and_what_to_do(tmp_path, record):
+    lake = Lake(LocalStore(str(tmp_path)))
+    lake.store_schema("orders", pa.schema([pa.field("id", pa.int64())]))
+    path = tmp_path / "_platform" / "raw" / "orders" / "schema.json"
+    assert path.exists()
+    path.write_bytes(record)
+    with pytest.raises(RunError) as failure:
+        lake.stored_schema("orders")
+    message = str(failure.value)
+    assert message.startswith(f"file://{path}: unreadable schema record (")
+    assert message.endswith("delete it and the next push records the source's columns again")
+    assert "\n" not in message

@@ -156,6 +156,15 @@ CASES = {
         exit_code=2,
         message=r"source 'orders': key 'schedule\.cron': .{0,120}\(\d{2},\d{3} characters\)\)$",
     ),
+    "a header naming a column twice": Case(
+        drop=b"id,id,amount,region\n1,1,1.5,eu\n",
+        message=r"2024-01-02\.csv: column\(s\) id appear more than once upstream$",
+    ),
+    "a header name that is not an SQL identifier": Case(
+        drop=b"id,amount,region,unit price\n1,1.5,eu,2\n",
+        message=r"2024-01-02\.csv: column name\(s\) 'unit price' are not SQL identifiers \(letters,"
+        r" digits and _, not starting with a digit\): rename them upstream$",
+    ),
     "a cron that never fires": Case(
         catalog=lambda text: text.replace('"0 6 * * *"', '"0 0 31 2 *"'),
         exit_code=2,
