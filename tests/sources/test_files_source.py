@@ -143,3 +143,17 @@ def test_a_missing_file_is_an_error_but_an_empty_glob_is_not(tmp_path):
     with pytest.raises(SourceFileError, match=r"missing/2024-01-02.csv: file not found"):
         read(spec("missing/{dt:%Y-%m-%d}.csv"), tmp_path)
     assert read(spec("missing/*.csv"), tmp_path).num_rows == 0
+
+
+def test_a_field_larger_than_a_block_fails_naming_the_setting_and_fits_when_raised(tmp_path):
+    field = "x" * (3 << 20)
+    write(tmp_path, "in/2024-01-02.csv", f'id,amount,name\n1,2.5,"{field}"\n2,1.0,b\n')
+    for schema in (SCHEMA, None):  # declared, and inferred
+        with pytest.raises(SourceFileError) as failure:
+            read(spec("in/{dt:%Y-%m-%d}.csv", block_mib=1), tmp_path, schema)
+        assert str(failure.value) == (
+            f"file://{tmp_path}/in/2024-01-02.csv: a field or row larger than read.block_mib"
+            " (1 MiB): raise it"
+        )
+        table = read(spec("in/{dt:%Y-%m-%d}.csv", block_mib=4), tmp_path, schema)
+        assert table["name"].to_pylist() == [field, "b"]

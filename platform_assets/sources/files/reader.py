@@ -21,7 +21,7 @@ from platform_assets.sources.files.spec import FilesRead
 from platform_assets.sources.period_filter import rows_in_period
 from platform_assets.storage import Store, has_wildcards
 
-CSV_BLOCK_BYTES = 4 << 20
+_STRADDLES = "straddles two block boundaries"  # pyarrow's words for a field over a block
 _COLUMN_COUNT = re.compile(r"Expected (\d+) columns, got (\d+)")
 _CONVERSION = re.compile(
     r"In CSV column #(\d+): CSV conversion error to (.+?): invalid value '(.*)'"
@@ -83,6 +83,10 @@ def _read_file(
     except FileNotFoundError:
         raise SourceFileError(f"{url}: file not found") from None
     except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError) as error:
+        if _STRADDLES in str(error):
+            raise SourceFileError(
+                f"{url}: a field or row larger than read.block_mib ({spec.block_mib} MiB): raise it"
+            ) from None
         raise SourceFileError(f"{url}: {_locate(spec, path, schema, landing, error)}") from None
     except OSError as error:
         raise SourceFileError(f"{url}: cannot read ({error})") from None
@@ -92,18 +96,21 @@ def _read_csv(
     spec: FilesRead, path: str, schema: pa.Schema | None, landing: Store
 ) -> Iterator[pa.RecordBatch]:
     parse = pacsv.ParseOptions(delimiter=spec.delimiter)
+    blocks = pacsv.ReadOptions(block_size=spec.block_mib << 20)
     convert = pacsv.ConvertOptions(column_types=schema, strings_can_be_null=True)
     if spec.null_values is not None:
         convert.null_values = spec.null_values
     with landing.fs.open_input_stream(path) as stream:
         if schema is None:
             # inference reads the whole first file, so that one early block does not decide alone
-            table = pacsv.read_csv(stream, parse_options=parse, convert_options=convert)
+            table = pacsv.read_csv(
+                stream, read_options=blocks, parse_options=parse, convert_options=convert
+            )
             yield from table.to_batches()
             return
         yield from pacsv.open_csv(
             stream,
-            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+            read_options=blocks,
             parse_options=parse,
             convert_options=convert,
         )

@@ -64,6 +64,12 @@ class FilesRead(ReadSpec):
         description="CSV: the strings read as NULL, in columns of every type ([] for none);"
         " default pyarrow's list ('', NA, N/A, NULL, null, NaN, nan, …).",
     )
+    block_mib: int = Field(
+        default=4,
+        ge=1,
+        le=1024,
+        description="CSV: MiB read at a time; the largest field (and row) must fit in one block.",
+    )
     ready: ReadyRule = Field(default_factory=ReadyRule)
 
     # each partition reads its own files
