@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +35,10 @@ if TYPE_CHECKING:
 
     from platform_assets.lake import Manifest
 
+log = logging.getLogger("platform")
 LOCK_WAIT_SECONDS = 120.0
+LOCK_WAIT_VARIABLE = "PLATFORM_DUCKDB_LOCK_WAIT_SECONDS"
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>\S+) \(PID (?P<pid>\d+)\)")
 # DuckDB's buffers (it spills beyond them): BENCHMARKS.md (P4) measures what this costs
 MEMORY_LIMIT = "128MB"
 _TIMESTAMPS = {"s": "TIMESTAMP_S", "ms": "TIMESTAMP_MS", "us": "TIMESTAMP", "ns": "TIMESTAMP_NS"}
@@ -77,7 +82,8 @@ def configure(variables: Variables, context: WarehouseContext) -> Callable[[], D
         )
     path = context.home / "warehouse.duckdb"
     memory_limit = variables.get("PLATFORM_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
-    return lambda: DuckDBWarehouse(path, memory_limit)
+    lock_wait = variables.seconds(LOCK_WAIT_VARIABLE, LOCK_WAIT_SECONDS)
+    return lambda: DuckDBWarehouse(path, memory_limit, lock_wait)
 
 
 class DuckDBWarehouse(SqlWarehouse):
@@ -212,24 +218,66 @@ class DuckDBWarehouse(SqlWarehouse):
         for name, kind in columns_to_add(table, wanted_columns, actual_columns):
             connection.execute(f"ALTER TABLE {self._table(table)} ADD COLUMN {quote(name)} {kind}")
 
+    def _reading(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return self._session(read_only=True)
+
     @contextmanager
-    def _session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _session(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The file, opened when its lock allows, waiting up to the lock wait; read only, a
+        file not yet made reads as an empty database."""
         import duckdb
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        deadline = time.monotonic() + self._lock_wait_seconds
-        waits = pauses()
-        while True:
-            try:
-                connection = duckdb.connect(str(self.path), config=self._config)
-                break
-            except duckdb.IOException as error:
-                if "lock" not in str(error).lower() or time.monotonic() > deadline:
-                    raise RunError(f"warehouse {self.path}: {error}") from None
-                time.sleep(next(waits))
+        if read_only and not self.path.exists():
+            connection = duckdb.connect(":memory:", config=self._config)
+        else:
+            connection = self._connect(read_only)
         try:
             yield connection
         except duckdb.Error as error:
             raise RunError(f"warehouse {self.path}: {' '.join(str(error).split())}") from error
         finally:
             connection.close()
+
+    def _connect(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self._lock_wait_seconds
+        waits = pauses()
+        told = False
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only, config=self._config)
+            except duckdb.IOException as error:
+                if "lock" not in str(error).lower():
+                    raise RunError(f"warehouse {self.path}: {error}") from None
+                holder = _lock_holder(str(error))
+                if time.monotonic() > deadline:
+                    raise RunError(
+                        f"warehouse {self.path}: still locked by {holder} after"
+                        f" {self._lock_wait_seconds:g} s ({LOCK_WAIT_VARIABLE} sets the wait)"
+                    ) from None
+                if not told:
+                    log.warning(
+                        "warehouse %s is locked by %s: waiting up to %g s (%s)",
+                        self.path,
+                        holder,
+                        self._lock_wait_seconds,
+                        LOCK_WAIT_VARIABLE,
+                    )
+                    told = True
+                time.sleep(next(waits))
+
+
+def _lock_holder(message: str) -> str:
+    """Who holds the file's lock, as DuckDB names it: the process, and its command line when
+    it runs on this machine (a run of ours, a notebook, a DuckDB shell)."""
+    match = _LOCK_HOLDER.search(message)
+    if match is None:
+        return "another process"
+    pid = match.group("pid")
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        command = match.group("program")
+    return f"process {pid} ({command[:120]})"

@@ -66,6 +66,10 @@ class SqlWarehouse(ABC):
         """One connection, whose work is committed if the block ends without an error; any
         error of the driver's becomes a one-line RunError."""
 
+    def _reading(self) -> AbstractContextManager[Cursor]:
+        """A session that only reads (status, checks): read-only where the warehouse has it."""
+        return self._session()
+
     def _table(self, table: str) -> str:
         return f"{quote(self.schema_name)}.{quote(table)}"
 
@@ -86,7 +90,7 @@ class SqlWarehouse(ABC):
 
     def partition_rows(self, table: str, start: dt.date, end: dt.date) -> dict[dt.date, int]:
         column, target = quote(PARTITION_COLUMN), self._table(table)  # validated before any SQL
-        with self._session() as cursor:
+        with self._reading() as cursor:
             if not self._exists(cursor, table):
                 return {}
             cursor.execute(
@@ -117,7 +121,7 @@ class SqlWarehouse(ABC):
             )
         else:
             rows += f" GROUP BY {columns}"
-        with self._session() as cursor:
+        with self._reading() as cursor:
             if not self._exists(cursor, table):
                 return 0
             cursor.execute(
@@ -132,7 +136,7 @@ class SqlWarehouse(ABC):
     ) -> list[tuple[Any, ...]]:
         """The values of `columns` in the rows with dt in [start, end); none without a table."""
         selected, target = ", ".join(quote(name) for name in columns), self._table(table)
-        with self._session() as cursor:
+        with self._reading() as cursor:
             if not self._exists(cursor, table):
                 return []
             cursor.execute(

@@ -130,6 +130,62 @@ def test_a_load_waits_for_another_process_holding_the_file(lake, warehouse):
     assert holder.wait(timeout=30) == 0
 
 
+def hold(path: Path, *options: str) -> subprocess.Popen:
+    """Another process with the file open (read_only=True among `options`) until told to stop."""
+    code = (
+        "import duckdb, sys; c = duckdb.connect(sys.argv[1]"
+        + "".join(f", {o}" for o in options)
+        + "); print('held', flush=True); sys.stdin.readline()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_load_that_waits_too_long_names_who_holds_the_lock_and_the_setting(
+    lake, tmp_path, caplog
+):
+    warehouse = DuckDBWarehouse(tmp_path / "warehouse.duckdb", lock_wait_seconds=0.5)
+    manifests = [publish(lake, JANUARY[0], [1])]
+    holder = hold(warehouse.path)
+    try:
+        with pytest.raises(RunError) as failure:
+            load(warehouse, manifests, JANUARY[:1])
+    finally:
+        holder.communicate("stop\n", timeout=30)
+    message = str(failure.value)
+    assert message.startswith(
+        f"warehouse {warehouse.path}: still locked by process {holder.pid} ({sys.executable} -c"
+    ), message
+    assert message.endswith("after 0.5 s (PLATFORM_DUCKDB_LOCK_WAIT_SECONDS sets the wait)")
+    [warning] = [
+        record.getMessage() for record in caplog.records if "is locked" in record.getMessage()
+    ]
+    assert f"is locked by process {holder.pid}" in warning and "waiting up to 0.5 s" in warning
+
+
+def test_status_and_checks_read_beside_another_reader_and_before_any_load(lake, tmp_path):
+    warehouse = DuckDBWarehouse(tmp_path / "warehouse.duckdb", lock_wait_seconds=0.5)
+    first, last = JANUARY[0].start, JANUARY[-1].end
+    assert warehouse.partition_rows("orders", first, last) == {}
+    assert not warehouse.path.exists(), "reading made no file"
+    load(warehouse, [publish(lake, JANUARY[0], [1, 1])], JANUARY[:1])
+    reader = hold(warehouse.path, "read_only=True")
+    try:
+        # a read-write open would fail on the reader's lock; the reads open read-only
+        assert warehouse.partition_rows("orders", first, last) == {JANUARY[0].start: 2}
+        assert warehouse.duplicate_keys("orders", ["id"], first, last) == 1
+        with pytest.raises(RunError, match="still locked by process"):
+            load(warehouse, [publish(lake, JANUARY[0], [1])], JANUARY[:1])
+    finally:
+        reader.communicate("stop\n", timeout=30)
+
+
 @pytest.mark.parametrize(
     "data_type",
     [
