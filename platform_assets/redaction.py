@@ -12,18 +12,23 @@ MASK = "***"
 _SHORTEST = 4  # a shorter value would mask ordinary text; no real credential is this short
 _URL_PASSWORD = re.compile(r"(?P<user>\b[a-z][a-z0-9+.-]*://[^\s/:@]*:)[^\s/@]+@", re.IGNORECASE)
 _secrets: set[str] = set()
+_remembered: re.Pattern[str] | None = None
 
 
 def remember(value: str) -> str:
     """Mask `value` from now on, as it is and as a URL would carry it; returns it."""
+    global _remembered
     if len(value) >= _SHORTEST:
         _secrets.update({value, quote(value, safe=""), quote_plus(value)})
+        # longest first, and never inside a longer word: a secret "value" leaves "values" be
+        spellings = "|".join(map(re.escape, sorted(_secrets, key=len, reverse=True)))
+        _remembered = re.compile(rf"(?<![A-Za-z0-9])(?:{spellings})(?![A-Za-z0-9])")
     return value
 
 
 def redact(text: str) -> str:
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+    if _remembered is not None:
+        text = _remembered.sub(MASK, text)
     return _URL_PASSWORD.sub(rf"\g<user>{MASK}@", text)
 
 

@@ -13,6 +13,7 @@ from platform_assets.settings import PACKAGE_DIRECTORY
 LAYERS = [
     {
         "errors",
+        "redaction",
         "partitions",
         "layers",
         "identifiers",

@@ -34,3 +34,8 @@ def test_platform_errors_and_log_lines_are_redacted(caplog):
     with caplog.at_level(logging.INFO, logger="platform"):
         log.info("calling %s", "https://u:pw-9876@api/?t=tok-123456")
     assert caplog.messages == ["calling https://u:***@api/?t=***"]
+
+
+def test_a_secret_inside_a_longer_word_is_left_alone():
+    remember("quokka7")  # the process remembers it for good: a word no other test prints
+    assert redact("two quokka7s; the quokka7") == "two quokka7s; the ***"

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 
 from platform_assets.catalog import Export
-from platform_assets.errors import RunError
+from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake import Manifest
 from platform_assets.layers import Layer
 from platform_assets.partitions import Period
@@ -16,6 +16,7 @@ from platform_assets.runtime.replaced import settle_published
 from platform_assets.runtime.report import Materialization, PartitionResult, RunReport
 from platform_assets.schemas import fingerprint
 from platform_assets.settings import Settings
+from platform_assets.sql_statements import confined_select
 from platform_assets.storage import map_concurrently
 
 log = logging.getLogger("platform")
@@ -24,6 +25,11 @@ log = logging.getLogger("platform")
 def pull(export: Export, periods: Sequence[Period], settings: Settings, run_id: str) -> RunReport:
     """Unload the range into staging in one statement, then publish it partition by partition."""
     started = time.perf_counter()
+    tables = [settings.catalog.source(name).table_name for name in export.depends_on]
+    try:
+        confined_select(export.sql, tables)
+    except ValueError as error:
+        raise ConfigurationError(f"export {export.name}: its sql {error}") from None
     lake = settings.lake
     staging = lake.staging_directory(Layer.EXPORTS, export.name, run_id)
     with settings.lease(export, periods, run_id):

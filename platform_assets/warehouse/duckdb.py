@@ -104,6 +104,7 @@ class DuckDBWarehouse(SqlWarehouse):
         self._config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": memory_limit,
             "preserve_insertion_order": False,
+            "autoinstall_known_extensions": False,  # never a download mid-run
         }
         self._lock_wait_seconds = lock_wait_seconds
 
@@ -199,6 +200,11 @@ class DuckDBWarehouse(SqlWarehouse):
         directory = destination.removeprefix("file://")
         Path(directory).parent.mkdir(parents=True, exist_ok=True)
         with self._session() as connection:
+            # the export's SQL is the catalog's: it reaches no file but its destination's
+            # folder (DuckDB allows what lies inside a directory, not the directory itself)
+            inside = literal(str(Path(directory).parent) + "/")
+            connection.execute(f"SET allowed_directories = [{inside}]")
+            connection.execute("SET enable_external_access = false")
             connection.execute(
                 f"COPY ({ranged(query, '?', '?')}) TO {literal(directory)}"
                 f" (FORMAT parquet, PARTITION_BY ({quote(PARTITION_COLUMN)}), COMPRESSION zstd)",

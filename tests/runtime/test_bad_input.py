@@ -3,6 +3,7 @@ published. README's "Troubleshooting" lists the same messages with what to do ab
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,12 @@ ALIAS_BOMB = "".join(
     ]
 )
 """Nine levels of nine aliases, 600 bytes: expanded, 387,420,489 strings."""
+
+
+def with_export(sql: str) -> Callable[[str], str]:
+    """The catalog with an export of `orders` running `sql`."""
+    export = f"exports:\n  - name: totals\n    depends_on: [orders]\n    sql: {json.dumps(sql)}\n"
+    return lambda text: text + export
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,33 @@ CASES = {
         drop=b"id,amount,region,unit price\n1,1.5,eu,2\n",
         message=r"2024-01-02\.csv: column name\(s\) 'unit price' are not SQL identifiers \(letters,"
         r" digits and _, not starting with a digit\): rename them upstream$",
+    ),
+    "an export that reads a system file": Case(
+        arguments=("pull", "--export", "totals", "--partition", DAY),
+        catalog=with_export("SELECT dt, content FROM read_text('/etc/passwd'), orders"),
+        exit_code=2,
+        message=r"error: export totals: its sql reads READ_TEXT\('/etc/passwd'\), which is not a"
+        r" warehouse table$",
+    ),
+    "an export that breaks out of the subquery it runs in": Case(
+        arguments=("pull", "--export", "totals", "--partition", DAY),
+        catalog=with_export("SELECT dt FROM orders) UNION (SELECT DATE '2024-01-02' AS dt"),
+        exit_code=2,
+        message=r"error: export totals: its sql not SQL the warehouse reads \(Invalid expression",
+    ),
+    "an export that calls a function reaching outside the warehouse": Case(
+        arguments=("pull", "--export", "totals", "--partition", DAY),
+        catalog=with_export("SELECT dt, getenv('HOME') AS home FROM orders"),
+        exit_code=2,
+        message=r"error: export totals: its sql calls getenv\(\), which reaches outside the"
+        r" warehouse$",
+    ),
+    "an export that reads a table its sources do not hold": Case(
+        arguments=("pull", "--export", "totals", "--partition", DAY),
+        catalog=with_export("SELECT dt FROM orders JOIN duckdb_settings() ON true"),
+        exit_code=2,
+        message=r"error: export totals: its sql reads DUCKDB_SETTINGS\(\), which is not a"
+        r" warehouse table$",
     ),
     "a cron that never fires": Case(
         catalog=lambda text: text.replace('"0 6 * * *"', '"0 0 31 2 *"'),

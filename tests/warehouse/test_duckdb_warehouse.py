@@ -186,6 +186,16 @@ def test_status_and_checks_read_beside_another_reader_and_before_any_load(lake, 
         reader.communicate("stop\n", timeout=30)
 
 
+def test_an_export_reaches_no_file_but_its_destination(lake, warehouse, tmp_path):
+    load(warehouse, [publish(lake, JANUARY[0], [1])], JANUARY[:1])
+    destination = f"file://{tmp_path}/staging/run"
+    reading = "SELECT content, dt FROM read_text('/etc/hostname'), orders"
+    with pytest.raises(RunError, match="file system operations are disabled"):
+        warehouse.export(reading, JANUARY[0].start, JANUARY[0].end, destination)
+    warehouse.export("SELECT id, dt FROM orders", JANUARY[0].start, JANUARY[0].end, destination)
+    assert [path.name for path in (tmp_path / "staging" / "run").iterdir()] == ["dt=2024-01-01"]
+
+
 @pytest.mark.parametrize(
     "data_type",
     [
