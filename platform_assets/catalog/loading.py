@@ -4,7 +4,7 @@ the source and the key."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection
+from collections.abc import Collection, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,13 @@ def _construct_mapping(loader: _CatalogLoader, node: yaml.MappingNode) -> dict[A
     mapping: dict[Any, Any] = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                "a key must be a plain value, not a list or mapping",
+                key_node.start_mark,
+            )
         if key in mapping:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
@@ -57,7 +64,7 @@ def load_catalog(path: Path, check_names: Collection[str] | None = None) -> Cata
 
     `check_names` are the checks a source's `checks:` may name (the checks' registry, which
     the settings pass: it lies above the catalog); without them the names go unchecked."""
-    loader = _CatalogLoader(_read(path))
+    loader = _loader(path)
     try:
         raw = loader.construct_document(_bounded(path, _root(path, loader)))
     except yaml.YAMLError as error:
@@ -77,7 +84,7 @@ def load_catalog(path: Path, check_names: Collection[str] | None = None) -> Cata
 def declaration_lines(path: Path) -> dict[str, int]:
     """The line (from 1) of the catalog file where each source and export is declared, by name."""
     lines: dict[str, int] = {}
-    loader = _CatalogLoader(_read(path))
+    loader = _loader(path)
     try:
         root = _root(path, loader)
     finally:
@@ -92,6 +99,14 @@ def declaration_lines(path: Path) -> dict[str, int]:
                 if key.value == "name" and isinstance(value, yaml.ScalarNode):
                     lines[value.value] = item.start_mark.line + 1
     return lines
+
+
+def _loader(path: Path) -> _CatalogLoader:
+    text = _read(path)
+    try:
+        return _CatalogLoader(text)
+    except yaml.YAMLError as error:  # the reader refuses control characters at once
+        raise _yaml_error(path, error) from None
 
 
 def _read(path: Path) -> str:
@@ -123,7 +138,8 @@ def _yaml_error(path: Path, error: yaml.YAMLError) -> CatalogError:
         mark = error.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
         return CatalogError(f"{path}: not valid YAML at {where}: {error.problem}")
-    return CatalogError(f"{path}: not valid YAML: {_quoted(str(error))}")
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return CatalogError(f"{path}: not valid YAML: {_quoted(first)}")
 
 
 def _bounded(path: Path, root: yaml.Node | None) -> yaml.Node | None:

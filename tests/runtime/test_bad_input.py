@@ -143,6 +143,18 @@ CASES = {
         exit_code=2,
         message=r"catalog\.yaml: its aliases expand to more than 100,000 values \(from line \d+\)$",
     ),
+    "a control character in the catalog": Case(
+        catalog=lambda text: text.replace("name: orders", "name: ord\x00ers"),
+        exit_code=2,
+        message=r"catalog\.yaml: not valid YAML: unacceptable character #x0000: special characters"
+        r" are not allowed$",
+    ),
+    "a list as a mapping key": Case(
+        catalog=lambda text: text.replace("key: [id]", "[id]: key"),
+        exit_code=2,
+        message=r"catalog\.yaml: not valid YAML at line \d+, column \d+: a key must be a plain"
+        r" value, not a list or mapping$",
+    ),
     "an alias inside its own anchor": Case(
         catalog=lambda text: "loop: &loop [1, *loop]\n" + text,
         exit_code=2,
