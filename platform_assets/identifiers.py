@@ -32,6 +32,6 @@ def is_sql_identifier(name: str) -> bool:
 
 def quote(identifier: str) -> str:
     """A validated, double-quoted SQL identifier."""
-    if not _SQL.match(identifier):
+    if not is_sql_identifier(identifier):
         raise ConfigurationError(f"{identifier!r} is not a valid SQL identifier")
     return f'"{identifier}"'

@@ -53,12 +53,12 @@ def confined_select(sql: str, tables: Collection[str]) -> None:
     writes = tuple(getattr(exp, name) for name in _WRITES)
     if written := next(iter(tree.find_all(*writes)), None):
         raise ValueError(f"must only read, not {written.key.upper()}")
-    own = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     allowed = {table.lower() for table in tables}
+    readable = allowed | {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     for table in tree.find_all(exp.Table):
         if not isinstance(table.this, exp.Identifier) or not _TABLE_NAME.match(table.name):
             raise ValueError(f"reads {table.this.sql()}, which is not a warehouse table")
-        if table.name.lower() not in allowed | own:
+        if table.name.lower() not in readable:
             raise ValueError(
                 f"reads {table.name}, which is not a table of the sources it depends on"
                 f" ({', '.join(sorted(allowed))})"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -75,22 +76,33 @@ def read_api(
             if next_url is not None and not allowed(next_url):
                 raise ApiError(
                     f"{response.url}: the next page's link leaves {allowed.origin} for"
-                    f" {_origin(next_url)}, a host the catalog does not allow"
+                    f" {_Origin.of(next_url)}, a host the catalog does not allow"
                     " (pagination.follow_hosts)"
                 )
 
 
-def _origin(url: str) -> str:
-    """Scheme, host and port, the port spelled out: 'https://api.example.com:443'."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
-    except ValueError:  # not a port number
-        port = None
-    return f"{parts.scheme}://{parts.hostname or ''}:{port}"
-
-
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """A URL's scheme, host and port (spelled out when the URL leaves it to the scheme)."""
+
+    scheme: str
+    host: str
+    port: int | None
+
+    @classmethod
+    def of(cls, url: str) -> _Origin:
+        parts = urlsplit(url)
+        try:
+            port = parts.port or _DEFAULT_PORTS.get(parts.scheme)
+        except ValueError:  # not a port number
+            port = None
+        return cls(parts.scheme, parts.hostname or "", port)
+
+    def __str__(self) -> str:
+        return f"{self.scheme}://{self.host}:{self.port}"
 
 
 class _Allowed:
@@ -98,19 +110,17 @@ class _Allowed:
     catalog allows ('host' on any port, or 'host:port'), over the base URL's scheme or https."""
 
     def __init__(self, base_url: str, hosts: list[str]) -> None:
-        self.origin = _origin(base_url)
-        self._schemes = {urlsplit(base_url).scheme, "https"}
+        self.origin = _Origin.of(base_url)
+        self._schemes = {self.origin.scheme, "https"}
         self._hosts = {host.lower() for host in hosts}
 
     def __call__(self, url: str) -> bool:
-        origin = _origin(url)
+        origin = _Origin.of(url)
         if origin == self.origin:
             return True
-        scheme, _, address = origin.partition("://")
-        host, _, port = address.rpartition(":")
-        if scheme not in self._schemes or not host or port == "None":
+        if origin.scheme not in self._schemes or not origin.host or origin.port is None:
             return False
-        return host in self._hosts or f"{host}:{port}" in self._hosts
+        return origin.host in self._hosts or f"{origin.host}:{origin.port}" in self._hosts
 
 
 class _Session(requests.Session):
