@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
@@ -117,7 +118,37 @@ def test_the_rate_limit_spaces_requests(weather):
 ITEMS = [{"id": number, "day": f"2024-03-{1 + number % 3:02d}"} for number in range(25)]
 
 
-class PagingApi(BaseHTTPRequestHandler):
+class JsonHandler(BaseHTTPRequestHandler):
+    """A loopback API's handler: answers with JSON (or none), logs nothing."""
+
+    def answer(
+        self, status: int, body: object = None, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body is not None:
+            self.wfile.write(json.dumps(body).encode())
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` on a free loopback port, for the duration; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+class PagingApi(JsonHandler):
     """25 items, 10 a page: /cursor names the next page in the body, /link in a Link header."""
 
     def do_GET(self) -> None:
@@ -128,30 +159,19 @@ class PagingApi(BaseHTTPRequestHandler):
         following = first + 10 if first + 10 < len(ITEMS) else None
         headers = {}
         if url.path == "/cursor":
-            body = {"result": {"items": page}, "meta": {"next": following}}
+            body: dict[str, object] = {"result": {"items": page}, "meta": {"next": following}}
         else:
             body = {"items": page}
             if following is not None:
                 following_url = f"http://{self.headers['Host']}/link?from={following}"
                 headers["Link"] = f'<{following_url}>; rel="next"'
-        data = json.dumps(body).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.answer(200, body, headers)
 
 
 @pytest.fixture(scope="module")
 def paging() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), PagingApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(PagingApi) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
@@ -213,55 +233,34 @@ def test_a_field_of_many_shapes_fails_naming_it_unless_declared_json(weather):
     assert [None if text is None else json.loads(text) for text in texts] == shapes
 
 
-class Recorder(BaseHTTPRequestHandler):
+class Recorder(JsonHandler):
     """A second host: records each request's headers, answers with no records."""
 
     seen: ClassVar[list[dict[str, str]]] = []
 
     def do_GET(self) -> None:
         Recorder.seen.append(dict(self.headers))
-        data = json.dumps({"items": []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.answer(200, {"items": []})
 
 
-class Pointing(BaseHTTPRequestHandler):
+class Pointing(JsonHandler):
     """The first host: /link's next page is on the second host (`?to=`), /moved redirects there."""
 
     def do_GET(self) -> None:
         url = urlparse(self.path)
         other = parse_qs(url.query)["to"][0]
         if url.path == "/moved":
-            self.send_response(302)
-            self.send_header("Location", f"{other}/elsewhere")
-            self.end_headers()
-            return
-        data = json.dumps({"items": [{"id": 1}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Link", f'<{other}/page2>; rel="next"')
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+            self.answer(302, headers={"Location": f"{other}/elsewhere"})
+        else:
+            self.answer(200, {"items": [{"id": 1}]}, {"Link": f'<{other}/page2>; rel="next"'})
 
 
 @pytest.fixture
 def two_hosts() -> Iterator[tuple[str, str]]:
     """Two servers on loopback, so two origins (the ports differ); the second records."""
-    servers = [ThreadingHTTPServer(("127.0.0.1", 0), handler) for handler in (Pointing, Recorder)]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
     Recorder.seen = []
-    yield tuple(f"http://127.0.0.1:{server.server_address[1]}" for server in servers)  # type: ignore[misc]
-    for server in servers:
-        server.shutdown()
+    with serving(Pointing) as first, serving(Recorder) as second:
+        yield first, second
 
 
 def credentialed(path: str, **pagination: object) -> HttpApiRead:
