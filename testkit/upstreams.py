@@ -1,14 +1,16 @@
 """The upstreams a source reads, for a test: landing files (a folder, or an S3 prefix in aws
-mode), the sample weather API on loopback, and a fresh client database (a SQLite file, a
-PostgreSQL schema or a MariaDB database) to fill."""
+mode), the sample weather API (or a test's own handler) on loopback, and a fresh client
+database (a SQLite file, a PostgreSQL schema or a MariaDB database) to fill."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
@@ -20,6 +22,18 @@ from samples.weather_api import WeatherApi
 
 MARIADB_URL = "mysql+pymysql://root@127.0.0.1:3306"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextlib.contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP handler of a test's own on a free loopback port, for the duration; yields its
+    base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
 
 
 @contextlib.contextmanager

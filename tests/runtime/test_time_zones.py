@@ -4,13 +4,10 @@ day holding exactly its rows and the rest counted; `outside_period: fail` publis
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import threading
 import zoneinfo
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +28,7 @@ from platform_assets.settings import load_settings
 from platform_assets.sources.period_filter import outside_period, rows_in_period
 from testkit.main_process import main_process
 from testkit.summary import SUMMARY_LINES
+from testkit.upstreams import serving
 from testkit.warehouse import warehouse_query
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -167,16 +165,6 @@ class EventsFeed(BaseHTTPRequestHandler):
         pass
 
 
-@contextlib.contextmanager
-def events_feed() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EventsFeed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-
-
 def berlin_catalog(path: Path, drops: str, outside_period: str) -> str:
     columns = "    key: [id]\n    columns: {id: int64, at: 'timestamp[s, tz=UTC]'}\n"
     partitioning = (
@@ -221,7 +209,7 @@ def outside_by_partition(env: dict[str, str], source: str) -> dict[str, int]:
 
 @pytest.mark.parametrize("source", ["events_files", "events_api"])
 def test_each_berlin_day_holds_its_rows_and_the_rest_are_counted(either_env, tmp_path, source):
-    with events_feed() as url:
+    with serving(EventsFeed) as url:
         env = berlin_env(either_env, tmp_path, url, fail=False)
         result = main_process(("push", "--source", source, "--partition", FIRST, "--to", LAST), env)
     assert result.returncode == 0, result.stderr
@@ -245,7 +233,7 @@ def test_each_berlin_day_holds_its_rows_and_the_rest_are_counted(either_env, tmp
 
 @pytest.mark.parametrize("source", ["events_files", "events_api"])
 def test_outside_period_fail_is_one_line_and_publishes_nothing(either_env, tmp_path, source):
-    with events_feed() as url:
+    with serving(EventsFeed) as url:
         env = berlin_env(either_env, tmp_path, url, fail=True)
         result = main_process(("push", "--source", source, "--partition", FIRST), env)
     assert result.returncode == 1

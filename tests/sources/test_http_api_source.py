@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
@@ -19,7 +17,7 @@ from platform_assets.partitions import Period
 from platform_assets.sources.http_api.reader import ApiError, read_api
 from platform_assets.sources.http_api.spec import HttpApiRead
 from samples.weather_api import WeatherApi
-from testkit.upstreams import served
+from testkit.upstreams import served, serving
 
 JANUARY_2ND = Period(dt.date(2013, 1, 2), dt.date(2013, 1, 3))
 TOKEN = "test-token-not-a-secret"
@@ -135,17 +133,6 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass
-
-
-@contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """`handler` on a free loopback port, for the duration; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
 
 
 class PagingApi(JsonHandler):
