@@ -5,6 +5,7 @@ database (a SQLite file, a PostgreSQL schema or a MariaDB database) to fill."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 import time
@@ -12,6 +13,8 @@ import uuid
 from collections.abc import Iterator, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qs, urlparse
 
 import boto3
 import pyarrow as pa
@@ -34,6 +37,58 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
+
+
+class JsonHandler(BaseHTTPRequestHandler):
+    """A loopback API's handler: answers with JSON (or none), logs nothing."""
+
+    def answer(
+        self, status: int, body: object = None, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        if body is not None:
+            self.send_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if body is not None:
+            self.wfile.write(json.dumps(body).encode())
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class Recorder(JsonHandler):
+    """A second host: records each request's headers, answers with no records."""
+
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def do_GET(self) -> None:
+        Recorder.seen.append(dict(self.headers))
+        self.answer(200, {"items": []})
+
+
+class Pointing(JsonHandler):
+    """A first host: /link answers one record and a next-page link to the host its `to`
+    parameter names (with the request's query, as APIs echo it); /moved redirects there."""
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        other = parse_qs(url.query)["to"][0]
+        if url.path == "/moved":
+            self.answer(302, headers={"Location": f"{other}/elsewhere"})
+        else:
+            link = f"{other}/page2?{url.query}"
+            self.answer(200, {"items": [{"id": 1}]}, {"Link": f'<{link}>; rel="next"'})
+
+
+@contextlib.contextmanager
+def serving_two_hosts() -> Iterator[tuple[str, str]]:
+    """Two servers on loopback, so two origins (the ports differ): Pointing, then the Recorder
+    (emptied)."""
+    Recorder.seen = []
+    with serving(Pointing) as first, serving(Recorder) as second:
+        yield first, second
 
 
 @contextlib.contextmanager

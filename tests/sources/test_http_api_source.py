@@ -6,8 +6,6 @@ import datetime as dt
 import json
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
-from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pyarrow as pa
@@ -17,7 +15,7 @@ from platform_assets.partitions import Period
 from platform_assets.sources.http_api.reader import ApiError, read_api
 from platform_assets.sources.http_api.spec import HttpApiRead
 from samples.weather_api import WeatherApi
-from testkit.upstreams import served, serving
+from testkit.upstreams import JsonHandler, Recorder, served, serving, serving_two_hosts
 
 JANUARY_2ND = Period(dt.date(2013, 1, 2), dt.date(2013, 1, 3))
 TOKEN = "test-token-not-a-secret"
@@ -116,25 +114,6 @@ def test_the_rate_limit_spaces_requests(weather):
 ITEMS = [{"id": number, "day": f"2024-03-{1 + number % 3:02d}"} for number in range(25)]
 
 
-class JsonHandler(BaseHTTPRequestHandler):
-    """A loopback API's handler: answers with JSON (or none), logs nothing."""
-
-    def answer(
-        self, status: int, body: object = None, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        if body is not None:
-            self.send_header("Content-Type", "application/json")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if body is not None:
-            self.wfile.write(json.dumps(body).encode())
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
 class PagingApi(JsonHandler):
     """25 items, 10 a page: /cursor names the next page in the body, /link in a Link header."""
 
@@ -220,34 +199,10 @@ def test_a_field_of_many_shapes_fails_naming_it_unless_declared_json(weather):
     assert [None if text is None else json.loads(text) for text in texts] == shapes
 
 
-class Recorder(JsonHandler):
-    """A second host: records each request's headers, answers with no records."""
-
-    seen: ClassVar[list[dict[str, str]]] = []
-
-    def do_GET(self) -> None:
-        Recorder.seen.append(dict(self.headers))
-        self.answer(200, {"items": []})
-
-
-class Pointing(JsonHandler):
-    """The first host: /link's next page is on the second host (`?to=`), /moved redirects there."""
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        other = parse_qs(url.query)["to"][0]
-        if url.path == "/moved":
-            self.answer(302, headers={"Location": f"{other}/elsewhere"})
-        else:
-            self.answer(200, {"items": [{"id": 1}]}, {"Link": f'<{other}/page2>; rel="next"'})
-
-
 @pytest.fixture
 def two_hosts() -> Iterator[tuple[str, str]]:
-    """Two servers on loopback, so two origins (the ports differ); the second records."""
-    Recorder.seen = []
-    with serving(Pointing) as first, serving(Recorder) as second:
-        yield first, second
+    with serving_two_hosts() as hosts:
+        yield hosts
 
 
 def credentialed(path: str, **pagination: object) -> HttpApiRead:
