@@ -51,6 +51,19 @@ def with_export(sql: str) -> Callable[[str], str]:
     return lambda text: text + export
 
 
+def with_database_query(query: str) -> Callable[[str], str]:
+    """The catalog with a source `accounts` reading `query` from a client database."""
+    source = (
+        "  - name: accounts\n    read: {kind: database, url: {env: ACCOUNTS_URL}, query: "
+        f"{json.dumps(query)}}}\n"
+        "    partitioning: {granularity: daily, start: 2024-01-01, end: 2024-02-01}\n"
+    )
+    return lambda text: text + source
+
+
+ACCOUNTS = {"ACCOUNTS_URL": f"postgresql+psycopg://reader:{SECRET}@127.0.0.1:1/crm"}
+
+
 @dataclass(frozen=True)
 class Case:
     drop: bytes | None = GOOD.encode()  # the day's file (None: no file at all)
@@ -277,6 +290,22 @@ CASES = {
         exit_code=2,
         message=r"error: source readings partition 2013-01-02: the catalog needs the environment"
         r" variable UNSET_READINGS_URL$",
+    ),
+    "a database query that calls a sequence": Case(
+        arguments=("push", "--source", "accounts", "--partition", DAY),
+        catalog=with_database_query("SELECT nextval('account_ids') AS id"),
+        env=ACCOUNTS,
+        exit_code=2,
+        message=r"error: source accounts partition 2024-01-02: postgresql\+psycopg://reader:\*\*\*"
+        r"@127\.0\.0\.1:1/crm \(query\): its query calls nextval\(\), which reaches outside the"
+        r" database$",
+    ),
+    "a database query that closes the parenthesis wrapping it": Case(
+        arguments=("push", "--source", "accounts", "--partition", DAY),
+        catalog=with_database_query("SELECT 1 AS a) AS query, (SELECT pg_read_file('/etc/passwd')"),
+        env=ACCOUNTS,
+        exit_code=2,
+        message=r"\(query\): its query not SQL the database reads \(Invalid expression",
     ),
     "an API returning HTML instead of JSON": Case(
         arguments=("push", "--source", "readings", "--partition", "2013-01-02"),

@@ -8,6 +8,7 @@ from collections import Counter
 
 import pyarrow as pa
 import pytest
+import sqlalchemy as sa
 
 from platform_assets.contracts import origin_of
 from platform_assets.errors import ConfigurationError, RunError
@@ -119,3 +120,41 @@ def test_a_date_column_the_table_lacks_is_named_with_those_it_has(client_databas
     seed(client_database, ["airlines"])
     with pytest.raises(RunError, match=r"\(airlines\): no column day \(there are carrier, name\)"):
         list(read_database(spec(table="airlines", date_column="day"), JANUARY_2, client_database))
+
+
+WRITING_FUNCTION = {  # a function a SELECT can call that writes: only the transaction stops it
+    "postgresql": "CREATE FUNCTION bump() RETURNS int LANGUAGE sql"
+    " AS 'INSERT INTO counter VALUES (1) RETURNING 1'",
+    "mysql": "CREATE FUNCTION bump() RETURNS int MODIFIES SQL DATA"
+    " BEGIN INSERT INTO counter VALUES (1); RETURN 1; END",
+}
+
+
+def test_a_query_that_writes_through_a_function_fails_in_its_read_only_transaction(
+    server_database,
+):
+    engine = sa.create_engine(server_database, poolclass=sa.NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE counter (n int)")
+        connection.exec_driver_sql(WRITING_FUNCTION[engine.dialect.name])
+        connection.exec_driver_sql("SELECT bump()")  # outside the platform, it writes
+    with pytest.raises(RunError, match=r"(?i)read[- ]only transaction"):
+        list(read_database(spec(query="SELECT bump() AS n"), JANUARY_2, server_database))
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT COUNT(*) FROM counter").scalar() == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT nextval('ids') AS id", r"calls nextval\(\), which reaches outside the database$"),
+        ("SELECT pg_read_file('/etc/passwd') AS f", r"calls pg_read_file\(\), which reaches"),
+        ("SELECT 1 AS a) AS query, (SELECT 2 AS b", r"its query not SQL the database reads \("),
+        ("WITH gone AS (DELETE FROM t RETURNING *) SELECT * FROM gone", "must only read, not"),
+    ],
+)
+def test_a_query_that_reaches_outside_is_refused_before_connecting(query, message):
+    nowhere = "postgresql+psycopg://reader:pw@127.0.0.1:1/crm"  # connecting would fail
+    with pytest.raises(ConfigurationError, match=message):
+        list(read_database(spec(query=query), JANUARY_2, nowhere))

@@ -3,7 +3,9 @@
 Rows come through a server-side cursor (`stream_results`: psycopg's named cursor, PyMySQL's
 unbuffered cursor, SQLite's own stepping), `chunk_rows` at a time, so a partition of any size
 holds one chunk in memory. The partition's dates and the incremental window are bound
-parameters; table and column names are quoted by the database's own dialect.
+parameters; table and column names are quoted by the database's own dialect. Upstream is only
+read: a query must be one SELECT calling nothing that reaches outside the tables, and every
+statement runs in a read-only transaction (`_read_only`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.partitions import Period
 from platform_assets.sources.database.spec import DatabaseRead
 from platform_assets.sources.window import Window
+from platform_assets.sql_statements import confined_select
 
 
 def read_database(
@@ -63,8 +66,11 @@ def _connected(spec: DatabaseRead, url: str) -> Iterator[tuple[sa.Connection, st
     except (ArgumentError, NoSuchModuleError, ValueError) as error:
         raise ConfigurationError(f"not a usable SQLAlchemy URL: {_first_line(error)}") from None
     origin = f"{engine.url.render_as_string(hide_password=True)} ({spec.table or 'query'})"
+    if spec.query is not None:
+        _confined(spec.query, engine.dialect.name, origin)
     try:
         with engine.connect() as connection:
+            _read_only(connection, origin)
             yield connection, origin
     except NoSuchTableError:
         raise RunError(f"{origin}: no such table") from None
@@ -72,6 +78,44 @@ def _connected(spec: DatabaseRead, url: str) -> Iterator[tuple[sa.Connection, st
         raise RunError(f"{origin}: {_first_line(error)}") from None
     finally:
         engine.dispose()
+
+
+def _read_only(connection: sa.Connection, origin: str) -> None:
+    """Every transaction on `connection` from here on is read-only: PostgreSQL's and Redshift's
+    begin READ ONLY (psycopg's read_only), MySQL's and MariaDB's session is set so (effective
+    from the next transaction: hence the commit), SQLite's query_only refuses any write to the
+    file. SQLite has no sequences or server files to reach; what a server lets a read-only
+    transaction read (pg_read_file, for a superuser) is its role's privileges, refused here
+    by `_confined` for a query."""
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.execution_options(postgresql_readonly=True)
+    elif dialect in ("mysql", "mariadb"):
+        connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
+        connection.commit()
+    elif dialect == "sqlite":
+        connection.exec_driver_sql("PRAGMA query_only = ON")
+    else:
+        raise ConfigurationError(
+            f"{origin}: a {dialect} database cannot be read in a read-only transaction here"
+            " (PostgreSQL, Redshift, MySQL, MariaDB and SQLite can)"
+        )
+
+
+_SQLGLOT_DIALECTS = {
+    "postgresql": ("postgres", "redshift"),
+    "mysql": ("mysql",),
+    "mariadb": ("mysql",),
+    "sqlite": ("sqlite",),
+}
+
+
+def _confined(query: str, dialect: str, origin: str) -> None:
+    """ConfigurationError unless `query` is one SELECT that only reads (before connecting)."""
+    try:
+        confined_select(query, None, _SQLGLOT_DIALECTS.get(dialect, (dialect,)), "the database")
+    except ValueError as error:
+        raise ConfigurationError(f"{origin}: its query {error}") from None
 
 
 class _MissingColumnError(LookupError):
