@@ -24,10 +24,12 @@ from platform_assets.errors import RunError
 from platform_assets.identifiers import is_sql_identifier
 from platform_assets.nesting import as_json
 from platform_assets.schemas import (
+    MAX_NESTING,
     PARTITION_COLUMN,
     added_fields,
     is_storable,
     merged_type,
+    nesting,
     valued_type,
 )
 
@@ -197,6 +199,11 @@ def _storable(schema: pa.Schema, origin: str) -> pa.Schema:
     for item in schema:
         if item.name == PARTITION_COLUMN:
             raise RunError(f"{origin}: column {PARTITION_COLUMN!r} is reserved for partitions")
+        if (levels := nesting(item.type)) > MAX_NESTING:
+            raise RunError(
+                f"{origin}: column {item.name} nests {levels} levels deep, more than"
+                f" {MAX_NESTING}: declare it json to keep it as a document"
+            )
         if not is_storable(item.type):
             raise RunError(
                 f"{origin}: column {item.name}: type {item.type} cannot be stored;"

@@ -35,6 +35,9 @@ STORABLE_PLAIN = {
     "date32": pa.date32(),
     "json": pa.json_(),
 }
+# Levels of struct and list a column may have: Parquet readers stop at 100 schema levels, and a
+# list takes two.
+MAX_NESTING = 32
 _SUPPORTED = (
     f"{', '.join(STORABLE_PLAIN)}, timestamp[s|ms|us|ns] (optionally with tz=UTC), decimal(p, s),"
     " struct<name: type, ...>, list<type>"
@@ -47,6 +50,8 @@ def parse_type(name: str) -> pa.DataType:
     if text in STORABLE_PLAIN:
         return STORABLE_PLAIN[text]
     if match := _NESTED.match(text):
+        if text.count("<") > MAX_NESTING:
+            raise ValueError(f"type {name!r} nests more than {MAX_NESTING} levels deep")
         nested = _nested(name, match.group(1), match.group(2))
         if not is_storable(nested):
             raise ValueError(f"type {name!r}: json is a column's own type, not a field's")
@@ -131,6 +136,19 @@ def is_storable(data_type: pa.DataType) -> bool:
 
 def _storable_inside(data_type: pa.DataType) -> bool:
     return data_type != pa.json_() and is_storable(data_type)
+
+
+def nesting(data_type: pa.DataType) -> int:
+    """How many levels of struct and list `data_type` has (0: a plain type)."""
+    deepest, pending = 0, [(data_type, 0)]
+    while pending:
+        current, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if pa.types.is_struct(current):
+            pending.extend((field.type, depth + 1) for field in current)
+        elif pa.types.is_list(current) or pa.types.is_large_list(current):
+            pending.append((current.value_type, depth + 1))
+    return deepest
 
 
 def is_nested(data_type: pa.DataType) -> bool:

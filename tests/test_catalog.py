@@ -7,7 +7,7 @@ from platform_assets.catalog import CatalogError, Severity, load_catalog
 from platform_assets.checks import CHECK_NAMES
 from platform_assets.partitions import Granularity
 from platform_assets.settings import PACKAGE_DIRECTORY, load_settings
-from testkit.catalogs import catalog_error
+from testkit.catalogs import catalog_error, edited_seed_catalog
 
 SEED = (PACKAGE_DIRECTORY / "catalog.yaml").read_text()
 KEY = "    key: [carrier, flight, origin, time_hour]\n"
@@ -196,3 +196,16 @@ def test_platform_catalog_points_settings_at_another_file(tmp_path):
     assert [source.name for source in settings.catalog.sources] == ["orders"]
     assert settings.home == tmp_path
     assert load_settings({}).home == Path(".platform").resolve()
+
+
+def test_a_long_value_a_message_quotes_keeps_its_start_and_its_cause(tmp_path):
+    deep = "list<" * 500 + "int16" + ">" * 500
+    path = tmp_path / "catalog.yaml"
+    edited_seed_catalog(
+        path, "  origin: string\n      year: int16", f'  origin: string\n      year: "{deep}"'
+    )
+    message = catalog_error(path)
+    assert "key 'columns.year': type 'list<list<list<" in message
+    assert "characters) … >>>>" in message
+    assert message.endswith(">>>' nests more than 32 levels deep")
+    assert len(message) < len(str(path)) + 450

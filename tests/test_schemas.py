@@ -14,6 +14,7 @@ from platform_assets.schemas import (
     lake_schema,
     merged_type,
     narrowed_type,
+    nesting,
     parse_type,
     schema_from_mapping,
     schema_to_mapping,
@@ -267,12 +268,23 @@ def test_parse_type_reads_nested_types_and_type_name_writes_them_back(name, expe
         ("list<json>", "json is a column's own type, not a field's"),
         ("list<int8>", "type 'int8' cannot be stored in the warehouse"),
         ("struct<a: varchar>", "unknown type 'varchar'"),
+        ("list<" * 33 + "int64" + ">" * 33, "nests more than 32 levels deep"),
+        ("list<" * 5_000 + "int64" + ">" * 5_000, "nests more than 32 levels deep"),
     ],
 )
 def test_a_nested_type_with_a_wrong_part_is_refused_naming_it(name, message):
     with pytest.raises(ValueError) as raised:
         parse_type(name)
     assert message in str(raised.value)
+
+
+def test_nesting_counts_the_levels_of_struct_and_list():
+    assert nesting(pa.int64()) == 0
+    assert (
+        nesting(pa.struct([("a", pa.list_(pa.struct([("b", pa.int64())]))), ("c", pa.bool_())]))
+        == 3
+    )
+    assert nesting(parse_type("list<" * 32 + "int64" + ">" * 32)) == 32
 
 
 def test_nested_types_are_named_alike_whoever_wrote_them():

@@ -187,6 +187,15 @@ def _quoted(text: str) -> str:
     return f"{text[:_QUOTED_CHARACTERS]}… ({len(text):,} characters)"
 
 
+def _shortened(message: str) -> str:
+    """A validator's own message, which may quote a long value: its start and its end (the
+    cause), at most 2 × _QUOTED_CHARACTERS of each."""
+    most = 2 * _QUOTED_CHARACTERS
+    if len(message) <= 2 * most:
+        return message
+    return f"{message[:most]} … ({len(message) - 2 * most:,} characters) … {message[-most:]}"
+
+
 def _describe(path: Path, raw: Any, detail: Any) -> str:
     location = list(detail["loc"])
     where = str(path)
@@ -200,7 +209,7 @@ def _describe(path: Path, raw: Any, detail: Any) -> str:
         part for i, part in enumerate(location) if not (i > 0 and location[i - 1] == "read")
     ]
     key = ".".join(str(part) for part in location)
-    message = detail["msg"].removeprefix("Value error, ")
+    message = _shortened(detail["msg"].removeprefix("Value error, "))
     if detail["type"] == "extra_forbidden":
         message = f"unknown key{_suggestion(detail)}"
     elif detail["type"] == "missing":

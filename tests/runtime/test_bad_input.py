@@ -7,13 +7,15 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from platform_assets.settings import load_settings
 from samples.weather_api import WeatherApi
-from testkit.upstreams import backdate, served
+from testkit.upstreams import backdate, served, serving
 from testkit.warehouse import warehouse_query
 
 DAY = "2024-01-02"
@@ -395,3 +397,48 @@ def test_an_alias_bomb_is_refused_at_once_in_little_memory(home, tmp_path):
     assert len(run.output.strip().splitlines()) == 1
     assert re.search(r"catalog\.yaml: its aliases expand to more than 100,000 values", run.output)
     assert run.peak_rss_mib < 300
+
+
+class DeepRecords(BaseHTTPRequestHandler):
+    """An API whose one record has a field `deep` of `depth` nested arrays."""
+
+    depth: ClassVar[int] = 1
+
+    def do_GET(self) -> None:
+        deep = "[" * self.depth + "1" + "]" * self.depth  # json.dumps would recurse as deep
+        body = f'{{"data": [{{"id": 1, "deep": {deep}}}]}}'.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("depth", "columns", "message"),
+    [
+        (33, "", r": column deep nests 33 levels deep, more than 32: declare it json to keep it"),
+        (1_000, "", r"/observations\?start=2013-01-02&end=2013-01-03: the JSON nests too deep"),
+        (200, "\n    columns: {id: int64, deep: json}", None),
+    ],
+)
+def test_a_record_nested_too_deep_fails_in_one_line_unless_declared_json(
+    depth, columns, message, run_main, tmp_path
+):
+    DeepRecords.depth = depth
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(CATALOG.replace("records: data", f"records: data{columns}"))
+    with serving(DeepRecords) as url:
+        env = {"PLATFORM_CATALOG": str(catalog), "READINGS_URL": url}
+        result = run_main("push", "--source", "readings", "--partition", "2013-01-02", env=env)
+    if message is None:
+        assert result.returncode == 0, result.stderr
+        assert "rows_match_lake: passed (1 rows in 1 partitions)" in result.stdout
+        return
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("main.py: failed: source readings partition 2013-01-02: "), last
+    assert re.search(message, last), last

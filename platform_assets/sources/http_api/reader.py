@@ -205,6 +205,8 @@ def _get(
 def _json(response: requests.Response) -> Any:
     try:
         return response.json()
+    except RecursionError:
+        raise ApiError(f"{response.url}: the JSON nests too deep to parse") from None
     except ValueError:
         kind = response.headers.get("Content-Type", "no content type")
         start = " ".join(response.text[:60].split())
