@@ -189,7 +189,7 @@ def _quoted(text: str) -> str:
 
 def _shortened(message: str) -> str:
     """A validator's own message, which may quote a long value: its start and its end (the
-    cause), at most 2 × _QUOTED_CHARACTERS of each."""
+    cause), at most twice _QUOTED_CHARACTERS of each."""
     most = 2 * _QUOTED_CHARACTERS
     if len(message) <= 2 * most:
         return message
