@@ -60,12 +60,14 @@ class StagedFile:
 
 @dataclass(frozen=True)
 class Lake:
-    """`published` remembers the manifests this process wrote, so that reading them back (the
-    checks and the load after a push) costs no request."""
+    """`published` remembers the manifests this process wrote, and `written` the schemas of the
+    data files it wrote (as their footers hold them), so that reading them back (the checks and
+    the load after a push) costs no request."""
 
     store: Store
     tables: IcebergCatalog | None = None
     published: dict[str, Manifest] = field(default_factory=dict, compare=False, repr=False)
+    written: dict[str, pa.Schema] = field(default_factory=dict, compare=False, repr=False)
     _notes: dict[str, tuple[str, bytes]] = field(default_factory=dict, compare=False, repr=False)
     _noting: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
 
@@ -94,6 +96,7 @@ class Lake:
             schema,
             run_id,
             self._publish,
+            written=self.written,
         )
 
     def _publish(
@@ -154,9 +157,11 @@ class Lake:
 
     def file_schemas(self, entries: Sequence[ManifestEntry]) -> list[pa.Schema]:
         """Each listed file's partition schema: the columns in its footer (small reads,
-        concurrently), then `dt`, its folder's."""
+        concurrently, but for the files this process wrote), then `dt`, its folder's."""
 
         def schema(entry: ManifestEntry) -> pa.Schema:
+            if (written := self.written.get(entry.url)) is not None:
+                return with_partition_column(written)
             path = self.store.path_of_url(entry.url)
             with self._published_file(path):
                 footer = self.store.parquet_schema(path, entry.content_length)

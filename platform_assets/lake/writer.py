@@ -42,7 +42,8 @@ Publisher = Callable[[Store, str, Period, Sequence[ManifestEntry]], Manifest]
 class PartitionWriter:
     """Use as a context manager; leaving it without `commit()` removes what it wrote.
 
-    Each data file is built in memory (at most `file_rows` rows) and stored in one write.
+    Each data file is built in memory (at most `file_rows` rows) and stored in one write; its
+    schema, as its footer holds it, goes into `written` (by URL) if given.
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class PartitionWriter:
         run_id: str,
         publisher: Publisher = publish,
         file_rows: int = FILE_ROWS,
+        written: dict[str, pa.Schema] | None = None,
     ) -> None:
         self._store = store
         self._directory = directory
@@ -64,6 +66,7 @@ class PartitionWriter:
         self._schema = file_schema(schema)
         self._run_id = run_id
         self._publisher = publisher
+        self._written = written
         self._file_rows = file_rows
         self._row_group_rows = min(ROW_GROUP_ROWS, file_rows)
         self._entries: list[ManifestEntry] = []
@@ -153,5 +156,8 @@ class PartitionWriter:
         path = posixpath.join(self._directory, data_file_name(self._run_id, len(self._paths)))
         self._paths.append(path)
         self._store.put(path, data)
-        self._entries.append(ManifestEntry(self._store.url(path), len(data), self._file_row_count))
+        url = self._store.url(path)
+        if self._written is not None:  # the footer as a reader of `data` would see it
+            self._written[url] = self._writer.writer.metadata.schema.to_arrow_schema()
+        self._entries.append(ManifestEntry(url, len(data), self._file_row_count))
         self._writer = self._sink = None

@@ -215,3 +215,18 @@ def test_an_unreadable_schema_record_is_one_line_naming_it_and_what_to_do(tmp_pa
     assert message.startswith(f"file://{path}: unreadable schema record (")
     assert message.endswith("delete it and the next push records the source's columns again")
     assert "\n" not in message
+
+
+def test_the_schemas_of_files_this_process_wrote_are_known_without_reading_them(lake, store):
+    """As its footer holds it (a second-unit timestamp reads back in milliseconds); another
+    process reads the footer, and gets the same."""
+    publish(lake, range(5), "run1")
+    [manifest] = lake.manifests(Layer.RAW, "orders", [DAY])
+    [entry] = manifest.entries
+    assert entry.url in lake.written
+    elsewhere = Lake(store)  # another process: nothing written
+    assert lake.file_schemas([entry]) == elsewhere.file_schemas([entry])
+    path = store.path_of_url(entry.url)
+    store.put(path, parquet_bytes(range(3)).replace(b"at", b"zz"))  # changed behind its back
+    assert lake.file_schemas([entry])[0].names == ["id", "at", "dt"]
+    assert elsewhere.file_schemas([entry])[0].names != ["id", "at", "dt"]
