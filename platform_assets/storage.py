@@ -370,13 +370,16 @@ class S3Store(Store):
         self.delete([source])
 
     def copy(self, source: str, destination: str) -> None:
-        """One CopyObject: S3 copies the bytes on its side."""
+        """One CopyObject: S3 copies the bytes on its side (FileNotFoundError: no source)."""
         source_bucket, source_key = _split(source)
         bucket, key = _split(destination)
         with self.failures_at(destination):
-            self._client.copy_object(
-                Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key}
-            )
+            try:
+                self._client.copy_object(
+                    Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key}
+                )
+            except self._client.exceptions.NoSuchKey:
+                raise FileNotFoundError(self.url(source)) from None
 
 
 def s3_root(uri: str) -> str:

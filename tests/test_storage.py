@@ -470,3 +470,10 @@ def test_map_in_order_raises_the_earliest_failure_even_if_a_later_one_fails_firs
 
 def test_map_concurrently_keeps_the_order():
     assert map_concurrently(lambda item: item * item, range(40)) == [i * i for i in range(40)]
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_a_copy_of_a_missing_file_is_file_not_found(kind, request):
+    store = request.getfixturevalue(kind)
+    with pytest.raises(FileNotFoundError):
+        store.copy(store.path("gone.parquet"), store.path("copies/gone.parquet"))

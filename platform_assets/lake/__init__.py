@@ -285,7 +285,8 @@ class Lake:
 
         The files the commit takes out of the table get retired copies under `_platform/`
         (hard links locally, one CopyObject each on S3), which the snapshot before the commit
-        reads; the copies an earlier commit made go, with the snapshots that read them."""
+        reads; the copies an earlier commit made go, with the snapshots that read them. A file
+        already gone (removed by a push with Iceberg off) just leaves the table."""
         if self.tables is None:
             return None
         table = self.layout(layer, name)
@@ -315,14 +316,17 @@ class Lake:
         def retire(urls: Sequence[str]) -> dict[str, str]:
             earlier.extend(self.store.list_files(table.beside(_RETIRED), recursive=True))
 
-            def copy(url: str) -> tuple[str, str]:
+            def copy(url: str) -> tuple[str, str | None]:
                 path = self.store.path_of_url(url)
                 within = posixpath.relpath(path, table.data)
                 retired = posixpath.join(table.beside(_RETIRED), run_id, within)
-                self.store.copy(path, retired)
+                try:
+                    self.store.copy(path, retired)
+                except FileNotFoundError:  # gone already (a push with Iceberg off removed it)
+                    return url, None
                 return url, self.store.url(retired)
 
-            return dict(map_concurrently(copy, urls))
+            return {url: copy for url, copy in map_concurrently(copy, urls) if copy}
 
         committed = self.tables.commit(table, schema, partitions, everything, run_id, retire)
         # this run's note among the notes; earlier copies only if their snapshots expired

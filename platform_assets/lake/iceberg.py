@@ -40,7 +40,8 @@ COMMITTED_BY = "platform.run-id"
 RETIRED_BY = "platform.retired-by"  # a snapshot of the table as it was before a rerun
 
 Retire = Callable[[Sequence[str]], Mapping[str, str]]
-"""Given the URLs of files leaving the table, copy each and return {url: the copy's URL}."""
+"""Given the URLs of files leaving the table, copy each and return {url: the copy's URL}, for
+those that still exist."""
 
 
 @dataclass(frozen=True)
@@ -237,15 +238,16 @@ def _replace_partitions(
         if grows:
             _evolve(transaction, schema)
         if copies:
-            retired = [_copy_of(file, copies[file.file_path]) for file in stale]
+            copied = [file for file in stale if file.file_path in copies]
+            retired = [_copy_of(file, copies[file.file_path]) for file in copied]
             summary = {COMMITTED_BY: run_id, RETIRED_BY: run_id}
             with _overwrite(transaction, summary) as overwrite:
-                for file in stale:
+                for file in copied:
                     overwrite.delete_data_file(file)
                 for file in retired:
                     overwrite.append_data_file(file)
             before = transaction.table_metadata.current_snapshot_id
-            stale = retired
+            stale = [*retired, *(file for file in stale if file.file_path not in copies)]
         with _overwrite(transaction, {COMMITTED_BY: run_id}) as overwrite:
             for file in stale:
                 overwrite.delete_data_file(file)

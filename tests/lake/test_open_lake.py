@@ -119,6 +119,24 @@ def test_the_snapshot_before_a_rerun_reads_the_rows_it_replaced(
     assert folder["pyarrow"][0] == 842 + 100 + 914, "the folder holds only the current files"
 
 
+def test_a_push_with_iceberg_back_on_settles_files_a_push_with_it_off_removed(
+    run_main, settings
+) -> None:
+    """The table still names files an Iceberg-off rerun deleted: they just leave it (no retired
+    copy can be made of them), and the table then holds what the folders hold."""
+    push(run_main, "2013-01-01", "2013-01-03", "--no-load")
+    result = run_main(
+        "push", "--source", "flights", "--partition", "2013-01-01", "--to", "2013-01-03",
+        "--no-load", env={"PLATFORM_ICEBERG": "off"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    push(run_main, "2013-01-01", "2013-01-03", "--no-load")
+    table = iceberg_table(settings, "flights")
+    assert table.scan().to_arrow().num_rows == 842 + 943 + 914
+    files = {task.file.file_path for task in table.scan().plan_files()}
+    assert all(Path(url.removeprefix("file://")).exists() for url in files), files
+
+
 def test_reruns_leave_the_current_snapshot_only_the_manifests_of_its_files(
     run_main, settings
 ) -> None:
