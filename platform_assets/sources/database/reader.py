@@ -66,9 +66,9 @@ def _connected(spec: DatabaseRead, url: str) -> Iterator[tuple[sa.Connection, st
     except (ArgumentError, NoSuchModuleError, ValueError) as error:
         raise ConfigurationError(f"not a usable SQLAlchemy URL: {_first_line(error)}") from None
     origin = f"{engine.url.render_as_string(hide_password=True)} ({spec.table or 'query'})"
-    if spec.query is not None:
-        _confined(spec.query, engine.dialect.name, origin)
     try:
+        if spec.query is not None:
+            _confined(spec.query, engine.dialect.name, origin)
         with engine.connect() as connection:
             _read_only(connection, origin)
             yield connection, origin
