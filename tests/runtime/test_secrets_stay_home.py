@@ -49,6 +49,7 @@ def test_a_link_to_another_host_is_not_followed_and_the_secrets_appear_nowhere(
 
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
+    print(f"\n{env['PLATFORM_ENV']}: {last}")
     assert last.startswith("main.py: failed: source feed partition 2024-01-05: "), last
     assert "api_key=***" in last and "a host the catalog does not allow" in last, last
     assert Recorder.seen == [], "the second host was asked nothing"
