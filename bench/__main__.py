@@ -23,7 +23,7 @@ from bench import (
     merge_load,
     warehouse_load,
 )
-from bench.harness import PROJECT, goal_line, machine, markdown_table
+from bench.harness import PROJECT, goal_line, machine, machine_busy, markdown_table
 
 BEGIN, END = "<!-- make bench: begin -->", "<!-- make bench: end -->"
 Figures = dict[str, float]
@@ -149,7 +149,11 @@ def main() -> None:
     selected = [case for case in cases if case[0].split()[0] in arguments.cases.split(",")]
     figures: list[Figures] = []
     sections: list[str] = []
+    warnings: set[str] = set()
     for title, measure, runs in selected:
+        if busy := machine_busy():  # before each case: a suite may start at any time
+            print(f"warning: before {title.split(':')[0]}, {busy}", flush=True)
+            warnings.add(f"before {title.split(':')[0]}, {busy}")
         print(f"{title} ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="bench-") as work:
             case_figures, table = measure(runs, Path(work))
@@ -160,8 +164,9 @@ def main() -> None:
         return
     goal_table = markdown_table(("goal", "measured", "verdict"), goals(*figures))
     minutes = (time.perf_counter() - started) / 60
+    shared = "".join(f"**Warning**: {warning}.\n\n" for warning in sorted(warnings))
     report = (
-        f"Run {dt.date.today()} on {machine()}; {minutes:.0f} minutes in all.\n\n"
+        f"Run {dt.date.today()} on {machine()}; {minutes:.0f} minutes in all.\n\n{shared}"
         f"### Goals\n\n{goal_table}\n\n" + "\n".join(sections)
     )
     print(goal_table)

@@ -8,6 +8,7 @@ import platform
 import statistics
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -194,6 +195,32 @@ def machine() -> str:
     return (
         f"{cores} cores, {memory:.0f} GiB, {platform.platform(terse=True)}, Python"
         f" {platform.python_version()}, pyarrow {pyarrow.__version__}, duckdb {duckdb.__version__}"
+    )
+
+
+BUSY_SHARE = 0.15  # of the machine's CPU, taken by others while the benchmarks pause
+
+
+def machine_busy() -> str | None:
+    """A warning if other work shares the machine now (a test suite beside the benchmarks),
+    judged by the share of all cores' time in use while this process sleeps for a second; None
+    if the machine is quiet."""
+
+    def ticks() -> tuple[int, int]:
+        """All CPU time and idle time so far (/proc/stat's first line, in clock ticks)."""
+        counts = [int(value) for value in Path("/proc/stat").read_text().split()[1:11]]
+        return sum(counts), counts[3] + counts[4]  # idle and iowait
+
+    total, idle = ticks()
+    time.sleep(1)
+    total_after, idle_after = ticks()
+    busy = 1 - (idle_after - idle) / max(total_after - total, 1)
+    if busy <= BUSY_SHARE:
+        return None
+    return (
+        f"the machine was busy: {busy:.0%} of its CPU was in use while the benchmarks paused"
+        f" (load average {os.getloadavg()[0]:.2f}), so these figures are slower than a quiet"
+        " machine's"
     )
 
 
