@@ -7,7 +7,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
 
@@ -15,7 +14,7 @@ import pytest
 
 from platform_assets.settings import load_settings
 from samples.weather_api import WeatherApi
-from testkit.upstreams import backdate, served, serving
+from testkit.upstreams import JsonHandler, backdate, served, serving
 from testkit.warehouse import warehouse_query
 
 DAY = "2024-01-02"
@@ -399,7 +398,7 @@ def test_an_alias_bomb_is_refused_at_once_in_little_memory(home, tmp_path):
     assert run.peak_rss_mib < 300
 
 
-class DeepRecords(BaseHTTPRequestHandler):
+class DeepRecords(JsonHandler):
     """An API whose one record has a field `deep` of `depth` nested arrays."""
 
     depth: ClassVar[int] = 1
@@ -411,9 +410,6 @@ class DeepRecords(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
 
 
 @pytest.mark.parametrize(
