@@ -152,8 +152,9 @@ def main() -> None:
     warnings: set[str] = set()
     for title, measure, runs in selected:
         if busy := machine_busy():  # before each case: a suite may start at any time
-            print(f"warning: before {title.split(':')[0]}, {busy}", flush=True)
-            warnings.add(f"before {title.split(':')[0]}, {busy}")
+            warning = f"before {title.split(':')[0]}, {busy}"
+            print(f"warning: {warning}", flush=True)
+            warnings.add(warning)
         print(f"{title} ...", flush=True)
         with tempfile.TemporaryDirectory(prefix="bench-") as work:
             case_figures, table = measure(runs, Path(work))

@@ -67,10 +67,16 @@ def _connected(spec: DatabaseRead, url: str) -> Iterator[tuple[sa.Connection, st
         raise ConfigurationError(f"not a usable SQLAlchemy URL: {_first_line(error)}") from None
     origin = f"{engine.url.render_as_string(hide_password=True)} ({spec.table or 'query'})"
     try:
+        parsed_as = _READ_ONLY_DIALECTS.get(engine.dialect.name)
+        if parsed_as is None:
+            raise ConfigurationError(
+                f"{origin}: a {engine.dialect.name} database cannot be read in a read-only"
+                " transaction here (PostgreSQL, Redshift, MySQL, MariaDB and SQLite can)"
+            )
         if spec.query is not None:
-            _confined(spec.query, engine.dialect.name, origin)
+            _confined(spec.query, parsed_as, origin)
         with engine.connect() as connection:
-            _read_only(connection, origin)
+            _read_only(connection)
             yield connection, origin
     except NoSuchTableError:
         raise RunError(f"{origin}: no such table") from None
@@ -80,7 +86,16 @@ def _connected(spec: DatabaseRead, url: str) -> Iterator[tuple[sa.Connection, st
         engine.dispose()
 
 
-def _read_only(connection: sa.Connection, origin: str) -> None:
+# The SQLAlchemy dialects `_read_only` knows, each with the sqlglot dialects its queries parse as
+_READ_ONLY_DIALECTS = {
+    "postgresql": ("postgres", "redshift"),
+    "mysql": ("mysql",),
+    "mariadb": ("mysql",),
+    "sqlite": ("sqlite",),
+}
+
+
+def _read_only(connection: sa.Connection) -> None:
     """Every transaction on `connection` from here on is read-only: PostgreSQL's and Redshift's
     begin READ ONLY (psycopg's read_only), MySQL's and MariaDB's session is set so (effective
     from the next transaction: hence the commit), SQLite's query_only refuses any write to the
@@ -93,27 +108,14 @@ def _read_only(connection: sa.Connection, origin: str) -> None:
     elif dialect in ("mysql", "mariadb"):
         connection.exec_driver_sql("SET SESSION TRANSACTION READ ONLY")
         connection.commit()
-    elif dialect == "sqlite":
+    else:  # sqlite: the dialects are those of _READ_ONLY_DIALECTS
         connection.exec_driver_sql("PRAGMA query_only = ON")
-    else:
-        raise ConfigurationError(
-            f"{origin}: a {dialect} database cannot be read in a read-only transaction here"
-            " (PostgreSQL, Redshift, MySQL, MariaDB and SQLite can)"
-        )
 
 
-_SQLGLOT_DIALECTS = {
-    "postgresql": ("postgres", "redshift"),
-    "mysql": ("mysql",),
-    "mariadb": ("mysql",),
-    "sqlite": ("sqlite",),
-}
-
-
-def _confined(query: str, dialect: str, origin: str) -> None:
+def _confined(query: str, dialects: tuple[str, ...], origin: str) -> None:
     """ConfigurationError unless `query` is one SELECT that only reads (before connecting)."""
     try:
-        confined_select(query, None, _SQLGLOT_DIALECTS.get(dialect, (dialect,)), "the database")
+        confined_select(query, None, dialects, "the database")
     except ValueError as error:
         raise ConfigurationError(f"{origin}: its query {error}") from None
 
