@@ -7,7 +7,8 @@ identity value, which Iceberg readers project from the table's manifests. pyiceb
 only when a commit happens (it is heavy to import and most commands never commit).
 
 A table is created (and filled with every published partition) the first time a range of it is
-committed, and again when the catalog's table lies elsewhere than the lake (the lake moved).
+committed, and again when the catalog's table lies elsewhere than the lake (the lake moved) or
+its metadata is gone (the lake was removed, the catalog kept).
 """
 
 from __future__ import annotations
@@ -205,11 +206,16 @@ def _iceberg_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _load(catalog: Catalog, name: str) -> Table | None:
+    """The catalog's table, or None if it has none, or if the metadata it names is gone (the
+    lake was removed under the catalog): a table is then made again from the lake's manifests."""
     from pyiceberg.exceptions import NoSuchTableError
 
     try:
         return catalog.load_table(name)
     except NoSuchTableError:
+        return None
+    except FileNotFoundError:
+        catalog.drop_table(name)
         return None
 
 

@@ -137,6 +137,18 @@ def test_a_push_with_iceberg_back_on_settles_files_a_push_with_it_off_removed(
     assert all(Path(url.removeprefix("file://")).exists() for url in files), files
 
 
+def test_a_push_after_the_lake_was_removed_makes_the_table_again(
+    run_main, settings, home: Path
+) -> None:
+    """The catalog still names the removed lake's metadata: the next push starts the table anew
+    instead of failing on a missing file, push after push."""
+    push(run_main, "2013-01-01", "2013-01-02", "--no-load")
+    shutil.rmtree(home / "lake")
+    push(run_main, "2013-01-02", "2013-01-03", "--no-load")
+    table = iceberg_table(settings, "flights")
+    assert table.scan().to_arrow().num_rows == 943 + 914
+
+
 def test_reruns_leave_the_current_snapshot_only_the_manifests_of_its_files(
     run_main, settings
 ) -> None:
