@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 CHECKOV_VENV ?= .venv-checkov
 BENCH_VENV := .venv-bench
+RUNTIME_VENV := .venv-runtime
 RUNS ?= 5
 SERVE ?= 1
 PORT ?= 3000
@@ -84,13 +85,19 @@ lint: install
 test: lint $(CHECKOV_VENV)/.installed
 	PLATFORM_CHECKOV=$(CHECKOV_VENV)/bin/checkov $(BIN)/pytest
 
+# the Batch container's packages alone (pyproject's dependencies, no pandas, no Dagster), for P5
+$(RUNTIME_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(RUNTIME_VENV)
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet -e .
+	touch $@
+
 # the Batch job's image and Dagster's (README: The images; tests/container/ builds them too)
 image:
 	docker build -t data-platform .
 	docker build -f deploy/dagster.Dockerfile -t data-platform-dagster .
 
-# P1-P7 side by side with their peers, $(RUNS) runs each; the tables land in BENCHMARKS.md
-bench: install $(BENCH_VENV)/.installed
+# P1-P9 side by side with their peers, $(RUNS) runs each; the tables land in BENCHMARKS.md
+bench: install $(BENCH_VENV)/.installed $(RUNTIME_VENV)/.installed
 	$(BIN)/python -m bench --runs $(RUNS)
 
 format: install
@@ -98,4 +105,4 @@ format: install
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(BENCH_VENV) $(PLATFORM_HOME) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(BENCH_VENV) $(RUNTIME_VENV) $(PLATFORM_HOME) .pytest_cache .ruff_cache

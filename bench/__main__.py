@@ -1,4 +1,4 @@
-"""`make bench`: every case (P1-P7) side by side with its peers, the goals judged, and the tables
+"""`make bench`: every case (P1-P9) side by side with its peers, the goals judged, and the tables
 written into BENCHMARKS.md between its markers, with the machine they ran on.
 
     .venv/bin/python -m bench [--runs 5] [--no-write]
@@ -16,11 +16,13 @@ from pathlib import Path
 
 from bench import (
     backfill,
+    big_partition,
     cold_start,
     iceberg_commit,
     lake_write,
     memory_growth,
     merge_load,
+    nested_flatten,
     warehouse_load,
 )
 from bench.harness import PROJECT, goal_line, machine, machine_busy, markdown_table
@@ -30,7 +32,15 @@ Figures = dict[str, float]
 
 
 def goals(
-    p1: Figures, p2: Figures, p3: Figures, p4: Figures, p5: Figures, p6: Figures, p7: Figures
+    p1: Figures,
+    p2: Figures,
+    p3: Figures,
+    p4: Figures,
+    p5: Figures,
+    p6: Figures,
+    p7: Figures,
+    p8: Figures,
+    p9: Figures,
 ) -> list[tuple[str, ...]]:
     peak = max(p1["peak_rss_mib"], p4["peak_rss_mib"])
     return [
@@ -104,6 +114,18 @@ def goals(
             p5["first_partition_seconds"] <= 1.5,
         ),
         goal_line(
+            "P5 one partition published <= 2 x a bare pyarrow script's time",
+            f"{p5['first_partition_over_bare']:.1f} x (Iceberg off:"
+            f" {p5['first_partition_iceberg_off_over_bare']:.1f} x"
+            + (
+                f"; the container's packages: {p5['first_partition_runtime_over_bare']:.1f} x"
+                if "first_partition_runtime_over_bare" in p5
+                else ""
+            )
+            + ")",
+            p5["first_partition_over_bare"] <= 2,
+        ),
+        goal_line(
             "P6 a month of a change log merged: rows/s >= 1 x dlt's merge into DuckDB",
             f"{p6['merge_over_dlt_rows_per_s']:.2f} x (peak RSS {p6['merge_peak_rss_mib']:.0f}"
             f" MiB, dlt's {p6['dlt_peak_rss_mib']:.0f} MiB)",
@@ -120,6 +142,19 @@ def goals(
             f" {p7['iceberg_commit_requests_month']:.0f} for January (retired copies apart)",
             p7["iceberg_commit_requests_year"] <= p7["iceberg_commit_requests_month"] + 5,
         ),
+        goal_line(
+            "P8 nested JSON flattened: records/s >= 1 x dlt's normalizer",
+            f"{p8['flatten_over_dlt_records_per_s']:.2f} x (peak RSS"
+            f" {p8['flatten_peak_rss_mib']:.0f} MiB,"
+            f" dlt's {p8['dlt_flatten_peak_rss_mib']:.0f} MiB)",
+            p8["flatten_over_dlt_records_per_s"] >= 1,
+        ),
+        goal_line(
+            "P9 peak RSS growth < 1.3 x for 10 x the rows in one partition",
+            f"{p9['big_over_small_peak_rss']:.2f} x ({p9['big_peak_rss_mib']:.0f} MiB; pyarrow"
+            f" reading the day whole: {p9['whole_peak_rss_mib']:.0f} MiB)",
+            p9["big_over_small_peak_rss"] < 1.3,
+        ),
     ]
 
 
@@ -128,7 +163,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md")
     parser.add_argument(
-        "--cases", default="P1,P2,P3,P4,P5,P6,P7", help="a subset only prints its tables: P2,P5"
+        "--cases",
+        default="P1,P2,P3,P4,P5,P6,P7,P8,P9",
+        help="a subset only prints its tables: P2,P5",
     )
     arguments = parser.parse_args()
     os.chdir(PROJECT)
@@ -145,6 +182,12 @@ def main() -> None:
         ("P5 cold start: `bench/cold_start.py`", cold_start.measure, max(arguments.runs, 11)),
         ("P6 merge: `bench/merge_load.py`", merge_load.measure, arguments.runs),
         ("P7 Iceberg commit: `bench/iceberg_commit.py`", iceberg_commit.measure, arguments.runs),
+        (
+            "P8 nested JSON flattened: `bench/nested_flatten.py`",
+            nested_flatten.measure,
+            arguments.runs,
+        ),
+        ("P9 one big partition: `bench/big_partition.py`", big_partition.measure, arguments.runs),
     ]
     selected = [case for case in cases if case[0].split()[0] in arguments.cases.split(",")]
     figures: list[Figures] = []
