@@ -28,7 +28,7 @@ from platform_assets.contracts import SchemaContract, origin_of
 from platform_assets.errors import RunError
 from platform_assets.identifiers import COLUMN, NAME
 from platform_assets.layers import Layer
-from platform_assets.nesting import flattened
+from platform_assets.nesting import SEPARATOR, flattened
 from platform_assets.partitions import (
     UTC,
     Granularity,
@@ -132,6 +132,14 @@ class Nested(StrictModel):
         if self.max_depth is not None and self.mode != "flatten":
             raise ValueError("max_depth goes with mode: flatten")
         return self
+
+    def reading(self, schema: pa.Schema | None) -> pa.Schema | None:
+        """The schema upstream's records are read by: the lake's, less (under flatten) the
+        columns flattening made, which are not upstream's shape; its objects are inferred, then
+        flattened again."""
+        if self.mode == "keep" or schema is None:
+            return schema
+        return pa.schema([field for field in schema if SEPARATOR not in field.name])
 
     def shaped(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         if self.mode == "keep":

@@ -206,7 +206,9 @@ def _partition_rows(
         conformer.conform(
             _key_complete(named_usably(source.nested.shaped(tally.seen(batch))), source.key)
         )
-        for batch in source.read.batches(period, conformer.schema, settings.upstream, window)
+        for batch in source.read.batches(
+            period, source.nested.reading(conformer.schema), settings.upstream, window
+        )
     )
     if increment is None:
         return read

@@ -1,6 +1,6 @@
 """Nested API records (objects, lists of objects, nulls, missing keys, a key that first appears
 on day 2) through main.py into the lake and the warehouse: kept whole or flattened, under evolve
-and freeze, locally and in aws mode."""
+and freeze, locally and in aws mode; and the same records as JSON lines files, flattened."""
 
 from __future__ import annotations
 
@@ -219,3 +219,48 @@ def test_under_freeze_a_key_appearing_inside_an_object_is_drift_and_its_day_publ
     ]
     day_one = [kept(record) for record in api.records if record["time_hour"] < "2024-01-02"]
     assert read_back(env, "keep") == day_one
+
+
+JSONL_CATALOG = """
+sources:
+  - name: orders
+    read: {kind: files, path: "orders/{dt:%Y-%m-%d}.jsonl", format: jsonl}
+    partitioning: {granularity: daily, start: 2024-01-01, end: 2024-02-01}
+    key: [id]
+    schema_contract: evolve
+    nested: {mode: flatten, max_depth: 1}
+    columns: {id: int64, time_hour: string}
+"""
+
+
+def test_json_lines_files_flattened_push_day_after_day_and_again(tmp_path, run_main):
+    """Once the lake's schema is flattened, the next file is still read as upstream shapes it:
+    the lake's `user__*` columns are not the file's, so they do not type its reading."""
+    home, days = tmp_path / "orders-home", range(1, 6)
+    records = [order(day, n) for day in days for n in range(PER_DAY)]
+    for day in days:
+        lines = (
+            json.dumps({k: v for k, v in record.items() if k != "attributes"})
+            for record in records
+            if record["time_hour"].startswith(f"2024-01-{day:02}")
+        )
+        path = home / "orders" / f"2024-01-{day:02}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n")
+    (tmp_path / "jsonl.yaml").write_text(JSONL_CATALOG)
+    env = {
+        "PLATFORM_ENV": "local",
+        "PLATFORM_HOME": str(home),
+        "PLATFORM_CATALOG": str(tmp_path / "jsonl.yaml"),
+    }
+    sql = FLAT_SQL.replace(", attributes", "")
+    expected = [flat(record)[:-1] for record in records]
+    for first, last in (("2024-01-01", "2024-01-05"), ("2024-01-02", "2024-01-02")):
+        result = run_main("push", "--source", "orders", "--partition", first, "--to", last, env=env)
+        assert result.returncode == 0, result.stderr
+        rows = warehouse_query(load_settings(env), sql)
+        assert [
+            (i, name, *(without_nulls(document(v)) for v in (tags, address)), email, coupon,
+             without_nulls(document(items)))
+            for i, name, tags, address, email, coupon, items in rows
+        ] == expected  # fmt: skip
