@@ -59,9 +59,8 @@ SERVE_UI = $(WITH_TOKEN) $(BIN)/dagster dev -w workspace.yaml -p $(PORT)
 run serve: export PLATFORM_HOME := $(PLATFORM_HOME)
 run serve: export DAGSTER_HOME := $(DAGSTER_HOME_DIR)
 
-$(DAGSTER_HOME_DIR)/dagster.yaml:
-	mkdir -p "$(@D)"
-	printf 'telemetry:\n  enabled: false\n' > "$@"
+$(DAGSTER_HOME_DIR)/dagster.yaml: $(BIN)/.installed platform_assets/orchestration/local_instance.py
+	$(BIN)/python -m platform_assets.orchestration.local_instance "$(@D)"
 
 # Materialize $(FIRST)..$(LAST) through Dagster as one run (its output in $(RUN_LOG): main.py's
 # report printed, or its one-line failure), print rows per day (per month past 31), serve the UI.

@@ -19,13 +19,7 @@ from pathlib import Path
 from bench.harness import PEERS, Variant, interleave, markdown_table, run_measured
 from bench.setup import DAYS, ROWS, landed_home, push_flights
 from testkit.deployed_dagster import deployed_instance, fresh_database
-from testkit.main_process import DAGSTER, job_execute, materialize_flights
-
-
-def dagster_home(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    return directory
+from testkit.main_process import DAGSTER, job_execute, local_dagster_home, materialize_flights
 
 
 def postgres_instance(directory: Path, database: str) -> dict[str, str]:
@@ -50,7 +44,7 @@ def measure_with(
 ) -> tuple[dict[str, float], str]:
     home = landed_home(work / "home")
     local = {"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local"}
-    env = {**local, "DAGSTER_HOME": str(dagster_home(work / "dagster"))}
+    env = {**local, "DAGSTER_HOME": str(local_dagster_home(work / "dagster"))}
     year_job = job_execute("flights_job", "2013-01-01", "2013-12-31")
     through_dagster = Variant(
         "Dagster on SQLite (local default), the year as one run", lambda _: year_job, env=env

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from platform_assets.settings import PROJECT_DIRECTORY
-from testkit.main_process import materialize_flights
+from testkit.main_process import local_dagster_home, materialize_flights
 
 
 def test_a_failing_materialize_ends_with_main_pys_line_and_names_the_full_log(tmp_path):
@@ -14,8 +14,7 @@ def test_a_failing_materialize_ends_with_main_pys_line_and_names_the_full_log(tm
     home.mkdir()
     log = home / "logs" / "make-run.log"
     env = {**os.environ, "PLATFORM_HOME": str(home), "DAGSTER_HOME": str(tmp_path / "dagster")}
-    (tmp_path / "dagster").mkdir()
-    (tmp_path / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    local_dagster_home(tmp_path / "dagster")
     result = subprocess.run(
         [
             sys.executable,
