@@ -9,7 +9,6 @@ the rows.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from bench.harness import PEERS, Variant, interleave, markdown_table, run_case
-from testkit.main_process import MAIN
+from bench.setup import catalog_home, fresh_platform, push_source
 
 SMALL, BIG = 1_000_000, 10_000_000
 CHUNK = 500_000
@@ -68,20 +67,13 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
     home = work / "home"
     for rows, day in DAYS.items():
         write_day(home / "events" / f"{day}.csv", day, rows)
-    catalog = work / "catalog.yaml"
-    catalog.write_text(CATALOG)
-    env = {"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local", "PLATFORM_CATALOG": str(catalog)}
-
-    def fresh(_: int) -> None:
-        for name in ("lake", "iceberg.sqlite", "warehouse.duckdb", "warehouse.duckdb.wal", "out"):
-            path = home / name
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(True)
+    env = catalog_home(home, CATALOG, work)
+    fresh = fresh_platform(home, home / "out")
 
     def push(rows: int, *options: str) -> Variant:
-        day = DAYS[rows]
-        command = [sys.executable, str(MAIN), "push", "--source", "events", "--partition", day]
+        command = push_source("events", DAYS[rows], DAYS[rows], *options)
         name = f"platform push{' '.join(('', *options))}, {rows:,} rows"
-        return Variant(name, lambda _: [*command, *options], env, fresh)
+        return Variant(name, lambda _: command, env, fresh)
 
     def bare(how: str) -> Variant:
         script = [sys.executable, str(PEERS / "pyarrow_day.py"), how]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 import shutil
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,8 +18,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from bench.harness import PEERS, Variant, interleave, markdown_table, run_case
-from bench.setup import BENCH_PYTHON
-from testkit.main_process import MAIN
+from bench.setup import BENCH_PYTHON, catalog_home, fresh_platform, push_source
 
 KEYS = 50_000
 CHANGES_PER_DAY = 10_000
@@ -72,32 +70,16 @@ def change_log(landing: Path) -> int:
 def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
     home = work / "home"
     rows = change_log(home / "changes")
-    catalog = work / "catalog.yaml"
-    catalog.write_text(CATALOG)
-
-    def fresh_platform(_: int) -> None:
-        for name in ("lake", "warehouse.duckdb", "warehouse.duckdb.wal"):
-            path = home / name
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(True)
+    env = catalog_home(home, CATALOG, work)
 
     def fresh_dlt(_: int) -> None:
         shutil.rmtree(work / "dlt", ignore_errors=True)
 
     platform = Variant(
         "platform push, merge into DuckDB",
-        lambda _: [
-            sys.executable,
-            str(MAIN),
-            "push",
-            "--source",
-            "changes",
-            "--partition",
-            "2013-01-01",
-            "--to",
-            "2013-01-31",
-        ],
-        env={"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local", "PLATFORM_CATALOG": str(catalog)},
-        prepare=fresh_platform,
+        lambda _: push_source("changes", "2013-01-01", "2013-01-31"),
+        env=env,
+        prepare=fresh_platform(home),
     )
     dlt = Variant(
         "dlt merge (delete-insert) into DuckDB",

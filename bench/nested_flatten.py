@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import random
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from bench.harness import PEERS, Variant, interleave, markdown_table, run_case
-from bench.setup import BENCH_PYTHON
-from testkit.main_process import MAIN
+from bench.setup import BENCH_PYTHON, catalog_home, fresh_platform, push_source
 
 RECORDS_PER_DAY = 9_000
 DAYS = [dt.date(2024, 1, day) for day in range(1, 32)]
@@ -112,13 +110,7 @@ def landed_orders(landing: Path) -> tuple[int, int]:
 def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
     home = work / "home"
     records, lines = landed_orders(home / "orders")
-    catalog = work / "catalog.yaml"
-    catalog.write_text(CATALOG)
-
-    def fresh_platform(_: int) -> None:
-        for name in ("lake", "iceberg.sqlite", "warehouse.duckdb", "warehouse.duckdb.wal"):
-            path = home / name
-            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(True)
+    env = catalog_home(home, CATALOG, work)
 
     def fresh_dlt(_: int) -> None:
         shutil.rmtree(work / "dlt", ignore_errors=True)
@@ -126,20 +118,9 @@ def measure(runs: int, work: Path) -> tuple[dict[str, float], str]:
 
     platform = Variant(
         "platform push --no-load, flatten",
-        lambda _: [
-            sys.executable,
-            str(MAIN),
-            "push",
-            "--source",
-            "orders",
-            "--partition",
-            "2024-01-01",
-            "--to",
-            "2024-01-31",
-            "--no-load",
-        ],
-        env={"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local", "PLATFORM_CATALOG": str(catalog)},
-        prepare=fresh_platform,
+        lambda _: push_source("orders", "2024-01-01", "2024-01-31", "--no-load"),
+        env=env,
+        prepare=fresh_platform(home),
     )
     dlt = Variant(
         "dlt extract + normalize to parquet",

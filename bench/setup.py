@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from bench.harness import PROJECT, CountingMoto
@@ -44,7 +45,32 @@ def upload_landing(moto: CountingMoto, home: Path, bucket: str) -> None:
         client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
 
 
+def push_source(source: str, first: str, last: str, *options: str) -> list[str]:
+    """`main.py push` of `source` from `first` through `last`."""
+    command = [sys.executable, str(MAIN), "push", "--source", source]
+    return [*command, "--partition", first, "--to", last, *options]
+
+
 def push_flights(first: str, last: str, load: bool = True) -> list[str]:
     """`main.py push` of the flights from `first` through `last` (lake only unless `load`)."""
-    command = [sys.executable, str(MAIN), "push", "--source", "flights"]
-    return [*command, "--partition", first, "--to", last, *(() if load else ("--no-load",))]
+    return push_source("flights", first, last, *(() if load else ("--no-load",)))
+
+
+def catalog_home(home: Path, catalog: str, work: Path) -> dict[str, str]:
+    """The environment of a local platform in `home` whose catalog is `catalog` (its YAML, kept
+    in `work`)."""
+    path = work / "catalog.yaml"
+    path.write_text(catalog)
+    return {"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local", "PLATFORM_CATALOG": str(path)}
+
+
+def fresh_platform(home: Path, *others: Path) -> Callable[[int], None]:
+    """A variant's `prepare`: `home` without its lake, Iceberg catalog and warehouse (and
+    without `others`), as before a first push."""
+    names = ("lake", "iceberg.sqlite", "warehouse.duckdb", "warehouse.duckdb.wal")
+
+    def prepare(_: int) -> None:
+        for path in (*(home / name for name in names), *others):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(True)
+
+    return prepare
