@@ -262,7 +262,7 @@ class Lake:
         leaves none."""
         if self.tables is None or not periods:
             return
-        self.tables.prepare()
+        self.tables.prepare(self.layout(layer, name))
         days = [period.start.isoformat() for period in periods]
         note = (self._pending(layer, name, run_id), json.dumps({"days": days}).encode())
         with self._noting:

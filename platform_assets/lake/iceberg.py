@@ -3,12 +3,13 @@ Spectrum, Spark, Trino, DuckDB, pyiceberg) read a consistent snapshot while a pu
 
 The files a run published are added as they are (no rewrite) and the files they replace leave
 the table, in one snapshot per published range. The files hold no `dt`: it is the partition's
-identity value, which Iceberg readers project from the table's manifests. pyiceberg is imported
-only when a commit happens (it is heavy to import and most commands never commit).
+identity value, which Iceberg readers project from the table's manifests.
 
-A table is created (and filled with every published partition) the first time a range of it is
-committed, and again when the catalog's table lies elsewhere than the lake (the lake moved) or
-its metadata is gone (the lake was removed, the catalog kept).
+A push's commit to a table that exists is written directly (`iceberg_replace`). pyiceberg,
+imported only then, creates a table (and fills it with every published partition) the first
+time a range of it is committed, and again when the catalog's table lies elsewhere than the
+lake (the lake moved) or its metadata is gone (the lake was removed, the catalog kept); it also
+commits a range whose schema grows the table's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,16 @@ import pyarrow as pa
 
 from platform_assets.backoff import pauses
 from platform_assets.errors import RunError
+from platform_assets.lake.iceberg_pointer import Pointer
+from platform_assets.lake.iceberg_replace import (
+    COMMITTED_BY,
+    RETIRED_BY,
+    CommitConflictError,
+    Committed,
+    Retire,
+    field_paths,
+    replace,
+)
 from platform_assets.lake.layout import TableLayout
 from platform_assets.lake.manifest import Manifest
 from platform_assets.schemas import PARTITION_COLUMN
@@ -37,19 +48,6 @@ if TYPE_CHECKING:
 
 _EPOCH = dt.date(1970, 1, 1)
 _COMMIT_ATTEMPTS = 8  # concurrent chunks of one backfill commit to the same table
-COMMITTED_BY = "platform.run-id"
-RETIRED_BY = "platform.retired-by"  # a snapshot of the table as it was before a rerun
-
-Retire = Callable[[Sequence[str]], Mapping[str, str]]
-"""Given the URLs of files leaving the table, copy each and return {url: the copy's URL}, for
-those that still exist."""
-
-
-@dataclass(frozen=True)
-class Committed:
-    changed: bool
-    retired: int
-    """How many files leaving the table were given retired copies (older copies then expire)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +56,8 @@ class IcebergCatalog:
     in a file locally, the Glue Data Catalog in aws mode), `namespace` holds the tables."""
 
     connect: Callable[[], Catalog]
+    pointer: Pointer
+    """The catalog's record of each table's metadata file, for the direct commit."""
     namespace: str
     describe: str
     catalog_module: str
@@ -66,16 +66,17 @@ class IcebergCatalog:
     """Whether a commit creates the namespace if absent (the SQL catalog's; Glue's database is
     Terraform's, and the jobs may not create one)."""
 
-    def prepare(self) -> None:
-        """Import what a commit needs in the background, while the range is being written: most
-        of that work is Arrow's, outside the interpreter, so the imports cost the run little."""
-        modules = (self.catalog_module, *_COMMIT_MODULES)
+    def prepare(self, table: TableLayout) -> None:
+        """Import what the table's commit needs in the background, while the range is being
+        written: pyiceberg only if the catalog has no such table yet (pyiceberg will make it)."""
+        exists = self.pointer.current(self.namespace, _name(table)) is not None
+        modules = ("fastavro",) if exists else (self.catalog_module, *_COMMIT_MODULES)
         threading.Thread(
             target=_import, args=(modules,), name="iceberg-imports", daemon=True
         ).start()
 
     def table_name(self, table: TableLayout) -> str:
-        return f"{self.namespace}.{table.layer}_{table.name}"
+        return f"{self.namespace}.{_name(table)}"
 
     def commit(
         self,
@@ -95,53 +96,69 @@ class IcebergCatalog:
         was, on the copies, then as it is now; older snapshots, whose files are going, expire.
         So the snapshot before a rerun reads the rows it replaced, and the partition folders
         keep only the files of the current snapshot."""
-        name = self.table_name(table)
+        change = _Change(
+            self.table_name(table),
+            table,
+            _iceberg_schema(schema),
+            partitions,
+            everything,
+            run_id,
+            retire,
+        )
         try:
-            return self._commit(
-                name, table, _iceberg_schema(schema), partitions, everything, run_id, retire
-            )
+            return self._commit(change)
         except RunError:
             raise
         except Exception as error:  # pyiceberg's, the catalog's and the store's errors alike
             message = " ".join(str(error).split()) or type(error).__name__
-            raise RunError(f"Iceberg table {name} ({self.describe}): {message}") from None
+            raise RunError(f"Iceberg table {change.name} ({self.describe}): {message}") from None
 
-    def _commit(
-        self,
-        name: str,
-        table: TableLayout,
-        schema: pa.Schema,
-        partitions: Mapping[dt.date, Manifest | None],
-        everything: Callable[[], Mapping[dt.date, Manifest]],
-        run_id: str,
-        retire: Retire | None,
-    ) -> Committed:
-        from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
-
-        catalog = self.connect()
-        if self.owns_namespace:
-            catalog.create_namespace_if_not_exists(self.namespace)
-        location = table.store.url(table.data)
+    def _commit(self, change: _Change) -> Committed:
+        table = change.table
         waits = pauses()
         for attempt in range(_COMMIT_ATTEMPTS):
-            current = _load(catalog, name)
-            if current is not None and current.location().rstrip("/") != location:
-                catalog.drop_table(name)  # the lake moved: its files are elsewhere now
-                current = None
             try:
-                if current is None:
-                    self._create(
-                        catalog, name, table, schema, {**everything(), **partitions}, run_id
-                    )
-                    return Committed(changed=True, retired=0)
-                return _replace_partitions(current, schema, partitions, run_id, retire)
-            except (CommitFailedException, TableAlreadyExistsError):
+                direct = replace(
+                    self.pointer,
+                    table.store,
+                    self.namespace,
+                    _name(table),
+                    table.store.url(table.data),
+                    change.schema,
+                    change.partitions,
+                    change.run_id,
+                    change.retire,
+                )
+                return direct if direct is not None else self._commit_with_pyiceberg(change)
+            except CommitConflictError:
                 if attempt == _COMMIT_ATTEMPTS - 1:
                     raise
                 # another run (a chunk of the same backfill) committed or created the table
                 # first: read what it made, then redo this commit from the manifests
                 time.sleep(next(waits))
         raise AssertionError("unreachable")
+
+    def _commit_with_pyiceberg(self, change: _Change) -> Committed:
+        from pyiceberg.exceptions import CommitFailedException, TableAlreadyExistsError
+
+        name, table, partitions = change.name, change.table, change.partitions
+        catalog = self.connect()
+        if self.owns_namespace:
+            catalog.create_namespace_if_not_exists(self.namespace)
+        current = _load(catalog, name)
+        if current is not None and current.location().rstrip("/") != table.store.url(table.data):
+            catalog.drop_table(name)  # the lake moved: its files are elsewhere now
+            current = None
+        try:
+            if current is None:
+                everything = {**change.everything(), **partitions}
+                self._create(catalog, name, table, change.schema, everything, change.run_id)
+                return Committed(changed=True, retired=0)
+            return _replace_partitions(
+                current, change.schema, partitions, change.run_id, change.retire
+            )
+        except (CommitFailedException, TableAlreadyExistsError) as error:
+            raise CommitConflictError(str(error)) from None
 
     def _create(
         self,
@@ -181,12 +198,29 @@ class IcebergCatalog:
         transaction.commit_transaction()
 
 
+@dataclass(frozen=True)
+class _Change:
+    """One commit's arguments (`IcebergCatalog.commit`'s), with the table's catalog name."""
+
+    name: str
+    table: TableLayout
+    schema: pa.Schema
+    partitions: Mapping[dt.date, Manifest | None]
+    everything: Callable[[], Mapping[dt.date, Manifest]]
+    run_id: str
+    retire: Retire | None
+
+
 _COMMIT_MODULES = (
     "pyiceberg.io.pyarrow",
     "pyiceberg.manifest",
     "pyiceberg.table.name_mapping",
     "pyiceberg.table.update.snapshot",
 )
+
+
+def _name(table: TableLayout) -> str:
+    return f"{table.layer}_{table.name}"
 
 
 def _import(modules: Sequence[str]) -> None:
@@ -338,23 +372,7 @@ def _grows(table: Table, schema: pa.Schema) -> bool:
     from pyiceberg.io.pyarrow import schema_to_pyarrow
 
     held = schema_to_pyarrow(table.schema(), include_field_ids=False)
-    return _field_paths(schema) - _field_paths(held) != set()
-
-
-def _field_paths(schema: pa.Schema) -> set[str]:
-    paths: set[str] = set()
-
-    def visit(prefix: str, data_type: pa.DataType) -> None:
-        if pa.types.is_struct(data_type):
-            for field in data_type:
-                visit(f"{prefix}.{field.name}", field.type)
-        elif pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
-            visit(f"{prefix}[]", data_type.value_type)
-        paths.add(prefix)
-
-    for field in schema:
-        visit(field.name, field.type)
-    return paths
+    return field_paths(schema) - field_paths(held) != set()
 
 
 def _evolve(transaction: Transaction, schema: pa.Schema) -> None:

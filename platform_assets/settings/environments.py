@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from platform_assets.errors import ConfigurationError, RunError
 from platform_assets.lake.iceberg import IcebergCatalog
+from platform_assets.lake.iceberg_pointer import GluePointer, SqlPointer
 from platform_assets.sources.kind import SecretRef
 from platform_assets.storage import (
     CONNECT_TIMEOUT_SECONDS,
@@ -31,6 +32,7 @@ from platform_assets.variables import Variables
 
 _READ_TIMEOUT_SECONDS = 60  # boto3's, between bytes (pyarrow's applies on Windows and macOS only)
 _GLUE_DATABASE = re.compile(r"^[a-z0-9_]{1,255}$")
+_SQL_CATALOG = "platform"  # the local SQL catalog's name, and its namespace
 _STATE_MACHINE_ARN = re.compile(
     r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]{1,80}$"
 )
@@ -127,10 +129,15 @@ class LocalEnvironment:
             from pyiceberg.catalog.sql import SqlCatalog
 
             path.parent.mkdir(parents=True, exist_ok=True)
-            return SqlCatalog("platform", uri=f"sqlite:///{path}", warehouse=lake.url(lake.root))
+            return SqlCatalog(_SQL_CATALOG, uri=f"sqlite:///{path}", warehouse=lake.url(lake.root))
 
         return IcebergCatalog(
-            connect, "platform", f"SQL catalog {path}", "pyiceberg.catalog.sql", True
+            connect,
+            SqlPointer(path, _SQL_CATALOG),
+            _SQL_CATALOG,
+            f"SQL catalog {path}",
+            "pyiceberg.catalog.sql",
+            True,
         )
 
 
@@ -198,7 +205,12 @@ class AwsEnvironment:
             return GlueCatalog("platform", **properties)
 
         return IcebergCatalog(
-            connect, database, f"Glue database {database}", "pyiceberg.catalog.glue", False
+            connect,
+            GluePointer(lambda: self.client("glue")),
+            database,
+            f"Glue database {database}",
+            "pyiceberg.catalog.glue",
+            False,
         )
 
     def client(self, service: str) -> Any:
