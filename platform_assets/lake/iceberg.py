@@ -29,6 +29,7 @@ from platform_assets.errors import RunError
 from platform_assets.lake.iceberg_pointer import Pointer
 from platform_assets.lake.iceberg_replace import (
     COMMITTED_BY,
+    EPOCH,
     RETIRED_BY,
     CommitConflictError,
     Committed,
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from pyiceberg.table import Table, Transaction
     from pyiceberg.table.update.snapshot import _OverwriteFiles
 
-_EPOCH = dt.date(1970, 1, 1)
 _COMMIT_ATTEMPTS = 8  # concurrent chunks of one backfill commit to the same table
 
 
@@ -260,7 +260,7 @@ def _replace_partitions(
     run_id: str,
     retire: Retire | None,
 ) -> Committed:
-    held = _held_files(table, {(day - _EPOCH).days for day in partitions})
+    held = _held_files(table, {(day - EPOCH).days for day in partitions})
     wanted = {
         file.file_path: file
         for manifest in partitions.values()
@@ -384,7 +384,7 @@ def _files(manifest: Manifest) -> list[Any]:
     from pyiceberg.manifest import DataFile, DataFileContent, FileFormat
     from pyiceberg.typedef import Record
 
-    partition = Record((manifest.day - _EPOCH).days)
+    partition = Record((manifest.day - EPOCH).days)
     return [
         DataFile.from_args(
             content=DataFileContent.DATA,

@@ -180,8 +180,11 @@ class _Table:
             ),
         )
         removed_files = [entry["data_file"] for entry in deleted]
+        parent = _current_snapshot(self.metadata)
+        if parent is None:  # _committable admits only a table with a current snapshot
+            raise ValueError("the table has no current snapshot")
         self._add_snapshot(
-            snapshot_id, sequence, listed, _summary(self._current(), added, removed_files, summary)
+            snapshot_id, sequence, listed, _summary(parent, added, removed_files, summary)
         )
         return result
 
@@ -230,10 +233,6 @@ class _Table:
         while (candidate := secrets.randbits(63)) in taken or candidate == 0:
             pass
         return candidate
-
-    def _current(self) -> dict[str, Any]:
-        current = self.metadata["current-snapshot-id"]
-        return next(s for s in self.metadata["snapshots"] if s["snapshot-id"] == current)
 
     def _add_snapshot(
         self, snapshot_id: int, sequence: int, manifest_list: str, summary: dict[str, str]
@@ -356,12 +355,8 @@ def replace(
         metadata["last-updated-ms"],
     )
     if copies:
-        retired = [
-            {**file, "file_path": copies[file["file_path"]]}
-            for file in stale
-            if file["file_path"] in copies
-        ]
         copied = [file for file in stale if file["file_path"] in copies]
+        retired = [{**file, "file_path": copies[file["file_path"]]} for file in copied]
         manifests = table.overwrite(
             manifests, copied, retired, {COMMITTED_BY: run_id, RETIRED_BY: run_id}
         )
@@ -382,13 +377,11 @@ def _committable(
     if metadata.get("format-version") != 2 or metadata["location"].rstrip("/") != location:
         return None
     snapshot = _current_snapshot(metadata)
-    if snapshot is None or field_paths(schema) - _iceberg_field_paths(metadata) != set():
+    current = _current_schema(metadata)
+    if snapshot is None or field_paths(schema) - _iceberg_field_paths(current) != set():
         return None
     spec_id = metadata["default-spec-id"]
     spec = next(s for s in metadata["partition-specs"] if s["spec-id"] == spec_id)
-    current = next(
-        s for s in metadata["schemas"] if s["schema-id"] == metadata["current-schema-id"]
-    )
     day = next((f["id"] for f in current["fields"] if f["name"] == PARTITION_COLUMN), None)
     by_day = [(f["source-id"], f["transform"], f["name"]) for f in spec["fields"]]
     if by_day != [(day, "identity", PARTITION_COLUMN)]:
@@ -400,6 +393,11 @@ def _committable(
     ):
         return None
     return header, manifests
+
+
+def _current_schema(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    current = metadata["current-schema-id"]
+    return next(s for s in metadata["schemas"] if s["schema-id"] == current)
 
 
 def _current_snapshot(metadata: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -547,9 +545,8 @@ def field_paths(schema: pa.Schema) -> set[str]:
     return paths
 
 
-def _iceberg_field_paths(metadata: Mapping[str, Any]) -> set[str]:
-    """The same paths of the table's current Iceberg schema (its JSON)."""
-    schema = next(s for s in metadata["schemas"] if s["schema-id"] == metadata["current-schema-id"])
+def _iceberg_field_paths(schema: Mapping[str, Any]) -> set[str]:
+    """The same paths of an Iceberg schema (its JSON)."""
     paths: set[str] = set()
 
     def visit(prefix: str, data_type: Any) -> None:
