@@ -58,6 +58,8 @@ RUN_LOG = $(PLATFORM_HOME)/logs/make-run-$(SOURCE)-$(FIRST)-$(LAST).log
 SERVE_UI = $(WITH_TOKEN) $(BIN)/dagster dev -w workspace.yaml -p $(PORT)
 run serve: export PLATFORM_HOME := $(PLATFORM_HOME)
 run serve: export DAGSTER_HOME := $(DAGSTER_HOME_DIR)
+# the local instance's environment (ENVIRONMENT in platform_assets/orchestration/local_instance.py)
+run serve: export DAGSTER_EVENT_BATCH_SIZE := 1000
 
 $(DAGSTER_HOME_DIR)/dagster.yaml: $(BIN)/.installed platform_assets/orchestration/local_instance.py
 	$(BIN)/python -m platform_assets.orchestration.local_instance "$(@D)"

@@ -19,7 +19,12 @@ from pathlib import Path
 from bench.harness import PEERS, Variant, interleave, markdown_table, run_measured
 from bench.setup import DAYS, ROWS, landed_home, push_flights
 from testkit.deployed_dagster import deployed_instance, fresh_database
-from testkit.main_process import DAGSTER, job_execute, local_dagster_home, materialize_flights
+from testkit.main_process import (
+    DAGSTER,
+    job_execute,
+    local_dagster_environment,
+    materialize_flights,
+)
 
 
 def postgres_instance(directory: Path, database: str) -> dict[str, str]:
@@ -44,7 +49,7 @@ def measure_with(
 ) -> tuple[dict[str, float], str]:
     home = landed_home(work / "home")
     local = {"PLATFORM_HOME": str(home), "PLATFORM_ENV": "local"}
-    env = {**local, "DAGSTER_HOME": str(local_dagster_home(work / "dagster"))}
+    env = {**local, **local_dagster_environment(work / "dagster")}
     year_job = job_execute("flights_job", "2013-01-01", "2013-12-31")
     through_dagster = Variant(
         "Dagster on SQLite (local default), the year as one run", lambda _: year_job, env=env

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from platform_assets.settings import PROJECT_DIRECTORY
-from testkit.main_process import DAGSTER, local_dagster_home
+from testkit.main_process import DAGSTER, local_dagster_environment
 
 ASSET_KEYS = "{ assetNodes { assetKey { path } } }"
 
@@ -49,11 +49,10 @@ def dagster_dev(
     """Serve `dagster dev` over `dagster_home` with `env` added; yields its port once the assets
     load. `while_starting` runs meanwhile (the server takes tens of seconds to load them)."""
     port = free_port()
-    local_dagster_home(dagster_home)
     server = subprocess.Popen(
         [DAGSTER, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
         cwd=PROJECT_DIRECTORY,
-        env={**os.environ, **env, "DAGSTER_HOME": str(dagster_home)},
+        env={**os.environ, **env, **local_dagster_environment(dagster_home)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # its own process group, so that all of it can be stopped

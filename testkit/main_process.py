@@ -58,24 +58,24 @@ def materialize_flights(partitions: str) -> list[str]:
     return materialize(FLIGHTS, partitions)
 
 
-def local_dagster_home(dagster_home: Path) -> Path:
-    """`dagster_home` holding the local instance `make run` writes, unless it has one already."""
-    from platform_assets.orchestration.local_instance import write_local_instance
+def local_dagster_environment(dagster_home: Path) -> dict[str, str]:
+    """The environment of the local instance `make run` writes into `dagster_home` (unless it has
+    one already), as `make run` and `make serve` set it."""
+    from platform_assets.orchestration.local_instance import ENVIRONMENT, write_local_instance
 
     if not (dagster_home / "dagster.yaml").exists():
         write_local_instance(dagster_home)
-    return dagster_home
+    return {**ENVIRONMENT, "DAGSTER_HOME": str(dagster_home)}
 
 
 def backfill(
     env: Mapping[str, str], dagster_home: Path, selection: str, first: str, last: str
 ) -> subprocess.CompletedProcess[str]:
     """materialize of `selection` over `first`...`last` on the local instance, run to the end."""
-    local_dagster_home(dagster_home)
     return subprocess.run(
         materialize(selection, f"{first}...{last}"),
         cwd=PROJECT_DIRECTORY,
-        env={**os.environ, **env, "DAGSTER_HOME": str(dagster_home)},
+        env={**os.environ, **env, **local_dagster_environment(dagster_home)},
         capture_output=True,
         text=True,
         timeout=900,

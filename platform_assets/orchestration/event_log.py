@@ -1,23 +1,30 @@
 """Dagster's event logs on PostgreSQL (the deployment's, keeping its connection open between
-events) and on SQLite (the local default, keeping its engines)."""
+events) and on SQLite (the local default, keeping its engines), both storing a batch of asset
+events at once where Dagster's store them one by one."""
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from dagster._core.errors import DagsterInvariantViolationError
+from dagster._core.events import ASSET_EVENTS
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres.event_log import PostgresEventLogStorage
+from dagster_postgres.event_log.event_log import CHANNEL_NAME
 from dagster_postgres.utils import (
     create_pg_engine,
     get_token_provider_from_config,
     pg_url_from_config,
 )
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 # dagster-postgres connects anew for every event it stores (a NullPool): a run planning a year of
@@ -37,6 +44,27 @@ class PooledPostgresEventLogStorage(PostgresEventLogStorage):
         self._engine = create_pg_engine(
             self.postgres_url, self._token_provider, isolation_level="AUTOCOMMIT", **POOL
         )
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """A batch's asset events in one insert, with their tags and asset entries
+        (`_store_asset_entries`) in the same transaction: dagster-postgres's own stores only a
+        batch of materializations so, and a run's planned events one by one."""
+        asset_events, others = _asset_events_first(events)
+        if asset_events:
+            with self.index_transaction() as connection:
+                insert = self.prepare_insert_event_batch(asset_events)
+                inserted = connection.execute(
+                    insert.returning(SqlEventLogStorageTable.c.run_id, SqlEventLogStorageTable.c.id)
+                ).all()
+                # as dagster-postgres's `store_event` notifies, for listeners of older versions
+                run_id, last_id = inserted[-1]
+                connection.execute(
+                    text(f"NOTIFY {CHANNEL_NAME}, :notify_id"), {"notify_id": f"{run_id}_{last_id}"}
+                )
+                event_ids = [int(event_id) for _, event_id in inserted]
+                _store_asset_entries(self, connection, asset_events, event_ids)
+        for event in others:
+            self.store_event(event)
 
     @classmethod
     def from_config_value(
@@ -86,6 +114,29 @@ class KeptEngineSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as connection, connection.begin():
                 yield connection
 
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """A batch's asset events in their run's shard in one transaction, and mirrored into the
+        index shard in one more, with their tags and asset entries (`_store_asset_entries`)."""
+        asset_events, others = _asset_events_first(events)
+        runs: defaultdict[str, list[EventLogEntry]] = defaultdict(list)
+        for event in asset_events:
+            runs[event.run_id].append(event)
+        for run_id, run_events in runs.items():
+            with self.run_connection(run_id) as connection:
+                connection.execute(
+                    SqlEventLogStorageTable.insert(), [self._event_to_row(e) for e in run_events]
+                )
+        if asset_events:
+            with self.index_transaction() as connection:
+                # one by one: SQLite's RETURNING gives a multi-row insert's ids in no set order
+                event_ids = [
+                    _inserted_id(connection, self.prepare_insert_event(event))
+                    for event in asset_events
+                ]
+                _store_asset_entries(self, connection, asset_events, event_ids)
+        for event in others:
+            self.store_event(event)
+
     def wipe(self) -> None:
         """Dagster's wipe deletes the run shards' files: their engines go too, so that a shard
         used again is created and initialised anew."""
@@ -93,3 +144,51 @@ class KeptEngineSqliteEventLogStorage(SqliteEventLogStorage):
             while self._engines:
                 self._engines.popitem()[1].dispose()
         super().wipe()
+
+
+def _asset_events_first(
+    events: Sequence[EventLogEntry],
+) -> tuple[list[EventLogEntry], list[EventLogEntry]]:
+    """A batch's asset events, which go to the asset tables too, and the others (an asset check's
+    planned evaluation), which are stored one by one after them. Dagster hands over batches only
+    with `DAGSTER_EVENT_BATCH_SIZE` set: a run's planned events at its creation, a step's
+    materializations of one asset."""
+    asset_events: list[EventLogEntry] = []
+    others: list[EventLogEntry] = []
+    for event in events:
+        dagster_event = event.dagster_event
+        is_asset_event = (
+            dagster_event is not None
+            and dagster_event.event_type in ASSET_EVENTS
+            and dagster_event.asset_key is not None
+        )
+        (asset_events if is_asset_event else others).append(event)
+    return asset_events, others
+
+
+def _store_asset_entries(
+    storage: SqlEventLogStorage,
+    connection: Connection,
+    events: Sequence[EventLogEntry],
+    event_ids: Sequence[int],
+) -> None:
+    """What `store_event` writes for each asset event besides the event itself: its tags, and its
+    asset's entry. The columns an event sets in the entry depend on its kind alone, so the last
+    event of each asset and kind, in order, leaves the entry as all of them one by one would."""
+    storage._store_asset_event_tags(connection, events, event_ids)
+    last: dict[tuple[str, str], tuple[EventLogEntry, int]] = {}
+    for event, event_id in zip(events, event_ids, strict=True):
+        dagster_event = event.get_dagster_event()
+        kind = (dagster_event.asset_key.to_string(), dagster_event.event_type_value)  # type: ignore[union-attr]
+        last.pop(kind, None)  # the order is of each kind's last event
+        last[kind] = (event, event_id)
+    for event, event_id in last.values():
+        storage._store_asset_event(connection, event, event_id)
+
+
+def _inserted_id(connection: Connection, insert: Any) -> int:
+    """The event id an insert into the index shard gave (Dagster's asset tables refer to it)."""
+    key = connection.execute(insert).inserted_primary_key
+    if key is None or key[0] is None:
+        raise DagsterInvariantViolationError("Cannot store asset event tags for null event id.")
+    return int(key[0])

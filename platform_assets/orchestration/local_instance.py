@@ -1,6 +1,6 @@
 """The local Dagster instance, `$DAGSTER_HOME/dagster.yaml` for `make run` and `dagster dev`:
 Dagster's defaults (SQLite under DAGSTER_HOME), telemetry off, and an event log that keeps its
-engines (`event_log.py`).
+engines and stores batches (`event_log.py`), with the environment it is run in (`ENVIRONMENT`).
 
     python -m platform_assets.orchestration.local_instance DAGSTER_HOME
 """
@@ -13,6 +13,11 @@ from pathlib import Path
 import yaml
 
 from platform_assets.orchestration.event_log import KeptEngineSqliteEventLogStorage
+
+# Dagster hands its storage a batch of asset events only where this is set, in the process storing
+# them: the one creating a run (its planned events) and the run's own (its materializations).
+# The Makefile's `run` and `serve` export the same.
+ENVIRONMENT = {"DAGSTER_EVENT_BATCH_SIZE": "1000"}
 
 
 def write_local_instance(dagster_home: Path) -> Path:

@@ -1,9 +1,11 @@
 """The local Dagster instance `make run` writes: its event log keeps its engines, yet a run's
-log watcher (the UI's live logs) still wakes for every event, and a wipe starts shards anew."""
+log watcher (the UI's live logs) still wakes for every event, and a wipe starts shards anew; its
+environment is what `make run` and `make serve` export."""
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -11,7 +13,8 @@ import dagster as dg
 from dagster._core.events.log import EventLogEntry
 
 from platform_assets.orchestration.event_log import KeptEngineSqliteEventLogStorage
-from platform_assets.orchestration.local_instance import write_local_instance
+from platform_assets.orchestration.local_instance import ENVIRONMENT, write_local_instance
+from platform_assets.settings import PROJECT_DIRECTORY
 
 
 def entry(run_id: str, message: str) -> EventLogEntry:
@@ -45,3 +48,9 @@ def test_the_local_event_log_wakes_a_runs_watcher_for_each_event_and_survives_a_
         storage.wipe()
         storage.store_event(entry(run_id, "after the wipe"))
         assert [e.user_message for e in storage.get_logs_for_run(run_id)] == ["after the wipe"]
+
+
+def test_make_run_and_serve_export_the_local_instances_environment():
+    makefile = (PROJECT_DIRECTORY / "Makefile").read_text()
+    exported = dict(re.findall(r"^run serve: export (\w+) := (\S+)$", makefile, re.MULTILINE))
+    assert ENVIRONMENT.items() <= exported.items()

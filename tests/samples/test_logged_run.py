@@ -6,15 +6,18 @@ import subprocess
 import sys
 
 from platform_assets.settings import PROJECT_DIRECTORY
-from testkit.main_process import local_dagster_home, materialize_flights
+from testkit.main_process import local_dagster_environment, materialize_flights
 
 
 def test_a_failing_materialize_ends_with_main_pys_line_and_names_the_full_log(tmp_path):
     home = tmp_path / "home"  # no landing folder: the day's drop is missing
     home.mkdir()
     log = home / "logs" / "make-run.log"
-    env = {**os.environ, "PLATFORM_HOME": str(home), "DAGSTER_HOME": str(tmp_path / "dagster")}
-    local_dagster_home(tmp_path / "dagster")
+    env = {
+        **os.environ,
+        "PLATFORM_HOME": str(home),
+        **local_dagster_environment(tmp_path / "dagster"),
+    }
     result = subprocess.run(
         [
             sys.executable,
