@@ -17,7 +17,6 @@ from platform_assets.orchestration.reports import (
     reports_in,
     step_results,
 )
-from platform_assets.orchestration.step_functions import PipesStepFunctionsClient
 from platform_assets.runtime.protocol import CHECKS_EXTRA
 from platform_assets.settings import PROJECT_DIRECTORY, Settings
 
@@ -67,6 +66,10 @@ class PipesMainProcessClient(dg.PipesSubprocessClient):
 def pipes_client(settings: Settings) -> dg.PipesClient:
     """The state machine when settings name one, else main.py as a subprocess of Dagster."""
     if step_functions := settings.step_functions:
+        # imported only here: dagster-aws (boto3, its components) is most of the definitions'
+        # import, which every run's process and code server pays
+        from platform_assets.orchestration.step_functions import PipesStepFunctionsClient
+
         return PipesStepFunctionsClient(
             state_machine_arn=step_functions.state_machine_arn,
             sfn_client=settings.client("stepfunctions"),
@@ -104,13 +107,7 @@ def run_main(
     client = getattr(context.resources, PIPES_CLIENT)
     extras = {CHECKS_EXTRA: list(checks)}
     try:
-        if isinstance(client, PipesStepFunctionsClient):
-            blocks = target.blocks(target.periods(keys[0], keys[-1])).values()
-            commands = [
-                [*arguments, "--partition", block[0].key, "--to", block[-1].key] for block in blocks
-            ]
-            invocation = client.run(context=context, commands=commands, extras=extras)
-        else:
+        if isinstance(client, PipesMainProcessClient):
             invocation = client.run(
                 context=context,
                 extras=extras,
@@ -124,6 +121,12 @@ def run_main(
                 ],
                 env=settings.environment_variables(),
             )
+        else:  # the state machine's (pipes_client)
+            blocks = target.blocks(target.periods(keys[0], keys[-1])).values()
+            commands = [
+                [*arguments, "--partition", block[0].key, "--to", block[-1].key] for block in blocks
+            ]
+            invocation = client.run(context=context, commands=commands, extras=extras)
     except MainFailedError as failure:
         report = reports_in(failure.messages)
         if report is not None:

@@ -1,6 +1,7 @@
 import datetime as dt
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -122,3 +123,24 @@ def test_a_source_in_a_time_zone_has_dagster_partitions_of_its_local_days(tmp_pa
     window = partitions.time_window_for_partition_key("2024-03-31")
     hours = window.end.astimezone(dt.UTC) - window.start.astimezone(dt.UTC)
     assert hours == dt.timedelta(hours=23)
+
+
+def test_local_definitions_leave_the_aws_client_unimported(tmp_path: Path):
+    """dagster-aws (boto3 and its components) is imported for the state machine's client only:
+    every run's process and code server loads the definitions."""
+    env = {**os.environ, "PLATFORM_HOME": str(tmp_path), "PLATFORM_ENV": "local"}
+    probe = (
+        "import sys, platform_assets.definitions;"
+        " print(sorted({'dagster_aws', 'boto3'} & set(sys.modules)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", probe],
+        cwd=PROJECT_DIRECTORY,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
