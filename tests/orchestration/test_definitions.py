@@ -86,24 +86,24 @@ def test_weekly_and_monthly_partitions_match_the_platforms_periods(tmp_path: Pat
     ]
 
 
-def test_dagster_definitions_validate_passes(tmp_path: Path):
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PLATFORM_HOME": str(tmp_path)}
+def in_the_project(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`command` run from the project's directory with `env` added, finished with exit 0."""
     result = subprocess.run(
-        [
-            DAGSTER,
-            "definitions",
-            "validate",
-            "-w",
-            "workspace.yaml",
-        ],
+        command,
         cwd=PROJECT_DIRECTORY,
-        env=env,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_dagster_definitions_validate_passes(tmp_path: Path):
+    env = {"DAGSTER_HOME": str(tmp_path), "PLATFORM_HOME": str(tmp_path)}
+    result = in_the_project([DAGSTER, "definitions", "validate", "-w", "workspace.yaml"], env)
     assert "All code locations passed validation" in result.stdout + result.stderr
 
 
@@ -128,19 +128,10 @@ def test_a_source_in_a_time_zone_has_dagster_partitions_of_its_local_days(tmp_pa
 def test_local_definitions_leave_the_aws_client_unimported(tmp_path: Path):
     """dagster-aws (boto3 and its components) is imported for the state machine's client only:
     every run's process and code server loads the definitions."""
-    env = {**os.environ, "PLATFORM_HOME": str(tmp_path), "PLATFORM_ENV": "local"}
+    env = {"PLATFORM_HOME": str(tmp_path), "PLATFORM_ENV": "local"}
     probe = (
         "import sys, platform_assets.definitions;"
         " print(sorted({'dagster_aws', 'boto3'} & set(sys.modules)))"
     )
-    result = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", probe],
-        cwd=PROJECT_DIRECTORY,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = in_the_project([sys.executable, "-W", "ignore", "-c", probe], env)
     assert result.stdout.strip() == "[]"
