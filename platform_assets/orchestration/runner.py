@@ -107,7 +107,7 @@ def run_main(
     client = getattr(context.resources, PIPES_CLIENT)
     extras = {CHECKS_EXTRA: list(checks)}
     try:
-        if isinstance(client, PipesMainProcessClient):
+        if isinstance(client, dg.PipesSubprocessClient):  # PipesMainProcessClient too
             invocation = client.run(
                 context=context,
                 extras=extras,
