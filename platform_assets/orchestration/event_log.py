@@ -118,20 +118,19 @@ class KeptEngineSqliteEventLogStorage(SqliteEventLogStorage):
         """A batch's asset events in their run's shard in one transaction, and mirrored into the
         index shard in one more, with their tags and asset entries (`_store_asset_entries`)."""
         asset_events, others = _asset_events_first(events)
-        runs: defaultdict[str, list[EventLogEntry]] = defaultdict(list)
-        for event in asset_events:
-            runs[event.run_id].append(event)
-        for run_id, run_events in runs.items():
+        rows = [self._event_to_row(event) for event in asset_events]  # one row, both shards
+        runs: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        for event, row in zip(asset_events, rows, strict=True):
+            runs[event.run_id].append(row)
+        for run_id, run_rows in runs.items():
             with self.run_connection(run_id) as connection:
-                connection.execute(
-                    SqlEventLogStorageTable.insert(), [self._event_to_row(e) for e in run_events]
-                )
+                connection.execute(SqlEventLogStorageTable.insert(), run_rows)
         if asset_events:
             with self.index_transaction() as connection:
                 # one by one: SQLite's RETURNING gives a multi-row insert's ids in no set order
                 event_ids = [
-                    _inserted_id(connection, self.prepare_insert_event(event))
-                    for event in asset_events
+                    _inserted_id(connection, SqlEventLogStorageTable.insert().values(**row))
+                    for row in rows
                 ]
                 _store_asset_entries(self, connection, asset_events, event_ids)
         for event in others:
